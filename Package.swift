@@ -1,0 +1,90 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+// One module per layer: a pure core, storage (WAL, snapshots, recovery), the server
+// shell (actors that stamp, decide, apply, append and reply), the zstd system library,
+// and one executable. Load tests live in LoadTests/.
+let package = Package(
+    name: "Orderline",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "orderline", targets: ["orderline"]),
+        .executable(name: "orderline-walbench", targets: ["WALBench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.1.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.1.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CZstd",
+            pkgConfig: "libzstd",
+            providers: [.apt(["libzstd-dev"])]
+        ),
+        .target(
+            name: "OrderlineCore",
+            dependencies: [
+                .product(name: "HeapModule", package: "swift-collections"),
+                .product(name: "DequeModule", package: "swift-collections"),
+            ]
+        ),
+        .target(
+            name: "OrderlineStorage",
+            dependencies: [
+                "OrderlineCore",
+                "CZstd",
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "OrderlineServer",
+            dependencies: [
+                "OrderlineCore",
+                "OrderlineStorage",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "orderline",
+            dependencies: [
+                "OrderlineCore",
+                "OrderlineStorage",
+                "OrderlineServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "WALBench",
+            dependencies: [
+                "OrderlineCore",
+                "OrderlineStorage",
+                "CZstd",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ],
+            path: "LoadTests/WALBench"
+        ),
+        .target(
+            name: "OrderlineTestSupport",
+            dependencies: ["OrderlineCore", "OrderlineStorage"]
+        ),
+        .testTarget(
+            name: "OrderlineCoreTests",
+            dependencies: ["OrderlineCore", "OrderlineTestSupport"]
+        ),
+        .testTarget(
+            name: "OrderlineStorageTests",
+            dependencies: ["OrderlineCore", "OrderlineStorage", "OrderlineServer", "OrderlineTestSupport"]
+        ),
+        .testTarget(
+            name: "OrderlineEndToEndTests",
+            dependencies: ["OrderlineCore", "OrderlineStorage", "OrderlineTestSupport"]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

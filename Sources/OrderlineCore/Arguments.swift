@@ -1,0 +1,110 @@
+/// A command's arguments split as PROTOCOL.md has them: positional ones first, then
+/// `key=value` options in any order. Every accessor validates and names the argument
+/// in its `INVALID` message.
+public struct Arguments: Sendable {
+    public let commandName: String
+    public let positional: [String]
+    private var options: [String: String]
+
+    public static let quantityMax: Int64 = 1_000_000_000
+    public static let moneyMax: Int64 = 1_000_000_000_000
+    public static let ttlSecondsMax: Int64 = 86_400
+    public static let identifierBytesMax = 64
+    public static let textBytesMax = 1_024
+
+    /// Splits `tokens`; `positionalCount` is checked here (Redis's wording), options
+    /// against `allowedOptions` (unknown or repeated is `INVALID`).
+    public init(
+        command: String, tokens: ArraySlice<String>, positionalCount: ClosedRange<Int>, allowedOptions: Set<String>
+    ) throws(Rejection) {
+        commandName = command
+        var positional: [String] = []
+        var options: [String: String] = [:]
+        var index = tokens.startIndex
+        while index < tokens.endIndex, !tokens[index].contains("=") {
+            positional.append(tokens[index])
+            index += 1
+        }
+        guard positionalCount.contains(positional.count) else {
+            throw Rejection(.err, "wrong number of arguments for '\(command.lowercased())' command")
+        }
+        for token in tokens[index...] {
+            guard let equals = token.firstIndex(of: "=") else {
+                throw .invalid("expected key=value after the positional arguments, got '\(token)'")
+            }
+            let key = String(token[..<equals])
+            guard allowedOptions.contains(key) else { throw .invalid("unknown option '\(key)' for \(command)") }
+            guard options[key] == nil else { throw .invalid("option '\(key)' given twice") }
+            options[key] = String(token[token.index(after: equals)...])
+        }
+        self.positional = positional
+        self.options = options
+    }
+
+    public func option(_ key: String) -> String? { options[key] }
+
+    // MARK: Typed values
+
+    public static func identifier(_ value: String, _ name: String) throws(Rejection) -> String {
+        let valid = !value.isEmpty && value.utf8.count <= identifierBytesMax && value.utf8.allSatisfy { byte in
+            (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z")) || (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z"))
+                || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9"))
+                || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_") || byte == UInt8(ascii: ".") || byte == UInt8(ascii: ":")
+        }
+        guard valid else {
+            throw .invalid("\(name) '\(value.prefix(80))' must be 1-\(identifierBytesMax) characters of A-Z a-z 0-9 - _ . :")
+        }
+        return value
+    }
+
+    public static func integer(_ value: String, _ name: String, in range: ClosedRange<Int64>) throws(Rejection) -> Int64 {
+        guard let number = Int64(value), range.contains(number) else {
+            throw .invalid("\(name) '\(value.prefix(80))' must be an integer in \(range.lowerBound)...\(range.upperBound)")
+        }
+        return number
+    }
+
+    public static func quantity(_ value: String, _ name: String = "qty") throws(Rejection) -> Int64 {
+        try integer(value, name, in: 1...quantityMax)
+    }
+
+    public static func flag(_ value: String, _ name: String) throws(Rejection) -> Bool {
+        switch value.lowercased() {
+        case "yes": return true
+        case "no": return false
+        default: throw .invalid("\(name) '\(value.prefix(80))' must be yes or no")
+        }
+    }
+
+    public static func text(_ value: String, _ name: String) throws(Rejection) -> String {
+        guard value.utf8.count <= textBytesMax else { throw .invalid("\(name) is longer than \(textBytesMax) bytes") }
+        return value
+    }
+
+    public static func reservationID(_ value: String) throws(Rejection) -> ReservationID {
+        guard let id = ReservationID(wire: value) else { throw .invalid("reservation id '\(value.prefix(80))' must look like R123") }
+        return id
+    }
+
+    public static func degrees(_ value: String, _ name: String, limit: Int64) throws(Rejection) -> Int32 {
+        guard let microdegrees = Coordinate.parseMicrodegrees(value, limit: limit) else {
+            throw .invalid("\(name) '\(value.prefix(80))' must be decimal degrees within ±\(limit), at most 6 decimals")
+        }
+        return microdegrees
+    }
+
+    // MARK: Accessors
+
+    public func identifier(at index: Int, _ name: String) throws(Rejection) -> String {
+        try Self.identifier(positional[index], name)
+    }
+
+    public func optionalPositional(at index: Int) -> String? {
+        index < positional.count ? positional[index] : nil
+    }
+
+    public func required(_ key: String) throws(Rejection) -> String {
+        guard let value = options[key] else { throw .invalid("\(commandName) needs \(key)=") }
+        return value
+    }
+}

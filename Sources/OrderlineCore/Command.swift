@@ -1,0 +1,87 @@
+/// A request the core can decide, already parsed and validated for form (see
+/// `CommandTable`). Whether it is allowed by the state is `OrderlineState.decide`'s job.
+public enum Command: Hashable, Sendable {
+    case nodeAdd(NodeUpdate)
+    case nodeGet(String)
+    case nodeList
+    case skuAdd(SKU)
+    case skuGet(String)
+    case stockSet(node: String, sku: String, onHand: Int64, safety: Int64?, expectedOnHand: Int64?)
+    case stockAdjust(node: String, sku: String, delta: Int64, reason: String)
+    case stockGet(sku: String, node: String?)
+    case reserve(sku: String, quantity: Int64, node: String?, ttlSeconds: Int64)
+    case release(ReservationID)
+    case commit(ReservationID)
+    case reservationGet(ReservationID)
+    /// Fires every reservation whose expiry is at or before `now`; the shell sends it
+    /// whenever its clock reaches the next expiry.
+    case expireDue
+
+    public var isRead: Bool {
+        switch self {
+        case .nodeGet, .nodeList, .skuGet, .stockGet, .reservationGet: true
+        default: false
+        }
+    }
+}
+
+/// `NODE.ADD` creates or updates: options left out keep the node's current values
+/// (or the defaults, for a new node).
+public struct NodeUpdate: Hashable, Sendable {
+    public var id: String
+    public var kind: Node.Kind
+    public var location: Coordinate
+    public var ships: Bool?
+    public var offersPickup: Bool?
+    public var acceptsReturns: Bool?
+    public var capacityPerDay: Int64?
+    public var handlingCostCents: Int64?
+
+    public init(
+        id: String, kind: Node.Kind, location: Coordinate, ships: Bool? = nil, offersPickup: Bool? = nil,
+        acceptsReturns: Bool? = nil, capacityPerDay: Int64? = nil, handlingCostCents: Int64? = nil
+    ) {
+        self.id = id
+        self.kind = kind
+        self.location = location
+        self.ships = ships
+        self.offersPickup = offersPickup
+        self.acceptsReturns = acceptsReturns
+        self.capacityPerDay = capacityPerDay
+        self.handlingCostCents = handlingCostCents
+    }
+
+    func applied(to existing: Node?) -> Node {
+        Node(
+            id: id, kind: kind, location: location,
+            ships: ships ?? existing?.ships ?? true,
+            offersPickup: offersPickup ?? existing?.offersPickup ?? (kind == .store),
+            acceptsReturns: acceptsReturns ?? existing?.acceptsReturns ?? (kind != .dropship),
+            capacityPerDay: capacityPerDay ?? existing?.capacityPerDay ?? 0,
+            handlingCostCents: handlingCostCents ?? existing?.handlingCostCents ?? 0)
+    }
+}
+
+/// What the shell hands `decide` besides the command: the time, and the id a new
+/// reservation would get. Both end up in the events.
+public struct DecisionContext: Sendable {
+    public var now: Timestamp
+    public var nextReservationID: ReservationID
+
+    public init(now: Timestamp, nextReservationID: ReservationID) {
+        self.now = now
+        self.nextReservationID = nextReservationID
+    }
+}
+
+/// The outcome of deciding an accepted command: the events to log (possibly none)
+/// and the reply to send once they are durable.
+public struct Decision: Hashable, Sendable {
+    public var events: [Event]
+    public var reply: Reply
+
+    public init(events: [Event], reply: Reply) {
+        self.events = events
+        self.reply = reply
+    }
+}

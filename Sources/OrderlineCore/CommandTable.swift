@@ -1,0 +1,117 @@
+/// Every core command declared as data: its name, how many positional arguments it
+/// takes, its options, whether it writes, and how it parses. One dispatch path uses
+/// this table; adding a command is one entry here and one case in `decide`.
+public struct CommandSpec: Sendable {
+    public let name: String
+    public let positionalCount: ClosedRange<Int>
+    public let options: Set<String>
+    public let writes: Bool
+    public let parse: @Sendable (Arguments) throws(Rejection) -> Command
+
+    public init(
+        _ name: String, positional: ClosedRange<Int>, options: Set<String> = [], writes: Bool,
+        parse: @escaping @Sendable (Arguments) throws(Rejection) -> Command
+    ) {
+        self.name = name
+        self.positionalCount = positional
+        self.options = options
+        self.writes = writes
+        self.parse = parse
+    }
+}
+
+public enum CommandTable {
+    public static let specs: [CommandSpec] = [
+        CommandSpec("NODE.ADD", positional: 1...1, options: ["kind", "lat", "lon", "ship", "pickup", "returns", "capacity", "cost"], writes: true) { arguments throws(Rejection) in
+            let kindText = try arguments.required("kind")
+            guard let kind = Node.Kind(name: kindText.lowercased()) else {
+                throw .invalid("kind '\(kindText.prefix(80))' must be warehouse, store or dropship")
+            }
+            let location = Coordinate(
+                latitudeMicrodegrees: try Arguments.degrees(try arguments.required("lat"), "lat", limit: 90),
+                longitudeMicrodegrees: try Arguments.degrees(try arguments.required("lon"), "lon", limit: 180))
+            return .nodeAdd(NodeUpdate(
+                id: try arguments.identifier(at: 0, "node"), kind: kind, location: location,
+                ships: try arguments.option("ship").map { v throws(Rejection) in try Arguments.flag(v, "ship") },
+                offersPickup: try arguments.option("pickup").map { v throws(Rejection) in try Arguments.flag(v, "pickup") },
+                acceptsReturns: try arguments.option("returns").map { v throws(Rejection) in try Arguments.flag(v, "returns") },
+                capacityPerDay: try arguments.option("capacity").map { v throws(Rejection) in
+                    try Arguments.integer(v, "capacity", in: 0...Arguments.quantityMax)
+                },
+                handlingCostCents: try arguments.option("cost").map { v throws(Rejection) in
+                    try Arguments.integer(v, "cost", in: 0...Arguments.moneyMax)
+                }))
+        },
+        CommandSpec("NODE.GET", positional: 1...1, writes: false) { arguments throws(Rejection) in
+            .nodeGet(try arguments.identifier(at: 0, "node"))
+        },
+        CommandSpec("NODE.LIST", positional: 0...0, writes: false) { _ throws(Rejection) in .nodeList },
+        CommandSpec("SKU.ADD", positional: 1...1, options: ["price", "weight", "name"], writes: true) { arguments throws(Rejection) in
+            .skuAdd(SKU(
+                id: try arguments.identifier(at: 0, "sku"),
+                priceCents: try Arguments.integer(try arguments.required("price"), "price", in: 0...Arguments.moneyMax),
+                weightGrams: try arguments.option("weight").map { v throws(Rejection) in
+                    try Arguments.integer(v, "weight", in: 0...Arguments.quantityMax)
+                } ?? 0,
+                name: try arguments.option("name").map { v throws(Rejection) in try Arguments.text(v, "name") } ?? ""))
+        },
+        CommandSpec("SKU.GET", positional: 1...1, writes: false) { arguments throws(Rejection) in
+            .skuGet(try arguments.identifier(at: 0, "sku"))
+        },
+        CommandSpec("STOCK.SET", positional: 3...3, options: ["safety", "expect"], writes: true) { arguments throws(Rejection) in
+            .stockSet(
+                node: try arguments.identifier(at: 0, "node"), sku: try arguments.identifier(at: 1, "sku"),
+                onHand: try Arguments.integer(arguments.positional[2], "on_hand", in: 0...Arguments.quantityMax),
+                safety: try arguments.option("safety").map { v throws(Rejection) in
+                    try Arguments.integer(v, "safety", in: 0...Arguments.quantityMax)
+                },
+                expectedOnHand: try arguments.option("expect").map { v throws(Rejection) in
+                    try Arguments.integer(v, "expect", in: 0...Arguments.quantityMax)
+                })
+        },
+        CommandSpec("STOCK.ADJUST", positional: 3...3, options: ["reason"], writes: true) { arguments throws(Rejection) in
+            let delta = try Arguments.integer(arguments.positional[2], "delta", in: -Arguments.quantityMax...Arguments.quantityMax)
+            guard delta != 0 else { throw .invalid("delta must not be 0") }
+            return .stockAdjust(
+                node: try arguments.identifier(at: 0, "node"), sku: try arguments.identifier(at: 1, "sku"), delta: delta,
+                reason: try arguments.option("reason").map { v throws(Rejection) in try Arguments.text(v, "reason") } ?? "")
+        },
+        CommandSpec("STOCK.GET", positional: 1...2, writes: false) { arguments throws(Rejection) in
+            .stockGet(
+                sku: try arguments.identifier(at: 0, "sku"),
+                node: try arguments.optionalPositional(at: 1).map { v throws(Rejection) in try Arguments.identifier(v, "node") })
+        },
+        CommandSpec("RESERVE", positional: 2...2, options: ["node", "ttl"], writes: true) { arguments throws(Rejection) in
+            .reserve(
+                sku: try arguments.identifier(at: 0, "sku"), quantity: try Arguments.quantity(arguments.positional[1]),
+                node: try arguments.option("node").map { v throws(Rejection) in try Arguments.identifier(v, "node") },
+                ttlSeconds: try arguments.option("ttl").map { v throws(Rejection) in
+                    try Arguments.integer(v, "ttl", in: 1...Arguments.ttlSecondsMax)
+                } ?? 900)
+        },
+        CommandSpec("RELEASE", positional: 1...1, writes: true) { arguments throws(Rejection) in
+            .release(try Arguments.reservationID(arguments.positional[0]))
+        },
+        CommandSpec("COMMIT", positional: 1...1, writes: true) { arguments throws(Rejection) in
+            .commit(try Arguments.reservationID(arguments.positional[0]))
+        },
+        CommandSpec("RESERVATION.GET", positional: 1...1, writes: false) { arguments throws(Rejection) in
+            .reservationGet(try Arguments.reservationID(arguments.positional[0]))
+        },
+    ]
+
+    private static let byName: [String: CommandSpec] = Dictionary(uniqueKeysWithValues: specs.map { ($0.name, $0) })
+
+    public static func spec(named name: String) -> CommandSpec? { byName[name.uppercased()] }
+
+    /// Parses one request (`tokens[0]` is the command name) into a core command.
+    public static func parse(_ tokens: [String]) throws(Rejection) -> Command {
+        guard let name = tokens.first else { throw Rejection(.err, "empty command") }
+        guard let spec = spec(named: name) else {
+            throw Rejection(.err, "unknown command '\(name.prefix(80))'")
+        }
+        let arguments = try Arguments(
+            command: spec.name, tokens: tokens.dropFirst(), positionalCount: spec.positionalCount, allowedOptions: spec.options)
+        return try spec.parse(arguments)
+    }
+}

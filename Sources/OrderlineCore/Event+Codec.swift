@@ -1,0 +1,159 @@
+/// The binary encoding of events, as the WAL stores them.
+///
+/// One event is a tag byte followed by its fields (varints, zigzag varints,
+/// length-prefixed strings). The encoding as a whole is versioned by
+/// `Event.codecVersion`, which every WAL frame and snapshot records; a reader meeting
+/// another version or an unknown tag throws a `DecodingError`.
+extension Event {
+    public static let codecVersion: UInt8 = 1
+
+    private enum Tag: UInt8 {
+        case nodeUpserted = 1, skuUpserted, stockSet, stockAdjusted
+        case reservationCreated, reservationReleased, reservationCommitted, reservationExpired
+    }
+
+    public func encode(into writer: inout BinaryWriter) {
+        switch self {
+        case .nodeUpserted(let node):
+            writer.write(Tag.nodeUpserted.rawValue)
+            node.encode(into: &writer)
+        case .skuUpserted(let sku):
+            writer.write(Tag.skuUpserted.rawValue)
+            sku.encode(into: &writer)
+        case .stockSet(let node, let sku, let onHand, let safety):
+            writer.write(Tag.stockSet.rawValue)
+            writer.write(node)
+            writer.write(sku)
+            writer.writeVarInt(onHand)
+            writer.writeVarInt(safety)
+        case .stockAdjusted(let node, let sku, let delta, let reason):
+            writer.write(Tag.stockAdjusted.rawValue)
+            writer.write(node)
+            writer.write(sku)
+            writer.writeVarInt(delta)
+            writer.write(reason)
+        case .reservationCreated(let reservation):
+            writer.write(Tag.reservationCreated.rawValue)
+            reservation.encode(into: &writer)
+        case .reservationReleased(let id):
+            writer.write(Tag.reservationReleased.rawValue)
+            writer.writeVarUInt(id.number)
+        case .reservationCommitted(let id):
+            writer.write(Tag.reservationCommitted.rawValue)
+            writer.writeVarUInt(id.number)
+        case .reservationExpired(let id, let at):
+            writer.write(Tag.reservationExpired.rawValue)
+            writer.writeVarUInt(id.number)
+            writer.writeVarInt(at)
+        }
+    }
+
+    public static func decode(from reader: inout BinaryReader) throws(DecodingError) -> Event {
+        let byte = try reader.readByte()
+        guard let tag = Tag(rawValue: byte) else {
+            throw DecodingError("unknown event tag \(byte) at offset \(reader.offset - 1)")
+        }
+        switch tag {
+        case .nodeUpserted:
+            return .nodeUpserted(try Node.decode(from: &reader))
+        case .skuUpserted:
+            return .skuUpserted(try SKU.decode(from: &reader))
+        case .stockSet:
+            return .stockSet(
+                node: try reader.readString(), sku: try reader.readString(),
+                onHand: try reader.readVarInt(), safety: try reader.readVarInt())
+        case .stockAdjusted:
+            return .stockAdjusted(
+                node: try reader.readString(), sku: try reader.readString(),
+                delta: try reader.readVarInt(), reason: try reader.readString())
+        case .reservationCreated:
+            return .reservationCreated(try Reservation.decode(from: &reader))
+        case .reservationReleased:
+            return .reservationReleased(ReservationID(try reader.readVarUInt()))
+        case .reservationCommitted:
+            return .reservationCommitted(ReservationID(try reader.readVarUInt()))
+        case .reservationExpired:
+            return .reservationExpired(ReservationID(try reader.readVarUInt()), at: try reader.readVarInt())
+        }
+    }
+
+    public var encoded: [UInt8] {
+        var writer = BinaryWriter()
+        encode(into: &writer)
+        return writer.bytes
+    }
+
+    public init(decoding bytes: [UInt8]) throws(DecodingError) {
+        var reader = BinaryReader(bytes)
+        self = try Event.decode(from: &reader)
+        guard reader.isAtEnd else { throw DecodingError("\(reader.remaining) trailing bytes after event") }
+    }
+}
+
+extension Node {
+    func encode(into writer: inout BinaryWriter) {
+        writer.write(id)
+        writer.write(kind.rawValue)
+        writer.writeVarInt(Int64(location.latitudeMicrodegrees))
+        writer.writeVarInt(Int64(location.longitudeMicrodegrees))
+        writer.write(UInt8((ships ? 1 : 0) | (offersPickup ? 2 : 0) | (acceptsReturns ? 4 : 0)))
+        writer.writeVarInt(capacityPerDay)
+        writer.writeVarInt(handlingCostCents)
+    }
+
+    static func decode(from reader: inout BinaryReader) throws(DecodingError) -> Node {
+        let id = try reader.readString()
+        let kindByte = try reader.readByte()
+        guard let kind = Kind(rawValue: kindByte) else { throw DecodingError("unknown node kind \(kindByte)") }
+        let latitude = try reader.readVarInt()
+        let longitude = try reader.readVarInt()
+        guard let latitude32 = Int32(exactly: latitude), let longitude32 = Int32(exactly: longitude) else {
+            throw DecodingError("node coordinate out of range")
+        }
+        let flags = try reader.readByte()
+        return Node(
+            id: id, kind: kind,
+            location: Coordinate(latitudeMicrodegrees: latitude32, longitudeMicrodegrees: longitude32),
+            ships: flags & 1 != 0, offersPickup: flags & 2 != 0, acceptsReturns: flags & 4 != 0,
+            capacityPerDay: try reader.readVarInt(), handlingCostCents: try reader.readVarInt())
+    }
+}
+
+extension SKU {
+    func encode(into writer: inout BinaryWriter) {
+        writer.write(id)
+        writer.writeVarInt(priceCents)
+        writer.writeVarInt(weightGrams)
+        writer.write(name)
+    }
+
+    static func decode(from reader: inout BinaryReader) throws(DecodingError) -> SKU {
+        SKU(
+            id: try reader.readString(), priceCents: try reader.readVarInt(),
+            weightGrams: try reader.readVarInt(), name: try reader.readString())
+    }
+}
+
+extension Reservation {
+    func encode(into writer: inout BinaryWriter) {
+        writer.writeVarUInt(id.number)
+        writer.write(sku)
+        writer.writeVarInt(quantity)
+        writer.write(node ?? "")
+        writer.write(status.rawValue)
+        writer.writeVarInt(createdAt)
+        writer.writeVarInt(expiresAt)
+    }
+
+    static func decode(from reader: inout BinaryReader) throws(DecodingError) -> Reservation {
+        let id = ReservationID(try reader.readVarUInt())
+        let sku = try reader.readString()
+        let quantity = try reader.readVarInt()
+        let node = try reader.readString()
+        let statusByte = try reader.readByte()
+        guard let status = Status(rawValue: statusByte) else { throw DecodingError("unknown reservation status \(statusByte)") }
+        return Reservation(
+            id: id, sku: sku, quantity: quantity, node: node.isEmpty ? nil : node, status: status,
+            createdAt: try reader.readVarInt(), expiresAt: try reader.readVarInt())
+    }
+}

@@ -1,0 +1,25 @@
+/// A fact that happened. Commands are decided into events; `OrderlineState.apply`
+/// is the only way state changes, live and in recovery alike.
+public enum Event: Hashable, Sendable {
+    case nodeUpserted(Node)
+    case skuUpserted(SKU)
+    case stockSet(node: String, sku: String, onHand: Int64, safety: Int64)
+    case stockAdjusted(node: String, sku: String, delta: Int64, reason: String)
+    case reservationCreated(Reservation)
+    case reservationReleased(ReservationID)
+    case reservationCommitted(ReservationID)
+    case reservationExpired(ReservationID, at: Timestamp)
+
+    public var name: String {
+        switch self {
+        case .nodeUpserted: "node_upserted"
+        case .skuUpserted: "sku_upserted"
+        case .stockSet: "stock_set"
+        case .stockAdjusted: "stock_adjusted"
+        case .reservationCreated: "reservation_created"
+        case .reservationReleased: "reservation_released"
+        case .reservationCommitted: "reservation_committed"
+        case .reservationExpired: "reservation_expired"
+        }
+    }
+}

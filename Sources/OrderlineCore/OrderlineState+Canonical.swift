@@ -1,0 +1,122 @@
+/// The canonical form of the state: every entity as one record, in a fixed order
+/// (nodes, SKUs, stock and network holds by SKU then node, reservations by id, then
+/// the counters). Snapshots store exactly these records, and the digest hashes them,
+/// so the digest does not depend on dictionary order or on how state is sharded.
+extension OrderlineState {
+    private enum RecordTag: UInt8 {
+        case node = 1, sku, stockLevel, networkReserved, reservation, counters
+    }
+
+    /// Calls `body` with the encoding of each record, in canonical order.
+    public func forEachCanonicalRecord(_ body: (BinaryWriter) throws -> Void) rethrows {
+        var writer = BinaryWriter(capacity: 256)
+        func emit(_ tag: RecordTag, _ fill: (inout BinaryWriter) -> Void) throws {
+            writer = BinaryWriter(capacity: 256)
+            writer.write(tag.rawValue)
+            fill(&writer)
+            try body(writer)
+        }
+        for id in nodes.keys.sorted() {
+            try emit(.node) { nodes[id]!.encode(into: &$0) }
+        }
+        for id in skus.keys.sorted() {
+            try emit(.sku) { skus[id]!.encode(into: &$0) }
+        }
+        for sku in inventory.keys.sorted() {
+            let item = inventory[sku]!
+            for node in item.levels.keys.sorted() {
+                let level = item.levels[node]!
+                try emit(.stockLevel) {
+                    $0.write(sku)
+                    $0.write(node)
+                    $0.writeVarInt(level.onHand)
+                    $0.writeVarInt(level.safety)
+                    $0.writeVarInt(level.reserved)
+                    $0.writeVarInt(level.allocated)
+                    $0.writeVarInt(level.inTransit)
+                }
+            }
+            if item.networkReserved != 0 {
+                try emit(.networkReserved) {
+                    $0.write(sku)
+                    $0.writeVarInt(item.networkReserved)
+                }
+            }
+        }
+        for id in reservations.keys.sorted() {
+            try emit(.reservation) { reservations[id]!.encode(into: &$0) }
+        }
+        try emit(.counters) {
+            $0.writeVarUInt(reservationIDMax.number)
+            $0.writeVarUInt(lsn)
+        }
+    }
+
+    /// Rebuilds a state from its canonical records (a snapshot's payload).
+    public static func decodeCanonical(_ bytes: [UInt8]) throws(DecodingError) -> OrderlineState {
+        var state = OrderlineState()
+        var reader = BinaryReader(bytes)
+        var sawCounters = false
+        while !reader.isAtEnd {
+            let length = try reader.readVarUInt()
+            guard length <= UInt64(reader.remaining) else { throw DecodingError("record of \(length) bytes past the end") }
+            let end = reader.offset + Int(length)
+            var record = BinaryReader(bytes, offset: reader.offset, end: end)
+            let tagByte = try record.readByte()
+            guard let tag = RecordTag(rawValue: tagByte) else { throw DecodingError("unknown state record tag \(tagByte)") }
+            switch tag {
+            case .node: state.load(node: try Node.decode(from: &record))
+            case .sku: state.load(sku: try SKU.decode(from: &record))
+            case .stockLevel:
+                let sku = try record.readString()
+                let node = try record.readString()
+                let level = StockLevel(
+                    onHand: try record.readVarInt(), safety: try record.readVarInt(), reserved: try record.readVarInt(),
+                    allocated: try record.readVarInt(), inTransit: try record.readVarInt())
+                state.load(level: level, sku: sku, node: node)
+            case .networkReserved:
+                let sku = try record.readString()
+                state.load(networkReserved: try record.readVarInt(), sku: sku)
+            case .reservation: state.load(reservation: try Reservation.decode(from: &record))
+            case .counters:
+                state.load(reservationIDMax: ReservationID(try record.readVarUInt()), lsn: try record.readVarUInt())
+                sawCounters = true
+            }
+            guard record.isAtEnd else { throw DecodingError("state record with tag \(tagByte) has \(record.remaining) trailing bytes") }
+            _ = try reader.readBytes(Int(length))
+        }
+        guard sawCounters else { throw DecodingError("state has no counters record") }
+        state.restoreDerivedState()
+        return state
+    }
+
+    /// All canonical records, each prefixed by its length: a snapshot's payload.
+    public func canonicalEncoding() -> [UInt8] {
+        var output = BinaryWriter(capacity: 1 << 16)
+        forEachCanonicalRecord { record in
+            output.writeVarUInt(UInt64(record.bytes.count))
+            output.write(contentsOf: record.bytes)
+        }
+        return output.bytes
+    }
+
+    /// A hash of the canonical records: each record's XXH64 is seeded with the hash so
+    /// far, so order and content both count. Printed as `<lsn> <16 hex digits>`.
+    public var digest: StateDigest {
+        var hash: UInt64 = 0
+        forEachCanonicalRecord { record in
+            hash = XXH64.hash(record.bytes, seed: hash)
+        }
+        return StateDigest(lsn: lsn, hash: hash)
+    }
+}
+
+public struct StateDigest: Hashable, Sendable, CustomStringConvertible {
+    public var lsn: LSN
+    public var hash: UInt64
+
+    public var description: String {
+        let hex = String(hash, radix: 16)
+        return "\(lsn) \(String(repeating: "0", count: 16 - hex.count))\(hex)"
+    }
+}

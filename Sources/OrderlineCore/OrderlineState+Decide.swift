@@ -1,0 +1,192 @@
+/// `decide` checks a command against the state and turns it into events and a reply.
+/// It is pure: it reads only `self` and `context`, and changes nothing.
+extension OrderlineState {
+    public func decide(_ command: Command, context: DecisionContext) -> Result<Decision, Rejection> {
+        do {
+            return .success(try decideOrThrow(command, context: context))
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    private func decideOrThrow(_ command: Command, context: DecisionContext) throws(Rejection) -> Decision {
+        switch command {
+        case .nodeAdd(let update):
+            let node = update.applied(to: nodes[update.id])
+            return Decision(events: nodes[node.id] == node ? [] : [.nodeUpserted(node)], reply: .ok)
+
+        case .nodeGet(let id):
+            return Decision(events: [], reply: .bulk(try existingNode(id).json.json))
+
+        case .nodeList:
+            let list = nodes.keys.sorted().compactMap { nodes[$0]?.json }
+            return Decision(events: [], reply: .bulk(JSONObject.array(list)))
+
+        case .skuAdd(let sku):
+            return Decision(events: skus[sku.id] == sku ? [] : [.skuUpserted(sku)], reply: .ok)
+
+        case .skuGet(let id):
+            return Decision(events: [], reply: .bulk(try existingSKU(id).json.json))
+
+        case .stockSet(let node, let sku, let onHand, let safety, let expectedOnHand):
+            try existingNode(node)
+            try existingSKU(sku)
+            let item = inventory[sku] ?? SKUInventory()
+            let current = item.levels[node] ?? StockLevel()
+            if let expectedOnHand, expectedOnHand != current.onHand {
+                throw .conflict("expect=\(expectedOnHand) but on_hand=\(current.onHand) for \(sku) at \(node)")
+            }
+            var level = current
+            level.onHand = onHand
+            level.safety = safety ?? current.safety
+            try checkStockChange(item, node: node, sku: sku, to: level)
+            let events: [Event] = level == current ? [] : [.stockSet(node: node, sku: sku, onHand: onHand, safety: level.safety)]
+            return Decision(events: events, reply: .integer(level.atp))
+
+        case .stockAdjust(let node, let sku, let delta, let reason):
+            try existingNode(node)
+            try existingSKU(sku)
+            let item = inventory[sku] ?? SKUInventory()
+            var level = item.levels[node] ?? StockLevel()
+            level.onHand += delta
+            try checkStockChange(item, node: node, sku: sku, to: level)
+            return Decision(events: [.stockAdjusted(node: node, sku: sku, delta: delta, reason: reason)], reply: .integer(level.atp))
+
+        case .stockGet(let sku, let node):
+            try existingSKU(sku)
+            if let node { try existingNode(node) }
+            return Decision(events: [], reply: .bulk(stockJSON(sku: sku, node: node)))
+
+        case .reserve(let sku, let quantity, let node, let ttlSeconds):
+            try existingSKU(sku)
+            if let node { try existingNode(node) }
+            let item = inventory[sku] ?? SKUInventory()
+            // A node reservation takes that node's ATP and must also leave enough
+            // for the network reservations already held: both limits apply.
+            let available = node.map { min(item.levels[$0]?.atp ?? 0, item.networkATP) } ?? item.networkATP
+            guard quantity <= available else { throw Rejection(.soldOut, "\(sku) available=\(available)") }
+            let reservation = Reservation(
+                id: context.nextReservationID, sku: sku, quantity: quantity, node: node,
+                createdAt: context.now, expiresAt: context.now + ttlSeconds)
+            return Decision(events: [.reservationCreated(reservation)], reply: .bulk(reservation.id.description))
+
+        case .release(let id):
+            let reservation = try existingReservation(id)
+            switch reservation.status {
+            case .held: return Decision(events: [.reservationReleased(id)], reply: .ok)
+            case .released, .expired: return Decision(events: [], reply: .ok)
+            case .committed, .converted: throw .conflict("reservation \(id) is \(reservation.status.name)")
+            }
+
+        case .commit(let id):
+            let reservation = try existingReservation(id)
+            guard reservation.node != nil else {
+                throw .conflict("reservation \(id) holds network stock; an order converts it, COMMIT does not")
+            }
+            switch reservation.status {
+            case .held: return Decision(events: [.reservationCommitted(id)], reply: .ok)
+            case .committed: return Decision(events: [], reply: .ok)
+            case .released, .expired, .converted: throw .conflict("reservation \(id) is \(reservation.status.name)")
+            }
+
+        case .reservationGet(let id):
+            return Decision(events: [], reply: .bulk(try existingReservation(id).json.json))
+
+        case .expireDue:
+            guard let next = nextExpiring, next.expiresAt <= context.now else { return Decision(events: [], reply: .ok) }
+            return Decision(events: [.reservationExpired(next.id, at: next.expiresAt)], reply: .ok)
+        }
+    }
+
+    /// A stock change may not drop on hand below what is committed at the node, nor
+    /// the network's ATP below what network reservations hold.
+    private func checkStockChange(_ item: SKUInventory, node: String, sku: String, to level: StockLevel) throws(Rejection) {
+        guard level.onHand >= level.committed else {
+            throw .conflict("on_hand=\(level.onHand) is below the \(level.committed) units committed for \(sku) at \(node)")
+        }
+        let otherNodesATP = item.nodesATP - (item.levels[node]?.atp ?? 0)
+        guard otherNodesATP + level.atp >= item.networkReserved else {
+            throw .conflict("network reservations hold \(item.networkReserved) of \(sku); the change would leave \(otherNodesATP + level.atp)")
+        }
+    }
+
+    @discardableResult
+    private func existingNode(_ id: String) throws(Rejection) -> Node {
+        guard let node = nodes[id] else { throw .notFound("node \(id)") }
+        return node
+    }
+
+    @discardableResult
+    private func existingSKU(_ id: String) throws(Rejection) -> SKU {
+        guard let sku = skus[id] else { throw .notFound("sku \(id)") }
+        return sku
+    }
+
+    private func existingReservation(_ id: ReservationID) throws(Rejection) -> Reservation {
+        guard let reservation = reservations[id] else { throw .notFound("reservation \(id)") }
+        return reservation
+    }
+
+    private func stockJSON(sku: String, node: String?) -> String {
+        let item = inventory[sku] ?? SKUInventory()
+        let nodeIDs = node.map { [$0] } ?? item.levels.keys.sorted()
+        var object = JSONObject()
+        object.add("sku", sku)
+        object.add("atp", node.map { min(item.levels[$0]?.atp ?? 0, item.networkATP) } ?? item.networkATP)
+        object.add("network_reserved", item.networkReserved)
+        object.add("nodes", nodeIDs.map { id in
+            let level = item.levels[id] ?? StockLevel()
+            var entry = JSONObject()
+            entry.add("node", id)
+            entry.add("on_hand", level.onHand)
+            entry.add("reserved", level.reserved)
+            entry.add("allocated", level.allocated)
+            entry.add("safety", level.safety)
+            entry.add("in_transit", level.inTransit)
+            entry.add("atp", level.atp)
+            return entry
+        })
+        return object.json
+    }
+}
+
+extension Node {
+    var json: JSONObject {
+        var object = JSONObject()
+        object.add("id", id)
+        object.add("kind", kind.name)
+        object.addRaw("lat", Coordinate.format(location.latitudeMicrodegrees))
+        object.addRaw("lon", Coordinate.format(location.longitudeMicrodegrees))
+        object.add("ship", ships)
+        object.add("pickup", offersPickup)
+        object.add("returns", acceptsReturns)
+        object.add("capacity", capacityPerDay)
+        object.add("cost", handlingCostCents)
+        return object
+    }
+}
+
+extension SKU {
+    var json: JSONObject {
+        var object = JSONObject()
+        object.add("id", id)
+        object.add("price", priceCents)
+        object.add("weight", weightGrams)
+        object.add("name", name)
+        return object
+    }
+}
+
+extension Reservation {
+    var json: JSONObject {
+        var object = JSONObject()
+        object.add("id", id.description)
+        object.add("sku", sku)
+        object.add("qty", quantity)
+        object.add("node", node)
+        object.add("status", status.name)
+        object.add("created_at", createdAt)
+        object.add("expires_at", expiresAt)
+        return object
+    }
+}

@@ -1,0 +1,138 @@
+import HeapModule
+
+/// The whole business state, as a value. `apply` is the one function that changes it,
+/// for live commands and for recovery alike; `decide` (in `OrderlineState+Decide`)
+/// turns commands into events without changing anything.
+public struct OrderlineState: Sendable {
+    public private(set) var nodes: [String: Node] = [:]
+    public private(set) var skus: [String: SKU] = [:]
+    public private(set) var inventory: [String: SKUInventory] = [:]
+    public private(set) var reservations: [ReservationID: Reservation] = [:]
+    /// The highest reservation id ever created; the shell numbers new ones above it.
+    public private(set) var reservationIDMax = ReservationID(0)
+    /// The LSN of the last event applied.
+    public private(set) var lsn: LSN = 0
+    /// Held reservations by expiry. Derived from `reservations` (never encoded).
+    /// Entries of reservations that ended early stay until they reach the top, where
+    /// `end` drops them; so the queue holds at most one TTL's worth of reservations.
+    private var expiryQueue = Heap<ExpiryEntry>()
+
+    public init() {}
+
+    /// The earliest held reservation to expire. The queue never has an ended
+    /// reservation at its top (see `end`), so this is O(1).
+    public var nextExpiring: (id: ReservationID, expiresAt: Timestamp)? {
+        expiryQueue.min.map { ($0.id, $0.expiresAt) }
+    }
+
+    /// Applies one event at `lsn`. Events were validated by `decide` before they were
+    /// logged, so this never rejects; it also never traps on an event that names
+    /// something unknown (it ignores it), so a damaged log cannot crash recovery.
+    public mutating func apply(_ event: Event, at lsn: LSN) {
+        self.lsn = lsn
+        switch event {
+        case .nodeUpserted(let node):
+            nodes[node.id] = node
+        case .skuUpserted(let sku):
+            skus[sku.id] = sku
+        case .stockSet(let node, let sku, let onHand, let safety):
+            inventory[sku, default: SKUInventory()].levels[node, default: StockLevel()].onHand = onHand
+            inventory[sku, default: SKUInventory()].levels[node, default: StockLevel()].safety = safety
+        case .stockAdjusted(let node, let sku, let delta, _):
+            inventory[sku, default: SKUInventory()].levels[node, default: StockLevel()].onHand += delta
+        case .reservationCreated(let reservation):
+            reservations[reservation.id] = reservation
+            reservationIDMax = max(reservationIDMax, reservation.id)
+            changeHeld(reservation, by: reservation.quantity)
+            expiryQueue.insert(ExpiryEntry(expiresAt: reservation.expiresAt, id: reservation.id))
+        case .reservationReleased(let id):
+            end(id, as: .released)
+        case .reservationExpired(let id, _):
+            end(id, as: .expired)
+        case .reservationCommitted(let id):
+            guard let reservation = end(id, as: .committed), let node = reservation.node else { return }
+            inventory[reservation.sku, default: SKUInventory()].levels[node, default: StockLevel()].onHand -= reservation.quantity
+        }
+        assert(checkInvariants(of: event))
+    }
+
+    /// Debug-build check after each event, of the SKU it touched.
+    private func checkInvariants(of event: Event) -> Bool {
+        switch event {
+        case .stockSet(_, let sku, _, _), .stockAdjusted(_, let sku, _, _): return checkInvariants(sku: sku)
+        case .reservationCreated(let reservation): return checkInvariants(sku: reservation.sku)
+        case .reservationReleased(let id), .reservationCommitted(let id), .reservationExpired(let id, _):
+            return reservations[id].map { checkInvariants(sku: $0.sku) } ?? true
+        case .nodeUpserted, .skuUpserted: return true
+        }
+    }
+
+    @discardableResult
+    private mutating func end(_ id: ReservationID, as status: Reservation.Status) -> Reservation? {
+        guard var reservation = reservations[id], reservation.status == .held else { return nil }
+        reservation.status = status
+        reservations[id] = reservation
+        changeHeld(reservation, by: -reservation.quantity)
+        while let first = expiryQueue.min, reservations[first.id]?.status != .held {
+            expiryQueue.removeMin()
+        }
+        return reservation
+    }
+
+    private mutating func changeHeld(_ reservation: Reservation, by quantity: Int64) {
+        if let node = reservation.node {
+            inventory[reservation.sku, default: SKUInventory()].levels[node, default: StockLevel()].reserved += quantity
+        } else {
+            inventory[reservation.sku, default: SKUInventory()].networkReserved += quantity
+        }
+    }
+
+    /// Stock conservation and non-negativity, checked after every event in debug builds.
+    public func checkInvariants() -> Bool {
+        inventory.keys.allSatisfy { checkInvariants(sku: $0) }
+    }
+
+    private func checkInvariants(sku: String) -> Bool {
+        guard let item = inventory[sku] else { return true }
+        for (node, level) in item.levels where !level.isConsistent {
+            assertionFailure("stock of \(sku) at \(node) is inconsistent: \(level)")
+            return false
+        }
+        if item.networkReserved < 0 || item.networkReserved > item.nodesATP {
+            assertionFailure("network reservations of \(sku) (\(item.networkReserved)) exceed the nodes' ATP \(item.nodesATP)")
+            return false
+        }
+        return true
+    }
+
+    /// Rebuilds the derived expiry queue after the state was loaded from a snapshot.
+    mutating func restoreDerivedState() {
+        expiryQueue = Heap(reservations.values.filter { $0.status == .held }.map {
+            ExpiryEntry(expiresAt: $0.expiresAt, id: $0.id)
+        })
+    }
+
+    /// Snapshot loading sets fields directly; these mirror `apply` without an event.
+    mutating func load(node: Node) { nodes[node.id] = node }
+    mutating func load(sku: SKU) { skus[sku.id] = sku }
+    mutating func load(level: StockLevel, sku: String, node: String) {
+        inventory[sku, default: SKUInventory()].levels[node] = level
+    }
+    mutating func load(networkReserved: Int64, sku: String) {
+        inventory[sku, default: SKUInventory()].networkReserved = networkReserved
+    }
+    mutating func load(reservation: Reservation) { reservations[reservation.id] = reservation }
+    mutating func load(reservationIDMax: ReservationID, lsn: LSN) {
+        self.reservationIDMax = reservationIDMax
+        self.lsn = lsn
+    }
+}
+
+struct ExpiryEntry: Comparable, Sendable {
+    var expiresAt: Timestamp
+    var id: ReservationID
+
+    static func < (lhs: Self, rhs: Self) -> Bool {
+        (lhs.expiresAt, lhs.id.number) < (rhs.expiresAt, rhs.id.number)
+    }
+}

@@ -1,0 +1,32 @@
+/// A business rejection: a stable code (the first word of the error reply) and a
+/// message. Codes are those of PROTOCOL.md and never change meaning.
+public struct Rejection: Error, Hashable, Sendable, CustomStringConvertible {
+    public enum Code: String, Sendable {
+        case err = "ERR"
+        case invalid = "INVALID"
+        case notFound = "NOTFOUND"
+        case soldOut = "SOLDOUT"
+        case conflict = "CONFLICT"
+        case noAuth = "NOAUTH"
+        case wrongPass = "WRONGPASS"
+        case noPermission = "NOPERM"
+        case loading = "LOADING"
+        case ioError = "IOERR"
+        case limit = "LIMIT"
+    }
+
+    public var code: Code
+    public var message: String
+
+    public init(_ code: Code, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    /// The error line as the wire shows it, without the leading `-`.
+    public var description: String { "\(code.rawValue) \(message)" }
+
+    public static func invalid(_ message: String) -> Rejection { Rejection(.invalid, message) }
+    public static func notFound(_ message: String) -> Rejection { Rejection(.notFound, message) }
+    public static func conflict(_ message: String) -> Rejection { Rejection(.conflict, message) }
+}

@@ -1,0 +1,46 @@
+/// The stock of one SKU at one node.
+///
+/// Conservation: `onHand = atp + reserved + allocated + safety held back`, where
+/// `reserved + allocated` (the committed units) never exceed `onHand`, and no
+/// counter is ever negative. `inTransit` units are on their way here and not yet
+/// on hand.
+public struct StockLevel: Hashable, Sendable {
+    public var onHand: Int64 = 0
+    public var safety: Int64 = 0
+    public var reserved: Int64 = 0
+    public var allocated: Int64 = 0
+    public var inTransit: Int64 = 0
+
+    public init(onHand: Int64 = 0, safety: Int64 = 0, reserved: Int64 = 0, allocated: Int64 = 0, inTransit: Int64 = 0) {
+        self.onHand = onHand
+        self.safety = safety
+        self.reserved = reserved
+        self.allocated = allocated
+        self.inTransit = inTransit
+    }
+
+    /// Units promised to reservations and orders.
+    public var committed: Int64 { reserved + allocated }
+
+    /// Available to promise at this node: on hand less what is committed and the
+    /// safety stock, never below zero.
+    public var atp: Int64 { max(0, onHand - committed - safety) }
+
+    public var isConsistent: Bool {
+        onHand >= 0 && safety >= 0 && reserved >= 0 && allocated >= 0 && inTransit >= 0 && committed <= onHand
+    }
+}
+
+/// All stock of one SKU across the network, plus the network reservations (flash-sale
+/// carts) that hold units without naming a node.
+public struct SKUInventory: Hashable, Sendable {
+    public var levels: [String: StockLevel] = [:]
+    public var networkReserved: Int64 = 0
+
+    public init() {}
+
+    public var nodesATP: Int64 { levels.values.reduce(0) { $0 + $1.atp } }
+
+    /// What a new network reservation may take: the nodes' ATP less what carts hold.
+    public var networkATP: Int64 { max(0, nodesATP - networkReserved) }
+}

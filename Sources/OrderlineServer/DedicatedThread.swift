@@ -1,0 +1,17 @@
+import Foundation
+
+/// Runs blocking work (file reads, snapshot writes, fsync) on a thread of its own,
+/// never on the Swift concurrency pool or an event loop, and awaits its result.
+enum DedicatedThread {
+    static func run<Result: Sendable>(
+        name: String, _ body: @escaping @Sendable () throws -> Result
+    ) async throws -> Result {
+        try await withCheckedThrowingContinuation { continuation in
+            let thread = Thread {
+                continuation.resume(with: Swift.Result { try body() })
+            }
+            thread.name = name
+            thread.start()
+        }
+    }
+}

@@ -1,0 +1,218 @@
+import Logging
+import OrderlineCore
+import OrderlineStorage
+
+/// The actor shell around the core: it stamps commands with the time and new ids,
+/// decides, appends the events to the WAL, applies them, and replies only once the
+/// WAL has acknowledged them. Replies that read state (and rejections, which also
+/// reveal state) wait until everything they could have seen is acknowledged.
+///
+/// If the WAL fails, the engine rebuilds its state from what is durable and serves
+/// reads; every write gets `IOERR`.
+public actor Engine {
+    public struct Configuration: Sendable {
+        public var dataDirectory: String
+        public var fsyncPolicy: FsyncPolicy = .always
+        /// Take a snapshot after this many events; 0 turns periodic snapshots off.
+        public var snapshotEveryEvents = 1_000_000
+        public var snapshotsKept = 2
+        /// Keep WAL segments that snapshots cover (recovery drills from LSN 1).
+        public var keepAllSegments = false
+        public var truncateAtCorruption = false
+        public var segmentBytesMax = 64 << 20
+        public var fileSystem: any FileSystem = PosixFileSystem()
+
+        public init(dataDirectory: String) { self.dataDirectory = dataDirectory }
+    }
+
+    public let configuration: Configuration
+    private let clock: any EngineClock
+    private let logger: Logger
+    private let directory: DataDirectory
+    private let directoryLock: DataDirectoryLock
+    private let wal: WriteAheadLog
+    private var state: OrderlineState
+    private var failure: StorageError?
+    private var eventsSinceSnapshot = 0
+    private var snapshotRunning = false
+
+    private init(
+        configuration: Configuration, clock: any EngineClock, logger: Logger, directoryLock: DataDirectoryLock,
+        state: OrderlineState
+    ) {
+        self.configuration = configuration
+        self.clock = clock
+        self.logger = logger
+        self.directory = DataDirectory(path: configuration.dataDirectory)
+        self.directoryLock = directoryLock
+        self.state = state
+        var walConfiguration = WriteAheadLog.Configuration(directory: configuration.dataDirectory)
+        walConfiguration.fsyncPolicy = configuration.fsyncPolicy
+        walConfiguration.segmentBytesMax = configuration.segmentBytesMax
+        walConfiguration.fileSystem = configuration.fileSystem
+        wal = WriteAheadLog(configuration: walConfiguration, lsnLast: state.lsn, logger: logger)
+    }
+
+    /// Locks the data directory, recovers (on a dedicated thread), and starts the WAL.
+    public static func open(
+        _ configuration: Configuration, clock: any EngineClock, logger: Logger = Logger(label: "orderline")
+    ) async throws -> (engine: Engine, recovery: Recovery.Report) {
+        let directory = DataDirectory(path: configuration.dataDirectory)
+        try FileReader.createDirectory(atPath: directory.path)
+        let lock = try DataDirectoryLock(directory: directory)
+        var options = Recovery.Options(mode: .repair)
+        options.truncateAtCorruption = configuration.truncateAtCorruption
+        options.fileSystem = configuration.fileSystem
+        let report = try await DedicatedThread.run(name: "orderline-recovery") { [options] in
+            try Recovery.recover(directory, options: options, logger: logger)
+        }
+        let engine = Engine(configuration: configuration, clock: clock, logger: logger, directoryLock: lock, state: report.state)
+        return (engine, report)
+    }
+
+    public var lsn: LSN { state.lsn }
+    public var walStatistics: WriteAheadLog.Statistics { wal.statistics }
+    public var stateForInspection: OrderlineState { state }
+
+    /// Parses and executes one request given as tokens (`tokens[0]` is the name).
+    public func execute(_ tokens: [String]) async -> Result<Reply, Rejection> {
+        do {
+            return await execute(try CommandTable.parse(tokens))
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    public func execute(_ command: Command) async -> Result<Reply, Rejection> {
+        if let failure, !command.isRead {
+            return .failure(Rejection(.ioError, "the log cannot be written: \(failure.message)"))
+        }
+        let now = clock.now()
+        if failure == nil, let rejection = fireExpiries(at: now) { return .failure(rejection) }
+        let context = DecisionContext(now: now, nextReservationID: ReservationID(state.reservationIDMax.number + 1))
+        let outcome = state.decide(command, context: context)
+        if case .success(let decision) = outcome, !decision.events.isEmpty, let rejection = log(decision.events) {
+            return .failure(rejection)
+        }
+        if let rejection = await acknowledged(through: state.lsn) { return .failure(rejection) }
+        return outcome.map(\.reply)
+    }
+
+    /// Fires the expiries due by now (the server's timer calls this at the next
+    /// expiry; `execute` also does, before deciding anything).
+    public func tick() async -> Rejection? {
+        if failure != nil { return nil }
+        if let rejection = fireExpiries(at: clock.now()) { return rejection }
+        return await acknowledged(through: state.lsn)
+    }
+
+    public var nextExpiry: Timestamp? { state.nextExpiring?.expiresAt }
+
+    /// The digest of the state as acknowledged: waits until the WAL covers it.
+    public func digest() async throws -> StateDigest {
+        let snapshot = state
+        if let rejection = await acknowledged(through: snapshot.lsn) { throw rejection }
+        return snapshot.digest
+    }
+
+    /// Writes a snapshot of the current state once the WAL is durable past it.
+    /// Returns its LSN.
+    @discardableResult
+    public func snapshot() async throws -> LSN {
+        let cut = state
+        if let rejection = await acknowledged(through: cut.lsn) { throw rejection }
+        let configuration = configuration
+        let directory = directory
+        try await DedicatedThread.run(name: "orderline-snapshot") {
+            _ = try SnapshotFile.write(cut, to: directory, fileSystem: configuration.fileSystem)
+            _ = try SnapshotFile.applyRetention(
+                in: directory, fileSystem: configuration.fileSystem, snapshotsKept: configuration.snapshotsKept,
+                keepSegments: configuration.keepAllSegments)
+        }
+        logger.info("snapshot written", metadata: ["wal.lsn": "\(cut.lsn)"])
+        return cut.lsn
+    }
+
+    /// Stops the WAL after writing and syncing what is queued.
+    public func close() async {
+        await wal.close()
+    }
+
+    // MARK: Internals
+
+    private func fireExpiries(at now: Timestamp) -> Rejection? {
+        while let next = state.nextExpiring, next.expiresAt <= now {
+            let context = DecisionContext(now: now, nextReservationID: ReservationID(state.reservationIDMax.number + 1))
+            guard case .success(let decision) = state.decide(.expireDue, context: context), !decision.events.isEmpty else { break }
+            if let rejection = log(decision.events) { return rejection }
+        }
+        return nil
+    }
+
+    /// Appends and applies in one actor turn, so apply order is LSN order.
+    private func log(_ events: [Event]) -> Rejection? {
+        let lastLSN: LSN
+        do {
+            lastLSN = try wal.append(events)
+        } catch {
+            return ioRejection(error)
+        }
+        var lsn = lastLSN - LSN(events.count)
+        for event in events {
+            lsn += 1
+            state.apply(event, at: lsn)
+        }
+        eventsSinceSnapshot += events.count
+        if configuration.snapshotEveryEvents > 0, eventsSinceSnapshot >= configuration.snapshotEveryEvents, !snapshotRunning {
+            snapshotRunning = true
+            eventsSinceSnapshot = 0
+            Task { await self.runPeriodicSnapshot() }
+        }
+        return nil
+    }
+
+    private func runPeriodicSnapshot() async {
+        do {
+            try await snapshot()
+        } catch {
+            logger.error("periodic snapshot failed", metadata: ["error": "\(error)"])
+        }
+        snapshotRunning = false
+    }
+
+    private func acknowledged(through lsn: LSN) async -> Rejection? {
+        do {
+            try await wal.waitUntilAcknowledged(lsn)
+            return nil
+        } catch {
+            await enterReadOnly(after: error)
+            return ioRejection(error)
+        }
+    }
+
+    private func ioRejection(_ error: any Error) -> Rejection {
+        Rejection(.ioError, "the log cannot be written: \((error as? StorageError)?.message ?? "\(error)")")
+    }
+
+    /// After a WAL failure: drop everything that was never durable by rebuilding the
+    /// state from the log up to the last durable LSN; from then on, serve reads only.
+    private func enterReadOnly(after error: any Error) async {
+        guard failure == nil else { return }
+        failure = (error as? StorageError) ?? StorageError(.failed, "\(error)")
+        let durable = wal.statistics.lsnDurable
+        logger.critical("WAL failed; rebuilding from the durable log and serving reads only", metadata: ["wal.lsn": "\(durable)"])
+        let directory = directory
+        do {
+            let report = try await DedicatedThread.run(name: "orderline-rebuild") {
+                var options = Recovery.Options(mode: .readOnly)
+                options.untilLSN = durable
+                return try Recovery.recover(directory, options: options)
+            }
+            state = report.state
+        } catch {
+            logger.critical("cannot rebuild from the durable log; reads refused too", metadata: ["error": "\(error)"])
+            state = OrderlineState()
+            failure = StorageError(.failed, "the log failed and the durable state cannot be read: \(error)")
+        }
+    }
+}

@@ -1,0 +1,29 @@
+import Foundation
+import OrderlineCore
+import Synchronization
+
+/// Where the shell gets the time it stamps into commands. The core never asks.
+public protocol EngineClock: Sendable {
+    func now() -> Timestamp
+}
+
+public struct SystemClock: EngineClock {
+    public init() {}
+    public func now() -> Timestamp { Timestamp(Date().timeIntervalSince1970) }
+}
+
+/// A clock that moves only when told (`--clock manual`, tests).
+public final class ManualClock: EngineClock {
+    private let current: Mutex<Timestamp>
+
+    /// 2026-01-01T00:00:00Z, so that test timestamps read as dates.
+    public static let epoch: Timestamp = 1_767_225_600
+
+    public init(_ start: Timestamp = ManualClock.epoch) { current = Mutex(start) }
+
+    public func now() -> Timestamp { current.withLock { $0 } }
+
+    public func advance(by seconds: Int64) {
+        current.withLock { $0 += seconds }
+    }
+}

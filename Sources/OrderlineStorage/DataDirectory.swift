@@ -1,0 +1,53 @@
+import Glibc
+import OrderlineCore
+
+/// The files of one data directory: WAL segments, snapshots and the lock.
+public struct DataDirectory: Sendable {
+    public let path: String
+
+    public init(path: String) { self.path = path }
+
+    public func file(_ name: String) -> String { path + "/" + name }
+
+    /// Segment files with their first LSN, oldest first.
+    public func segments() throws(StorageError) -> [(name: String, firstLSN: LSN)] {
+        try FileReader.list(directory: path).compactMap { name in
+            WALFormat.segmentFirstLSN(fileName: name).map { (name, $0) }
+        }.sorted { $0.firstLSN < $1.firstLSN }
+    }
+
+    /// Snapshot files with their LSN, newest first.
+    public func snapshots() throws(StorageError) -> [(name: String, lsn: LSN)] {
+        try FileReader.list(directory: path).compactMap { name in
+            SnapshotFile.lsn(fileName: name).map { (name, $0) }
+        }.sorted { $0.lsn > $1.lsn }
+    }
+
+    public var isEmpty: Bool {
+        ((try? segments().isEmpty) ?? true) && ((try? snapshots().isEmpty) ?? true)
+    }
+}
+
+/// The data directory's lock: an exclusive `flock` on `LOCK`, held while the process
+/// lives (the kernel drops it when the process dies, even by kill -9). The file holds
+/// the owner's pid, for the error message of the next one.
+public final class DataDirectoryLock: Sendable {
+    private let descriptor: Int32
+
+    public init(directory: DataDirectory) throws(StorageError) {
+        let path = directory.file("LOCK")
+        let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else { throw .io("cannot open \(path)") }
+        guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
+            let owner = (try? FileReader.readAll(atPath: path)).map { String(decoding: $0, as: UTF8.self) } ?? "?"
+            close(descriptor)
+            throw StorageError(.locked, "data directory \(directory.path) is in use by another server (pid \(owner.isEmpty ? "?" : owner))")
+        }
+        let pid = Array(String(getpid()).utf8)
+        _ = ftruncate(descriptor, 0)
+        _ = pid.withUnsafeBytes { pwrite(descriptor, $0.baseAddress, $0.count, 0) }
+        self.descriptor = descriptor
+    }
+
+    deinit { close(descriptor) }
+}

@@ -1,0 +1,337 @@
+import Foundation
+import Logging
+import NIOConcurrencyHelpers
+import OrderlineCore
+import Synchronization
+
+/// When a write counts as acknowledged.
+public enum FsyncPolicy: String, Sendable, CaseIterable {
+    /// `fdatasync` before any reply (group commit): the default, and the only policy
+    /// under which every acknowledged command survives a power cut.
+    case always
+    /// Acknowledge once written to the OS; `fdatasync` at most `syncInterval` later.
+    case interval
+    /// Acknowledge once written to the OS; sync only on roll-over and close.
+    case never
+}
+
+/// The write-ahead log: one writer thread takes every batch appended from any shard,
+/// writes it as one frame of the current segment and fsyncs once for all of them
+/// (group commit). Callers learn their LSNs at once (`append`) and wait for
+/// durability separately (`waitUntilAcknowledged`).
+///
+/// After a failed write or fsync the log is failed for good: nothing is retried,
+/// every waiter and every later append gets the error.
+public final class WriteAheadLog: Sendable {
+    public struct Configuration: Sendable {
+        public var directory: String
+        public var fsyncPolicy: FsyncPolicy = .always
+        public var syncIntervalSeconds: Double = 1
+        public var segmentBytesMax = 64 << 20
+        public var compressionLevel: Int32 = 1
+        public var fileSystem: any FileSystem = PosixFileSystem()
+
+        public init(directory: String) { self.directory = directory }
+    }
+
+    public struct Statistics: Sendable, Equatable {
+        /// The last LSN handed out.
+        public var lsnLast: LSN
+        /// The last LSN written to the OS.
+        public var lsnWritten: LSN
+        /// The last LSN known durable (fdatasync returned).
+        public var lsnDurable: LSN
+        public var frames: UInt64 = 0
+        public var fsyncs: UInt64 = 0
+        public var rawBytes: UInt64 = 0
+        public var bytesOnDisk: UInt64 = 0
+        public var segments: UInt64 = 0
+        public var failure: String?
+    }
+
+    private struct PendingBatch {
+        var firstLSN: LSN
+        var lastLSN: LSN
+        var records: [UInt8]
+    }
+
+    private struct Waiter {
+        var lsn: LSN
+        var continuation: CheckedContinuation<Void, any Error>
+    }
+
+    private struct Queue {
+        var pending: [PendingBatch] = []
+        var waiters: [Waiter] = []
+        var statistics: Statistics
+        var failure: StorageError?
+        var closing = false
+        var closedContinuations: [CheckedContinuation<Void, Never>] = []
+        var closed = false
+    }
+
+    public let configuration: Configuration
+    private let queue: Mutex<Queue>
+    /// `true` when the writer has something to look at. Paired with `queue`: writers of
+    /// `queue` set it after they push, so a wake-up is never lost.
+    private let workAvailable = ConditionLock(value: false)
+    private let logger: Logger
+
+    /// Opens the log for appending after recovery: the next LSN is `lsnLast + 1`, and
+    /// the first frame starts a new segment.
+    public init(configuration: Configuration, lsnLast: LSN, logger: Logger = Logger(label: "orderline.wal")) {
+        self.configuration = configuration
+        self.logger = logger
+        queue = Mutex(Queue(statistics: Statistics(lsnLast: lsnLast, lsnWritten: lsnLast, lsnDurable: lsnLast)))
+        let thread = Thread { [self] in self.runWriter() }
+        thread.name = "orderline-wal"
+        thread.start()
+    }
+
+    public var statistics: Statistics { queue.withLock { $0.statistics } }
+
+    /// Assigns the next LSNs to `events`, in order, and queues them for the writer.
+    /// Returns the last LSN. Call it from the one place that also applies the events,
+    /// so that apply order and LSN order agree.
+    public func append(_ events: [Event]) throws(StorageError) -> LSN {
+        precondition(!events.isEmpty, "append needs at least one event")
+        var records = BinaryWriter(capacity: events.count * 48)
+        var scratch = BinaryWriter(capacity: 64)
+        for event in events {
+            scratch = BinaryWriter(capacity: 64)
+            event.encode(into: &scratch)
+            records.writeVarUInt(UInt64(scratch.bytes.count))
+            records.write(contentsOf: scratch.bytes)
+        }
+        let result: Result<LSN, StorageError> = queue.withLock { queue in
+            if let failure = queue.failure { return .failure(failure) }
+            if queue.closing { return .failure(StorageError(.failed, "the WAL is closing")) }
+            let first = queue.statistics.lsnLast + 1
+            let last = queue.statistics.lsnLast + LSN(events.count)
+            queue.statistics.lsnLast = last
+            queue.pending.append(PendingBatch(firstLSN: first, lastLSN: last, records: records.bytes))
+            return .success(last)
+        }
+        let lsn = try result.get()
+        signalWriter()
+        return lsn
+    }
+
+    /// Returns once `lsn` is acknowledged under the fsync policy (durable, for
+    /// `always`); throws the WAL's failure if it failed before that.
+    public func waitUntilAcknowledged(_ lsn: LSN) async throws {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            let outcome: Result<Bool, StorageError> = queue.withLock { queue in
+                if acknowledgedLSN(queue.statistics) >= lsn { return .success(true) }
+                if let failure = queue.failure { return .failure(failure) }
+                queue.waiters.append(Waiter(lsn: lsn, continuation: continuation))
+                return .success(false)
+            }
+            switch outcome {
+            case .success(true): continuation.resume()
+            case .success(false): break
+            case .failure(let error): continuation.resume(throwing: error)
+            }
+        }
+    }
+
+    /// Writes and syncs what is queued, stops the writer thread and closes the segment.
+    public func close() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let alreadyClosed = queue.withLock { queue in
+                if queue.closed { return true }
+                queue.closing = true
+                queue.closedContinuations.append(continuation)
+                return false
+            }
+            if alreadyClosed { continuation.resume() } else { signalWriter() }
+        }
+    }
+
+    private func acknowledgedLSN(_ statistics: Statistics) -> LSN {
+        configuration.fsyncPolicy == .always ? statistics.lsnDurable : statistics.lsnWritten
+    }
+
+    private func signalWriter() {
+        workAvailable.lock()
+        workAvailable.unlock(withValue: true)
+    }
+
+    // MARK: The writer thread
+
+    private func runWriter() {
+        var writer = SegmentWriter(configuration: configuration)
+        var lastSync = DispatchTime.now()
+        while true {
+            if configuration.fsyncPolicy == .interval {
+                if workAvailable.lock(whenValue: true, timeoutSeconds: configuration.syncIntervalSeconds) {
+                    workAvailable.unlock(withValue: false)
+                }
+            } else {
+                workAvailable.lock(whenValue: true)
+                workAvailable.unlock(withValue: false)
+            }
+            let (batches, closing) = queue.withLock { queue in
+                let batches = queue.pending
+                queue.pending.removeAll(keepingCapacity: true)
+                return (batches, queue.closing)
+            }
+            do {
+                if !batches.isEmpty {
+                    try write(batches, with: &writer)
+                }
+                let unsynced = writer.hasUnsyncedBytes
+                let intervalDue = Double(DispatchTime.now().uptimeNanoseconds - lastSync.uptimeNanoseconds) / 1e9
+                    >= configuration.syncIntervalSeconds
+                let mustSync = configuration.fsyncPolicy == .always
+                    || (configuration.fsyncPolicy == .interval && intervalDue) || closing
+                if unsynced && mustSync {
+                    try writer.sync()
+                    lastSync = DispatchTime.now()
+                    queue.withLock { $0.statistics.fsyncs += 1 }
+                }
+                if !writer.hasUnsyncedBytes {
+                    queue.withLock { $0.statistics.lsnDurable = $0.statistics.lsnWritten }
+                }
+                resumeAcknowledgedWaiters()
+            } catch {
+                fail(error)
+                writer.close()
+                finishClose()
+                return
+            }
+            if closing {
+                writer.close()
+                finishClose()
+                return
+            }
+        }
+    }
+
+    private func write(_ batches: [PendingBatch], with writer: inout SegmentWriter) throws(StorageError) {
+        var start = 0
+        while start < batches.count {
+            // One frame per batch of batches, up to the frame size limit; a batch is
+            // never split across frames, so a command's events stay together.
+            var end = start + 1
+            var rawBytes = batches[start].records.count
+            while end < batches.count, rawBytes + batches[end].records.count <= WALFormat.frameRawBytesMax {
+                rawBytes += batches[end].records.count
+                end += 1
+            }
+            var raw: [UInt8] = []
+            raw.reserveCapacity(rawBytes)
+            for batch in batches[start..<end] { raw.append(contentsOf: batch.records) }
+            let firstLSN = batches[start].firstLSN
+            let lastLSN = batches[end - 1].lastLSN
+            let written = try writer.writeFrame(raw: raw, firstLSN: firstLSN, lastLSN: lastLSN)
+            queue.withLock { queue in
+                queue.statistics.lsnWritten = lastLSN
+                queue.statistics.frames += 1
+                queue.statistics.rawBytes += UInt64(raw.count)
+                queue.statistics.bytesOnDisk += UInt64(written.bytes)
+                if written.newSegment { queue.statistics.segments += 1 }
+            }
+            start = end
+        }
+    }
+
+    private func resumeAcknowledgedWaiters() {
+        let ready: [Waiter] = queue.withLock { queue in
+            let acknowledged = acknowledgedLSN(queue.statistics)
+            var ready: [Waiter] = []
+            queue.waiters.removeAll { waiter in
+                guard waiter.lsn <= acknowledged else { return false }
+                ready.append(waiter)
+                return true
+            }
+            return ready
+        }
+        for waiter in ready { waiter.continuation.resume() }
+    }
+
+    private func fail(_ error: StorageError) {
+        logger.critical("WAL write failed; refusing every later write", metadata: ["error": "\(error)"])
+        let failure = StorageError(.failed, "the WAL failed and accepts no more writes (\(error))", errno: error.errno)
+        let waiters: [Waiter] = queue.withLock { queue in
+            queue.failure = failure
+            queue.statistics.failure = failure.description
+            queue.pending.removeAll()
+            let waiters = queue.waiters
+            queue.waiters.removeAll()
+            return waiters
+        }
+        for waiter in waiters { waiter.continuation.resume(throwing: failure) }
+    }
+
+    private func finishClose() {
+        let continuations = queue.withLock { queue in
+            queue.closed = true
+            queue.closing = true
+            let continuations = queue.closedContinuations
+            queue.closedContinuations.removeAll()
+            for waiter in queue.waiters {
+                waiter.continuation.resume(throwing: StorageError(.failed, "the WAL closed before LSN \(waiter.lsn) was written"))
+            }
+            queue.waiters.removeAll()
+            return continuations
+        }
+        for continuation in continuations { continuation.resume() }
+    }
+}
+
+/// The current segment file and its compression stream; owned by the writer thread.
+struct SegmentWriter {
+    let configuration: WriteAheadLog.Configuration
+    private var file: (any AppendableFile)?
+    private var segmentBytes = 0
+    private let compressor: ZstdStreamCompressor
+    private(set) var hasUnsyncedBytes = false
+
+    init(configuration: WriteAheadLog.Configuration) {
+        self.configuration = configuration
+        compressor = ZstdStreamCompressor(level: configuration.compressionLevel)
+    }
+
+    mutating func writeFrame(raw: [UInt8], firstLSN: LSN, lastLSN: LSN) throws(StorageError) -> (bytes: Int, newSegment: Bool) {
+        var newSegment = false
+        if file == nil || segmentBytes >= configuration.segmentBytesMax {
+            try roll(firstLSN: firstLSN)
+            newSegment = true
+        }
+        let payload = try compressor.compressAndFlush(raw)
+        let frame = WALFormat.frame(payload: payload, rawBytes: raw.count, firstLSN: firstLSN, lastLSN: lastLSN)
+        hasUnsyncedBytes = true
+        try file!.append(frame)
+        segmentBytes += frame.count
+        return (frame.count, newSegment)
+    }
+
+    mutating func sync() throws(StorageError) {
+        try file?.sync()
+        hasUnsyncedBytes = false
+    }
+
+    /// Closes the current segment (synced) and starts `wal-<firstLSN>.log`; the
+    /// directory is fsynced so the new name survives a crash.
+    private mutating func roll(firstLSN: LSN) throws(StorageError) {
+        if file != nil { try sync() }
+        file?.close()
+        file = nil
+        let path = configuration.directory + "/" + WALFormat.segmentFileName(firstLSN: firstLSN)
+        let created = try configuration.fileSystem.createFile(atPath: path)
+        file = created
+        compressor.reset()
+        let header = WALFormat.segmentHeader(firstLSN: firstLSN)
+        hasUnsyncedBytes = true
+        try created.append(header)
+        try created.sync()
+        try configuration.fileSystem.syncDirectory(atPath: configuration.directory)
+        segmentBytes = header.count
+    }
+
+    mutating func close() {
+        file?.close()
+        file = nil
+    }
+}

@@ -1,0 +1,89 @@
+import Glibc
+import OrderlineStorage
+import Synchronization
+
+/// Wraps the real file system and fails one chosen operation: the Nth write (as a
+/// disk-full `ENOSPC`, after writing part of the bytes, as a real short write does)
+/// or the Nth fsync (`EIO`). Deterministic: the same plan fails the same call.
+public final class FaultInjectingFileSystem: FileSystem {
+    public enum Fault: Sendable, Equatable {
+        case none
+        /// Fail the Nth `append` (from 1), after writing `bytesWritten` of its bytes.
+        case diskFullOnWrite(number: Int, bytesWritten: Int)
+        /// Fail the Nth `sync` (from 1).
+        case failedSync(number: Int)
+    }
+
+    private struct Counters {
+        var writes = 0
+        var syncs = 0
+        var fired = false
+    }
+
+    private let base = PosixFileSystem()
+    private let fault: Fault
+    private let counters = Mutex(Counters())
+
+    public init(_ fault: Fault) { self.fault = fault }
+
+    public var hasFired: Bool { counters.withLock { $0.fired } }
+
+    public func createFile(atPath path: String) throws(StorageError) -> any AppendableFile {
+        FaultyFile(base: try base.createFile(atPath: path), owner: self)
+    }
+
+    public func syncDirectory(atPath path: String) throws(StorageError) { try base.syncDirectory(atPath: path) }
+    public func rename(atPath source: String, toPath destination: String) throws(StorageError) {
+        try base.rename(atPath: source, toPath: destination)
+    }
+    public func removeFile(atPath path: String) throws(StorageError) { try base.removeFile(atPath: path) }
+    public func truncateFile(atPath path: String, toBytes size: Int) throws(StorageError) {
+        try base.truncateFile(atPath: path, toBytes: size)
+    }
+
+    /// How many bytes of this write go through before it fails, or nil to let it pass.
+    fileprivate func planWrite(byteCount: Int) -> Int? {
+        counters.withLock { counters in
+            counters.writes += 1
+            guard case .diskFullOnWrite(let number, let bytesWritten) = fault, counters.writes == number else { return nil }
+            counters.fired = true
+            return min(bytesWritten, byteCount)
+        }
+    }
+
+    fileprivate func syncShouldFail() -> Bool {
+        counters.withLock { counters in
+            counters.syncs += 1
+            guard case .failedSync(let number) = fault, counters.syncs == number else { return false }
+            counters.fired = true
+            return true
+        }
+    }
+}
+
+private final class FaultyFile: AppendableFile {
+    let base: any AppendableFile
+    let owner: FaultInjectingFileSystem
+
+    init(base: any AppendableFile, owner: FaultInjectingFileSystem) {
+        self.base = base
+        self.owner = owner
+    }
+
+    var path: String { base.path }
+
+    func append(_ bytes: [UInt8]) throws(StorageError) {
+        if let partial = owner.planWrite(byteCount: bytes.count) {
+            if partial > 0 { try base.append(Array(bytes[0..<partial])) }
+            throw StorageError(.io, "write to \(path) failed (injected)", errno: ENOSPC)
+        }
+        try base.append(bytes)
+    }
+
+    func sync() throws(StorageError) {
+        if owner.syncShouldFail() { throw StorageError(.io, "fdatasync of \(path) failed (injected)", errno: EIO) }
+        try base.sync()
+    }
+
+    func close() { base.close() }
+}

@@ -1,0 +1,50 @@
+/// Random command mixes over a small network, for digest(live) == digest(replay)
+/// checks: mostly valid commands, some that the core rejects, some clock moves.
+public enum RandomWorkload {
+    public enum Step: Sendable {
+        case command([String])
+        case advanceClock(seconds: Int64)
+    }
+
+    public static let nodes = ["WH-1", "WH-2", "ST-1", "ST-2"]
+
+    public static func setup(skuCount: Int) -> [[String]] {
+        var commands: [[String]] = [
+            ["NODE.ADD", "WH-1", "kind=warehouse", "lat=40.7128", "lon=-74.006"],
+            ["NODE.ADD", "WH-2", "kind=warehouse", "lat=34.0522", "lon=-118.2437", "capacity=5000"],
+            ["NODE.ADD", "ST-1", "kind=store", "lat=41.8781", "lon=-87.6298", "pickup=yes"],
+            ["NODE.ADD", "ST-2", "kind=store", "lat=29.7604", "lon=-95.3698", "cost=450"],
+        ]
+        for index in 0..<skuCount {
+            commands.append(["SKU.ADD", "SKU-\(index)", "price=\(100 + index * 7)", "weight=\(50 + index)"])
+        }
+        return commands
+    }
+
+    public static func steps(count: Int, skuCount: Int, generator: inout SeededGenerator) -> [Step] {
+        var steps: [Step] = []
+        var reservationsSeen = 1
+        for _ in 0..<count {
+            let sku = "SKU-\(Int.random(in: 0..<skuCount, using: &generator))"
+            let node = nodes.randomElement(using: &generator)!
+            let someReservation = "R\(Int.random(in: 1...reservationsSeen + 2, using: &generator))"
+            switch Int.random(in: 0..<100, using: &generator) {
+            case 0..<15: steps.append(.command(["STOCK.SET", node, sku, "\(Int.random(in: 0...50, using: &generator))"]))
+            case 15..<25: steps.append(.command(["STOCK.ADJUST", node, sku, "\(Int.random(in: -5...20, using: &generator))", "reason=cycle count"]))
+            case 25..<45:
+                reservationsSeen += 1
+                steps.append(.command(["RESERVE", sku, "\(Int.random(in: 1...4, using: &generator))", "ttl=\(Int.random(in: 1...120, using: &generator))"]))
+            case 45..<60:
+                reservationsSeen += 1
+                steps.append(.command(["RESERVE", sku, "\(Int.random(in: 1...3, using: &generator))", "node=\(node)", "ttl=\(Int.random(in: 1...300, using: &generator))"]))
+            case 60..<70: steps.append(.command(["RELEASE", someReservation]))
+            case 70..<80: steps.append(.command(["COMMIT", someReservation]))
+            case 80..<85: steps.append(.command(["STOCK.SET", node, sku, "\(Int.random(in: 0...40, using: &generator))", "safety=\(Int.random(in: 0...3, using: &generator))"]))
+            case 85..<90: steps.append(.command(["RESERVE", "NOPE", "1"]))
+            case 90..<95: steps.append(.command(["STOCK.GET", sku]))
+            default: steps.append(.advanceClock(seconds: Int64.random(in: 1...90, using: &generator)))
+            }
+        }
+        return steps
+    }
+}
