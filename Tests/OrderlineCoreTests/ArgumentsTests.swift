@@ -1,0 +1,56 @@
+import OrderlineCore
+import Testing
+
+private func rejection(_ line: String) -> Rejection? {
+    do {
+        _ = try CommandTable.parse(try InlineTokenizer.tokenize(line))
+        return nil
+    } catch {
+        return error
+    }
+}
+
+@Test(arguments: [
+    ("FROB 1", "ERR unknown command 'FROB'"),
+    ("RESERVE SKU-1", "ERR wrong number of arguments for 'reserve' command"),
+    ("RESERVE SKU-1 0", "INVALID qty '0' must be an integer in 1...1000000000"),
+    ("RESERVE SKU-1 1000000001", "INVALID qty '1000000001' must be an integer in 1...1000000000"),
+    ("RESERVE SKU-1 x", "INVALID qty 'x' must be an integer in 1...1000000000"),
+    ("RESERVE SKU-1 1 ttl=0", "INVALID ttl '0' must be an integer in 1...86400"),
+    ("RESERVE SKU-1 1 ttl=86401", "INVALID ttl '86401' must be an integer in 1...86400"),
+    ("RESERVE SKU-1 1 color=red", "INVALID unknown option 'color' for RESERVE"),
+    ("RESERVE SKU-1 1 ttl=5 ttl=6", "INVALID option 'ttl' given twice"),
+    ("RESERVE SKU/1 1", "INVALID sku 'SKU/1' must be 1-64 characters of A-Z a-z 0-9 - _ . :"),
+    ("RESERVE SKU-1 1 ttl=5 stray", "INVALID expected key=value after the positional arguments, got 'stray'"),
+    ("NODE.ADD N1 kind=depot lat=1 lon=2", "INVALID kind 'depot' must be warehouse, store or dropship"),
+    ("NODE.ADD N1 kind=store lat=91 lon=2", "INVALID lat '91' must be decimal degrees within ±90, at most 6 decimals"),
+    ("NODE.ADD N1 kind=store lat=1.1234567 lon=2", "INVALID lat '1.1234567' must be decimal degrees within ±90, at most 6 decimals"),
+    ("NODE.ADD N1 kind=store lat=1", "INVALID NODE.ADD needs lon="),
+    ("STOCK.ADJUST N1 S1 0", "INVALID delta must not be 0"),
+    ("RELEASE 42", "INVALID reservation id '42' must look like R123"),
+    ("SKU.ADD S1 price=-1", "INVALID price '-1' must be an integer in 0...1000000000000"),
+])
+func malformedArgumentsAreNamed(line: String, expected: String) {
+    #expect(rejection(line)?.description == expected)
+}
+
+@Test func commandNamesAreCaseInsensitiveAndOptionsUnordered() throws {
+    let command = try CommandTable.parse(["reserve", "SKU-1", "3", "ttl=60", "node=ST-1"])
+    #expect(command == .reserve(sku: "SKU-1", quantity: 3, node: "ST-1", ttlSeconds: 60))
+}
+
+@Test func coordinatesParseExactly() {
+    #expect(Coordinate.parseMicrodegrees("-33.8688", limit: 90) == -33_868_800)
+    #expect(Coordinate.parseMicrodegrees("180", limit: 180) == 180_000_000)
+    #expect(Coordinate.parseMicrodegrees("180.000001", limit: 180) == nil)
+    #expect(Coordinate.parseMicrodegrees("1e5", limit: 180) == nil)
+    #expect(Coordinate.parseMicrodegrees("", limit: 180) == nil)
+    #expect(Coordinate.format(-33_868_800) == "-33.8688")
+    #expect(Coordinate.format(-500_000) == "-0.5")
+}
+
+@Test func inlineTokenizerFollowsRedisQuoting() throws {
+    #expect(try InlineTokenizer.tokenize("  SKU.ADD  S1 price=5 \"name=Blue \\\"Mug\\\"\\x21\"  ") == ["SKU.ADD", "S1", "price=5", "name=Blue \"Mug\"!"])
+    #expect(throws: Rejection.self) { try InlineTokenizer.tokenize("PING \"open") }
+    #expect(throws: Rejection.self) { try InlineTokenizer.tokenize("PING \"a\"b") }
+}

@@ -1,0 +1,130 @@
+import OrderlineCore
+import Testing
+
+/// A core value driven the way the shell drives it: expiries first, then decide,
+/// then apply, with ids and time as inputs.
+struct CoreDriver {
+    var state = OrderlineState()
+    var now: Timestamp = 1_000
+    var lsn: LSN = 0
+
+    @discardableResult
+    mutating func run(_ line: String) -> String {
+        while let next = state.nextExpiring, next.expiresAt <= now { apply(state.decide(.expireDue, context: context)) }
+        let command: Command
+        do {
+            command = try CommandTable.parse(try InlineTokenizer.tokenize(line))
+        } catch {
+            return "-\(error)"
+        }
+        let outcome = state.decide(command, context: context)
+        apply(outcome)
+        switch outcome {
+        case .success(let decision): return decision.reply.description
+        case .failure(let rejection): return "-\(rejection)"
+        }
+    }
+
+    private var context: DecisionContext {
+        DecisionContext(now: now, nextReservationID: ReservationID(state.reservationIDMax.number + 1))
+    }
+
+    private mutating func apply(_ outcome: Result<Decision, Rejection>) {
+        guard case .success(let decision) = outcome else { return }
+        for event in decision.events {
+            lsn += 1
+            state.apply(event, at: lsn)
+        }
+    }
+
+    static func withNetwork() -> CoreDriver {
+        var driver = CoreDriver()
+        for line in [
+            "NODE.ADD WH kind=warehouse lat=40.7128 lon=-74.006",
+            "NODE.ADD ST kind=store lat=41.8781 lon=-87.6298",
+            "SKU.ADD HOT price=49999 weight=4200",
+            "STOCK.SET WH HOT 5",
+            "STOCK.SET ST HOT 3 safety=1",
+        ] {
+            #expect(driver.run(line) == "+OK" || driver.run(line).hasPrefix(":"))
+        }
+        return driver
+    }
+}
+
+@Test func networkReservationsNeverOversell() {
+    var core = CoreDriver.withNetwork()
+    // Network ATP = 5 (WH) + 2 (ST: 3 on hand less 1 safety).
+    #expect(core.run("RESERVE HOT 4") == "$R1")
+    #expect(core.run("RESERVE HOT 3") == "$R2")
+    #expect(core.run("RESERVE HOT 1") == "-SOLDOUT HOT available=0")
+    #expect(core.state.inventory["HOT"]?.networkReserved == 7)
+}
+
+@Test func nodeReservationsRespectBothTheNodeAndTheNetwork() {
+    var core = CoreDriver.withNetwork()
+    #expect(core.run("RESERVE HOT 3 node=ST") == "-SOLDOUT HOT available=2")
+    #expect(core.run("RESERVE HOT 6") == "$R1")
+    // The store still has 2 ATP, but carts hold 6 of the network's 7.
+    #expect(core.run("RESERVE HOT 2 node=ST") == "-SOLDOUT HOT available=1")
+    #expect(core.run("RESERVE HOT 1 node=ST") == "$R2")
+    #expect(core.run("RESERVE HOT 1") == "-SOLDOUT HOT available=0")
+}
+
+@Test func commitSellsAndReleaseGivesBack() {
+    var core = CoreDriver.withNetwork()
+    #expect(core.run("RESERVE HOT 2 node=WH") == "$R1")
+    #expect(core.run("COMMIT R1") == "+OK")
+    #expect(core.run("COMMIT R1") == "+OK")
+    #expect(core.run("RELEASE R1") == "-CONFLICT reservation R1 is committed")
+    #expect(core.state.inventory["HOT"]?.levels["WH"] == StockLevel(onHand: 3))
+    #expect(core.run("RESERVE HOT 1") == "$R2")
+    #expect(core.run("RELEASE R2") == "+OK")
+    #expect(core.run("RELEASE R2") == "+OK")
+    #expect(core.run("COMMIT R2") == "-CONFLICT reservation R2 holds network stock; an order converts it, COMMIT does not")
+    #expect(core.run("RELEASE R9") == "-NOTFOUND reservation R9")
+}
+
+@Test func stockChangesCannotStrandHeldUnits() {
+    var core = CoreDriver.withNetwork()
+    #expect(core.run("RESERVE HOT 3 node=WH") == "$R1")
+    #expect(core.run("STOCK.SET WH HOT 2") == "-CONFLICT on_hand=2 is below the 3 units committed for HOT at WH")
+    #expect(core.run("STOCK.ADJUST WH HOT -3") == "-CONFLICT on_hand=2 is below the 3 units committed for HOT at WH")
+    #expect(core.run("RESERVE HOT 4") == "$R2")
+    // Carts hold 4; ATP is WH 2 + ST 2 = 4: dropping ST below safety would strand one.
+    #expect(core.run("STOCK.ADJUST ST HOT -1") == "-CONFLICT network reservations hold 4 of HOT; the change would leave 3")
+    #expect(core.run("STOCK.SET WH HOT 9 expect=4") == "-CONFLICT expect=4 but on_hand=5 for HOT at WH")
+    #expect(core.run("STOCK.SET WH HOT 9 expect=5") == ":6")
+}
+
+@Test func expiryIsAnEventAtTheExpiryTimeInOrder() {
+    var core = CoreDriver.withNetwork()
+    #expect(core.run("RESERVE HOT 2 ttl=60") == "$R1")
+    #expect(core.run("RESERVE HOT 2 ttl=30") == "$R2")
+    #expect(core.run("RESERVE HOT 3 ttl=30") == "$R3")
+    #expect(core.run("RESERVE HOT 1") == "-SOLDOUT HOT available=0")
+    let lsnBefore = core.lsn
+    core.now += 30
+    #expect(core.run("RESERVE HOT 5") == "$R4")
+    // R2 and R3 expired, in expiry-then-id order, before R4 was decided.
+    #expect(core.lsn == lsnBefore + 3)
+    #expect(core.state.reservations[ReservationID(2)]?.status == .expired)
+    #expect(core.state.reservations[ReservationID(3)]?.status == .expired)
+    #expect(core.state.reservations[ReservationID(1)]?.status == .held)
+    #expect(core.run("RESERVATION.GET R2") == "$" + #"{"id":"R2","sku":"HOT","qty":2,"node":null,"status":"expired","created_at":1000,"expires_at":1030}"#)
+}
+
+@Test func unchangedUpsertsLogNothing() {
+    var core = CoreDriver.withNetwork()
+    let lsn = core.lsn
+    #expect(core.run("NODE.ADD WH kind=warehouse lat=40.7128 lon=-74.006") == "+OK")
+    #expect(core.run("STOCK.SET WH HOT 5") == ":5")
+    #expect(core.lsn == lsn)
+}
+
+@Test func readsReplyWithJSON() {
+    var core = CoreDriver.withNetwork()
+    #expect(core.run("STOCK.GET HOT ST") == "$" + #"{"sku":"HOT","atp":2,"network_reserved":0,"nodes":[{"node":"ST","on_hand":3,"reserved":0,"allocated":0,"safety":1,"in_transit":0,"atp":2}]}"#)
+    #expect(core.run("NODE.GET ST") == "$" + #"{"id":"ST","kind":"store","lat":41.8781,"lon":-87.6298,"ship":true,"pickup":true,"returns":true,"capacity":0,"cost":0}"#)
+    #expect(core.run("SKU.GET NOPE") == "-NOTFOUND sku NOPE")
+}
