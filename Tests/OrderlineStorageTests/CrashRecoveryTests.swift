@@ -1,0 +1,91 @@
+import Foundation
+import OrderlineCore
+import OrderlineStorage
+import OrderlineTestSupport
+import Testing
+
+@Test func truncatingTheLastFrameAtEveryOffsetRecoversEveryCompleteFrame() async throws {
+    let original = TemporaryDirectory()
+    let batches = sampleBatches(count: 40) + [[
+        .skuUpserted(SKU(id: "LAST", priceCents: 1, weightGrams: 2, name: String(repeating: "long name ", count: 20))),
+        .stockSet(node: "WH", sku: "LAST", onHand: 5, safety: 1),
+    ]]
+    let live = try await writeLog(original.path, batches: batches)
+    let segment = try #require(try segmentPaths(original.path).first)
+    let bytes = read(segment)
+    let lastFrame = try #require(frameOffsets(bytes).last)
+    let scratch = TemporaryDirectory()
+    let withoutLast = try await writeLog(scratch.path, batches: Array(batches.dropLast()))
+
+    for cut in lastFrame..<bytes.count {
+        let directory = original.copy()
+        let path = try segmentPaths(directory.path)[0]
+        write(Array(bytes[0..<cut]), to: path)
+        let report = try recover(directory.path)
+        #expect(report.state.digest == withoutLast.digest, "cut at \(cut)")
+        #expect((report.tail != nil) == (cut > lastFrame), "cut at \(cut)")
+        #expect(report.tail?.isCorruption != true)
+        #expect(read(path).count == lastFrame, "the torn tail is truncated")
+        // The repaired log takes new appends and recovers them.
+        if cut == lastFrame + 1 || cut == bytes.count - 1 {
+            _ = try await writeLog(directory.path, batches: [batches.last!], lsnLast: report.state.lsn)
+            #expect(try recover(directory.path).state.digest == live.digest)
+        }
+    }
+}
+
+@Test func singleBitFlipsAreDetectedAndNamed() async throws {
+    let original = TemporaryDirectory()
+    _ = try await writeLog(original.path, batches: sampleBatches(count: 60))
+    let path = try segmentPaths(original.path)[0]
+    let bytes = read(path)
+    let offsets = frameOffsets(bytes)
+    var generator = SeededGenerator(seed: 42)
+    for sample in 0..<40 {
+        let frameIndex = Int.random(in: 0..<offsets.count, using: &generator)
+        let frameEnd = frameIndex + 1 < offsets.count ? offsets[frameIndex + 1] : bytes.count
+        let byte = Int.random(in: offsets[frameIndex]..<frameEnd, using: &generator)
+        let bit = UInt8(1) << UInt8.random(in: 0...7, using: &generator)
+        var damaged = bytes
+        damaged[byte] ^= bit
+        let directory = original.copy()
+        write(damaged, to: try segmentPaths(directory.path)[0])
+        let context = "sample \(sample): frame \(frameIndex) byte \(byte) bit \(bit) (seed 42)"
+
+        #expect(throws: StorageError.self, "\(context)") { try Recovery.verify(DataDirectory(path: directory.path)) }
+        if frameIndex == offsets.count - 1 {
+            // The last frame damaged is what a torn write looks like: cut and reported.
+            let report = try recover(directory.path)
+            #expect(report.tail?.offset == offsets[frameIndex], "\(context)")
+        } else {
+            do {
+                _ = try recover(directory.path)
+                Issue.record("corruption in the middle was not refused: \(context)")
+            } catch let error as StorageError {
+                #expect(error.code == .corrupt)
+                #expect(error.message.contains("offset \(offsets[frameIndex])"), "\(context): \(error)")
+            }
+            let repaired = try recover(directory.path, truncateAtCorruption: true)
+            #expect(repaired.tail?.isCorruption == true)
+            #expect(repaired.state.lsn < 63)
+        }
+    }
+}
+
+@Test func crashPointsAroundSegmentRollOverRecover() async throws {
+    let directory = TemporaryDirectory()
+    let live = try await writeLog(directory.path, batches: sampleBatches(count: 50), segmentBytesMax: 512)
+    let lsn = live.lsn
+    // Crash right after creating the next segment: header only, or a torn header.
+    for leftover in [WALFormat.segmentHeader(firstLSN: lsn + 1), Array(WALFormat.segmentHeader(firstLSN: lsn + 1).prefix(11)), []] {
+        let copy = directory.copy()
+        write(leftover, to: copy.file(WALFormat.segmentFileName(firstLSN: lsn + 1)))
+        let report = try recover(copy.path)
+        #expect(report.state.digest == live.digest)
+        #expect(!FileManager.default.fileExists(atPath: copy.file(WALFormat.segmentFileName(firstLSN: lsn + 1))))
+        // And the writer can start that segment again.
+        let more = try await writeLog(copy.path, batches: [[.skuUpserted(SKU(id: "X", priceCents: 1))]], lsnLast: lsn)
+        #expect(more.skus["X"] != nil)
+        #expect(try recover(copy.path).state.lsn == lsn + 1)
+    }
+}

@@ -1,0 +1,86 @@
+import Foundation
+import OrderlineCore
+import OrderlineStorage
+import OrderlineTestSupport
+import Testing
+
+@Test func acknowledgedBatchesRecoverWithTheSameDigest() async throws {
+    let directory = TemporaryDirectory()
+    let live = try await writeLog(directory.path, batches: sampleBatches(count: 100))
+    let report = try recover(directory.path)
+    #expect(report.state.lsn == 103)
+    #expect(report.state.digest == live.digest)
+    #expect(report.tail == nil)
+    #expect(report.framesRead == 101)
+}
+
+@Test func groupCommitSharesFsyncsAmongConcurrentWriters() async throws {
+    let directory = TemporaryDirectory()
+    let wal = WriteAheadLog(configuration: .init(directory: directory.path), lsnLast: 0)
+    let writers = 64
+    let appendsPerWriter = 20
+    try await withThrowingTaskGroup(of: Void.self) { group in
+        for writer in 0..<writers {
+            group.addTask {
+                for index in 0..<appendsPerWriter {
+                    let lsn = try wal.append([.skuUpserted(SKU(id: "S\(writer)-\(index)", priceCents: Int64(index)))])
+                    try await wal.waitUntilAcknowledged(lsn)
+                    #expect(wal.statistics.lsnDurable >= lsn)
+                }
+            }
+        }
+        try await group.waitForAll()
+    }
+    await wal.close()
+    let statistics = wal.statistics
+    #expect(statistics.lsnDurable == LSN(writers * appendsPerWriter))
+    #expect(statistics.frames < UInt64(writers * appendsPerWriter), "group commit should put several appends in a frame")
+    #expect(statistics.fsyncs <= statistics.frames + 2)
+    let report = try recover(directory.path)
+    #expect(report.state.skus.count == writers * appendsPerWriter)
+}
+
+@Test func segmentsRollOverAndRecoveryReadsThemAll() async throws {
+    let directory = TemporaryDirectory()
+    let live = try await writeLog(directory.path, batches: sampleBatches(count: 300), segmentBytesMax: 1_024)
+    let segments = try DataDirectory(path: directory.path).segments()
+    #expect(segments.count > 5)
+    #expect(segments.first?.firstLSN == 1)
+    let verified = try Recovery.verify(DataDirectory(path: directory.path))
+    #expect(verified.lastLSN == 303)
+    #expect(try recover(directory.path).state.digest == live.digest)
+    // A missing middle segment is a gap, never silently skipped.
+    try FileManager.default.removeItem(atPath: directory.file(segments[2].name))
+    #expect(throws: StorageError.self) { try recover(directory.path, mode: .readOnly) }
+}
+
+@Test func appendAfterRecoveryContinuesInANewSegment() async throws {
+    let directory = TemporaryDirectory()
+    _ = try await writeLog(directory.path, batches: sampleBatches(count: 10))
+    let first = try recover(directory.path)
+    _ = try await writeLog(directory.path, batches: [[.skuUpserted(SKU(id: "LATE", priceCents: 1))]], lsnLast: first.state.lsn)
+    let second = try recover(directory.path)
+    #expect(second.state.lsn == first.state.lsn + 1)
+    #expect(second.state.skus["LATE"] != nil)
+    #expect(try DataDirectory(path: directory.path).segments().map(\.firstLSN) == [1, first.state.lsn + 1])
+}
+
+@Test func compressionStreamCarriesItsWindowAcrossFrames() throws {
+    // Records that repeat across frames compress far better as one stream.
+    let record = Array("reservation_created HOT-1 qty=1 node=- expires=1767226500".utf8)
+    let compressor = ZstdStreamCompressor(level: 1)
+    var streamed = 0
+    var independent = 0
+    var chunks: [[UInt8]] = []
+    for _ in 0..<200 {
+        let chunk = try compressor.compressAndFlush(record)
+        chunks.append(chunk)
+        streamed += chunk.count
+        independent += try Zstd.compress(record, level: 1).count
+    }
+    #expect(streamed * 3 < independent)
+    let decompressor = ZstdStreamDecompressor()
+    for chunk in chunks {
+        #expect(try decompressor.decompress(chunk[...], expectedBytes: record.count) == record)
+    }
+}
