@@ -1,0 +1,90 @@
+import Foundation
+
+/// Runs the project's executables as real processes for end-to-end tests.
+public enum Executables {
+    /// The directory holding the built executables: `ORDERLINE_BIN_DIR`, or the
+    /// directory of the running test bundle (SwiftPM puts both side by side).
+    public static var directory: String {
+        if let configured = ProcessInfo.processInfo.environment["ORDERLINE_BIN_DIR"] { return configured }
+        var url = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        while url.path != "/" {
+            if FileManager.default.isExecutableFile(atPath: url.appendingPathComponent("orderline").path) { return url.path }
+            url.deleteLastPathComponent()
+        }
+        return FileManager.default.currentDirectoryPath + "/.build/debug"
+    }
+
+    public static func path(_ name: String) -> String { directory + "/" + name }
+
+    /// The repository root (for Data/).
+    public static let repositoryRoot = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+}
+
+public struct ProcessResult: Sendable {
+    public var status: Int32
+    public var standardOutput: String
+    public var standardError: String
+}
+
+/// Runs an executable to completion and captures its output.
+public func runProcess(_ executable: String, _ arguments: [String]) throws -> ProcessResult {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: executable)
+    process.arguments = arguments
+    let output = Pipe()
+    process.standardOutput = output
+    // Standard error goes to a file, so neither pipe can fill up and stall the child.
+    let errorFile = NSTemporaryDirectory() + "orderline-stderr-\(UUID().uuidString)"
+    _ = FileManager.default.createFile(atPath: errorFile, contents: nil)
+    defer { try? FileManager.default.removeItem(atPath: errorFile) }
+    process.standardError = FileHandle(forWritingAtPath: errorFile)
+    try process.run()
+    let outputData = output.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    let errorData = FileManager.default.contents(atPath: errorFile) ?? Data()
+    return ProcessResult(
+        status: process.terminationStatus, standardOutput: String(decoding: outputData, as: UTF8.self),
+        standardError: String(decoding: errorData, as: UTF8.self))
+}
+
+/// A child process whose standard output is read line by line while it runs; stopped
+/// by pid (SIGKILL for drills).
+public final class RunningProcess {
+    public let process = Process()
+    private let output = Pipe()
+    private var buffer = Data()
+
+    public init(_ executable: String, _ arguments: [String]) throws {
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+    }
+
+    public var pid: Int32 { process.processIdentifier }
+
+    /// The next complete line, or nil at end of output.
+    public func readLine() -> String? {
+        while true {
+            if let newline = buffer.firstIndex(of: 0x0A) {
+                let line = String(decoding: buffer[buffer.startIndex..<newline], as: UTF8.self)
+                buffer.removeSubrange(buffer.startIndex...newline)
+                return line
+            }
+            let chunk = output.fileHandleForReading.availableData
+            if chunk.isEmpty { return nil }
+            buffer.append(chunk)
+        }
+    }
+
+    public func kill(signal: Int32 = SIGKILL) {
+        Foundation.kill(pid, signal)
+        process.waitUntilExit()
+    }
+
+    deinit {
+        if process.isRunning { kill() }
+    }
+}

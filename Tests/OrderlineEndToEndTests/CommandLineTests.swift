@@ -1,0 +1,84 @@
+import Foundation
+import OrderlineCore
+import OrderlineStorage
+import OrderlineTestSupport
+import Testing
+
+private let orderline = Executables.path("orderline")
+
+/// Builds a data directory with the seeded demo through the real `serve`.
+private func seededDirectory() throws -> TemporaryDirectory {
+    let directory = TemporaryDirectory()
+    let seeded = try runProcess(orderline, ["serve", "--data", directory.path, "--seed", Executables.repositoryRoot + "/Data/seed"])
+    #expect(seeded.status == 0, "\(seeded.standardError)")
+    #expect(seeded.standardOutput.contains("seeded "))
+    return directory
+}
+
+@Test func serveSeedsOnceAndRecoversTheSameState() throws {
+    let directory = try seededDirectory()
+    let first = try runProcess(orderline, ["replay", directory.path, "--digest"])
+    #expect(first.status == 0)
+    let again = try runProcess(orderline, ["serve", "--data", directory.path, "--seed", Executables.repositoryRoot + "/Data/seed"])
+    #expect(again.status == 0)
+    #expect(!again.standardOutput.contains("seeded "), "a seed applies only to an empty directory")
+    let second = try runProcess(orderline, ["replay", directory.path, "--digest"])
+    #expect(first.standardOutput.split(separator: "\n").last == second.standardOutput.split(separator: "\n").last)
+    let state = try Recovery.recover(DataDirectory(path: directory.path), options: .init(mode: .readOnly)).state
+    #expect(state.skus.count >= 1_000)
+    #expect(state.nodes.count >= 10)
+    #expect(state.checkInvariants())
+}
+
+@Test func replayPrintsTheDigestVerifiesAndExports() throws {
+    let directory = try seededDirectory()
+    let state = try Recovery.recover(DataDirectory(path: directory.path), options: .init(mode: .readOnly)).state
+    let export = directory.file("events.jsonl")
+    let replay = try runProcess(orderline, ["replay", directory.path, "--verify", "--digest", "--export", export])
+    #expect(replay.status == 0, "\(replay.standardError)")
+    #expect(replay.standardOutput.split(separator: "\n").last.map(String.init) == state.digest.description)
+    let lines = try String(contentsOfFile: export, encoding: .utf8).split(separator: "\n")
+    #expect(lines.count == Int(state.lsn))
+    #expect(lines.first?.hasPrefix(#"{"lsn":1,"type":"node_upserted""#) == true)
+
+    let until = try runProcess(orderline, ["replay", directory.path, "--digest", "--until", "25"])
+    #expect(until.standardOutput.split(separator: "\n").last?.hasPrefix("25 ") == true)
+}
+
+@Test func corruptionStopsServeAndVerifyNamingFileAndOffset() throws {
+    let directory = try seededDirectory()
+    let segment = try #require(try DataDirectory(path: directory.path).segments().first)
+    var bytes = [UInt8](FileManager.default.contents(atPath: directory.file(segment.name))!)
+    let offset = WALFormat.segmentHeaderBytes + 20  // inside the first frame's header
+    bytes[offset] ^= 0x01
+    FileManager.default.createFile(atPath: directory.file(segment.name), contents: Data(bytes))
+
+    let verify = try runProcess(orderline, ["replay", directory.path, "--verify"])
+    #expect(verify.status != 0)
+    #expect(verify.standardError.contains(segment.name))
+    #expect(verify.standardError.contains("offset \(WALFormat.segmentHeaderBytes)"))
+
+    let serve = try runProcess(orderline, ["serve", "--data", directory.path])
+    #expect(serve.status != 0)
+    #expect(serve.standardError.contains("offset \(WALFormat.segmentHeaderBytes)"))
+    #expect(FileManager.default.contents(atPath: directory.file(segment.name)).map { [UInt8]($0) } == bytes, "a refused start changes nothing")
+
+    let truncating = try runProcess(orderline, ["serve", "--data", directory.path, "--truncate-corrupt"])
+    #expect(truncating.status == 0, "\(truncating.standardError)")
+    #expect(truncating.standardError.contains("corrupt frame"))
+}
+
+@Test func aLockedDataDirectoryRefusesASecondServer() throws {
+    let directory = TemporaryDirectory()
+    let lock = try DataDirectoryLock(directory: DataDirectory(path: directory.path))
+    let serve = try runProcess(orderline, ["serve", "--data", directory.path])
+    #expect(serve.status != 0)
+    #expect(serve.standardError.contains("in use by another server"))
+    withExtendedLifetime(lock) {}
+}
+
+@Test func badFlagsAreRefusedClearly() throws {
+    let result = try runProcess(orderline, ["serve", "--fsync", "sometimes"])
+    #expect(result.status != 0)
+    #expect(result.standardError.contains("fsync"))
+}
