@@ -14,9 +14,11 @@ struct WALBench: AsyncParsableCommand {
         subcommands: [AppendBenchmark.self, ReplayBenchmark.self, CompressionBenchmark.self])
 }
 
-/// A flash-sale-like event stream: carts reserving hot SKUs, a third released again.
+/// A flash-sale-like event stream: carts reserve hot SKUs; each writer keeps at most
+/// `heldMax` carts, releasing the oldest beyond that (as checkouts and expiries do).
 struct FlashSaleStream {
     static let hotSKUs = (1...5).map { "HOT-\($0)" }
+    static let heldMax = 32
 
     static func setupEvents() -> [Event] {
         var events: [Event] = [
@@ -39,8 +41,8 @@ struct FlashSaleStream {
 
     mutating func next(id: () -> ReservationID, now: Timestamp) -> Event {
         count += 1
-        if count % 3 == 0, let release = held.popLast() {
-            return .reservationReleased(release)
+        if held.count >= Self.heldMax || (count % 3 == 0 && !held.isEmpty) {
+            return .reservationReleased(held.removeFirst())
         }
         let reservation = Reservation(
             id: id(), sku: Self.hotSKUs[(count &+ writer) % Self.hotSKUs.count], quantity: Int64(1 + count % 2),
@@ -61,6 +63,7 @@ struct AppendBenchmark: AsyncParsableCommand {
     @Option(help: "Events per append (one command's events).") var batch = 1
     @Option(help: "always | interval | never") var fsync = "always"
     @Option(help: "Segment size limit in MiB.") var segmentMib = 64
+    @Option(help: "zstd level (default: the WAL's).") var level: Int32?
     @Flag(help: "Print 'ack <lsn>' for every acknowledged append (for kill -9 drills).") var printAcks = false
 
     func run() async throws {
@@ -72,6 +75,7 @@ struct AppendBenchmark: AsyncParsableCommand {
         var configuration = WriteAheadLog.Configuration(directory: dir)
         configuration.fsyncPolicy = policy
         configuration.segmentBytesMax = segmentMib << 20
+        if let level { configuration.compressionLevel = level }
         let wal = WriteAheadLog(configuration: configuration, lsnLast: recovered.state.lsn)
         if recovered.state.lsn == 0 {
             try await wal.waitUntilAcknowledged(try wal.append(FlashSaleStream.setupEvents()))
@@ -120,7 +124,7 @@ struct AppendBenchmark: AsyncParsableCommand {
         let disk = statistics.bytesOnDisk - statisticsBefore.bytesOnDisk
         func format(_ value: Double) -> String { String(format: "%.1f", value) }
         print("""
-            writers=\(writers) batch=\(batch) fsync=\(policy.rawValue) events=\(total) seconds=\(String(format: "%.2f", seconds))
+            writers=\(writers) batch=\(batch) fsync=\(policy.rawValue) zstd=\(configuration.compressionLevel) events=\(total) seconds=\(String(format: "%.2f", seconds))
             events/s=\(Int(Double(total) / seconds)) appends/s=\(Int(Double(total / batch) / seconds)) fsyncs/s=\(Int(Double(fsyncs) / seconds)) \
             frames=\(frames) events/frame=\(format(Double(total) / Double(max(frames, 1))))
             raw bytes/event=\(format(Double(raw) / Double(total))) disk bytes/event=\(format(Double(disk) / Double(total))) \

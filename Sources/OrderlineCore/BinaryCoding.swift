@@ -106,14 +106,14 @@ public struct BinaryReader {
         }
         let start = offset
         offset += Int(length)
-        return String(decoding: bytes[start..<offset], as: UTF8.self)
+        // Through a buffer pointer: String's fast path for contiguous UTF-8.
+        return bytes.withUnsafeBufferPointer { String(decoding: UnsafeBufferPointer(rebasing: $0[start..<offset]), as: UTF8.self) }
     }
 
     public mutating func readFixed<T: FixedWidthInteger>(_: T.Type) throws(DecodingError) -> T {
         let size = MemoryLayout<T>.size
         guard remaining >= size else { throw DecodingError("truncated: expected \(size) bytes at offset \(offset)") }
-        var value = T.zero
-        for index in 0..<size { value |= T(bytes[offset + index]) << (8 * index) }
+        let value = bytes.withUnsafeBytes { T(littleEndian: $0.loadUnaligned(fromByteOffset: offset, as: T.self)) }
         offset += size
         return value
     }

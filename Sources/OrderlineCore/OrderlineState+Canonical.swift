@@ -1,10 +1,12 @@
+import DequeModule
+
 /// The canonical form of the state: every entity as one record, in a fixed order
 /// (nodes, SKUs, stock and network holds by SKU then node, reservations by id, then
 /// the counters). Snapshots store exactly these records, and the digest hashes them,
 /// so the digest does not depend on dictionary order or on how state is sharded.
 extension OrderlineState {
     private enum RecordTag: UInt8 {
-        case node = 1, sku, stockLevel, networkReserved, reservation, counters
+        case node = 1, sku, stockLevel, networkReserved, reservation, counters, endedReservations
     }
 
     /// Calls `body` with the encoding of each record, in canonical order.
@@ -46,6 +48,17 @@ extension OrderlineState {
         for id in reservations.keys.sorted() {
             try emit(.reservation) { reservations[id]!.encode(into: &$0) }
         }
+        if !endedReservations.isEmpty {
+            // Ids in end order, as deltas (zigzag: ends are not in id order).
+            try emit(.endedReservations) {
+                $0.writeVarUInt(UInt64(endedReservations.count))
+                var previous: UInt64 = 0
+                for id in endedReservations {
+                    $0.writeVarInt(Int64(bitPattern: id.number &- previous))
+                    previous = id.number
+                }
+            }
+        }
         try emit(.counters) {
             $0.writeVarUInt(reservationIDMax.number)
             $0.writeVarUInt(lsn)
@@ -78,6 +91,16 @@ extension OrderlineState {
                 let sku = try record.readString()
                 state.load(networkReserved: try record.readVarInt(), sku: sku)
             case .reservation: state.load(reservation: try Reservation.decode(from: &record))
+            case .endedReservations:
+                let count = try record.readVarUInt()
+                guard count <= UInt64(record.remaining) else { throw DecodingError("ended reservations count \(count) past the end") }
+                var ended = Deque<ReservationID>(minimumCapacity: Int(count))
+                var previous: UInt64 = 0
+                for _ in 0..<count {
+                    previous = previous &+ UInt64(bitPattern: try record.readVarInt())
+                    ended.append(ReservationID(previous))
+                }
+                state.load(endedReservations: ended)
             case .counters:
                 state.load(reservationIDMax: ReservationID(try record.readVarUInt()), lsn: try record.readVarUInt())
                 sawCounters = true

@@ -1,3 +1,4 @@
+import DequeModule
 import HeapModule
 
 /// The whole business state, as a value. `apply` is the one function that changes it,
@@ -16,6 +17,13 @@ public struct OrderlineState: Sendable {
     /// Entries of reservations that ended early stay until they reach the top, where
     /// `end` drops them; so the queue holds at most one TTL's worth of reservations.
     private var expiryQueue = Heap<ExpiryEntry>()
+    /// Reservations that ended (released, expired, committed, converted), oldest end
+    /// first. Only the newest `endedReservationsMax` are kept, so a flash sale's
+    /// millions of carts do not grow memory without bound; `RESERVATION.GET` of one
+    /// dropped earlier answers NOTFOUND. Part of the state (and of snapshots), since
+    /// which ones are dropped must be the same on every replay.
+    public private(set) var endedReservations = Deque<ReservationID>()
+    public static let endedReservationsMax = 1_000_000
 
     public init() {}
 
@@ -69,12 +77,16 @@ public struct OrderlineState: Sendable {
 
     @discardableResult
     private mutating func end(_ id: ReservationID, as status: Reservation.Status) -> Reservation? {
-        guard var reservation = reservations[id], reservation.status == .held else { return nil }
-        reservation.status = status
-        reservations[id] = reservation
+        guard let index = reservations.index(forKey: id), reservations.values[index].status == .held else { return nil }
+        reservations.values[index].status = status
+        let reservation = reservations.values[index]
         changeHeld(reservation, by: -reservation.quantity)
-        while let first = expiryQueue.min, reservations[first.id]?.status != .held {
+        while let first = expiryQueue.min, first.id == id || reservations[first.id]?.status != .held {
             expiryQueue.removeMin()
+        }
+        endedReservations.append(id)
+        if endedReservations.count > Self.endedReservationsMax, let oldest = endedReservations.popFirst() {
+            reservations.removeValue(forKey: oldest)
         }
         return reservation
     }
@@ -122,6 +134,7 @@ public struct OrderlineState: Sendable {
         inventory[sku, default: SKUInventory()].networkReserved = networkReserved
     }
     mutating func load(reservation: Reservation) { reservations[reservation.id] = reservation }
+    mutating func load(endedReservations: Deque<ReservationID>) { self.endedReservations = endedReservations }
     mutating func load(reservationIDMax: ReservationID, lsn: LSN) {
         self.reservationIDMax = reservationIDMax
         self.lsn = lsn

@@ -32,9 +32,11 @@ struct SegmentScanner {
         var endOfValidData: Int
     }
 
-    /// Scans the whole segment; `body` gets every event in order and may throw to
-    /// stop early (its error propagates).
-    func scan(_ body: (LSN, Event) throws -> Void) throws -> Outcome {
+    /// Scans the whole segment; `body` gets every event after `skippingThrough`, in
+    /// order, and may throw to stop early (its error propagates). Frames at or before
+    /// `skippingThrough` are still checked and decompressed (the stream needs them)
+    /// but not decoded.
+    func scan(skippingThrough: LSN = 0, _ body: (LSN, Event) throws -> Void) throws -> Outcome {
         let firstLSN: LSN
         do {
             firstLSN = try WALFormat.parseSegmentHeader(bytes)
@@ -65,7 +67,9 @@ struct SegmentScanner {
                 let raw = header.flags & WALFormat.flagCompressed != 0
                     ? try decompressor.decompress(payload, expectedBytes: header.rawBytes)
                     : Array(payload)
-                try WALFormat.decodeRecords(raw, header: header, body)
+                if header.lastLSN > skippingThrough {
+                    try WALFormat.decodeRecords(raw, header: header, body)
+                }
             } catch let error as StorageError where error.code == .corrupt {
                 outcome.stop = Stop(offset: offset, reason: error.message, mayBeTorn: false)
                 return outcome

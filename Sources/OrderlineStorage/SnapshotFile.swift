@@ -10,7 +10,7 @@ import OrderlineCore
 ///    16  LSN                       u64
 ///    24  raw bytes                 u64
 ///    32  payload bytes             u64
-///    40  XXH64 of bytes 0..<40 and the payload   u64
+///    40  XXH64 of the payload, seeded with XXH64 of bytes 0..<40   u64
 ///    48  payload: one zstd frame (content checksum on)
 ///
 /// Written to `<name>.tmp`, fsynced, renamed, and the directory fsynced, so a crash
@@ -40,9 +40,7 @@ public enum SnapshotFile {
         writer.writeFixed(state.lsn)
         writer.writeFixed(UInt64(raw.count))
         writer.writeFixed(UInt64(payload.count))
-        var checksummed = writer.bytes
-        checksummed.append(contentsOf: payload)
-        writer.writeFixed(XXH64.hash(checksummed))
+        writer.writeFixed(XXH64.hash(payload, seed: XXH64.hash(writer.bytes)))
         writer.write(contentsOf: payload)
         return writer.bytes
     }
@@ -63,9 +61,9 @@ public enum SnapshotFile {
             guard UInt64(bytes.count - headerBytes) == payloadBytes else {
                 throw corrupt("payload is \(bytes.count - headerBytes) bytes, header says \(payloadBytes)")
             }
-            var checksummed = Array(bytes[0..<40])
-            checksummed.append(contentsOf: bytes[headerBytes...])
-            guard XXH64.hash(checksummed) == checksum else { throw corrupt("checksum mismatch") }
+            guard XXH64.hash(bytes[headerBytes...], seed: XXH64.hash(bytes[0..<40])) == checksum else {
+                throw corrupt("checksum mismatch")
+            }
             guard codec == Event.codecVersion else { throw corrupt("codec version \(codec) is unknown") }
             guard rawBytes <= 1 << 40 else { throw corrupt("raw size \(rawBytes) out of range") }
             let raw = try Zstd.decompress(bytes[headerBytes...], expectedBytes: Int(rawBytes))

@@ -23,7 +23,7 @@ import OrderlineCore
 ///    12  raw bytes (uncompressed)   u32
 ///    16  first LSN                  u64
 ///    24  last LSN                   u64
-///    32  XXH64 of header 0..<32 and the payload   u64
+///    32  checksum: XXH64 of the payload, seeded with XXH64 of bytes 0..<32   u64
 ///
 /// The raw payload is `lastLSN - firstLSN + 1` records, each a varint length and
 /// one event's encoding; record i has LSN `firstLSN + i`.
@@ -91,13 +91,14 @@ public enum WALFormat {
         writer.writeFixed(UInt32(rawBytes))
         writer.writeFixed(firstLSN)
         writer.writeFixed(lastLSN)
+        writer.writeFixed(frameChecksum(header: writer.bytes[...], payload: payload[...]))
         writer.write(contentsOf: payload)
-        let checksum = XXH64.hash(writer.bytes)
-        var frame = Array(writer.bytes[0..<32])
-        frame.reserveCapacity(frameHeaderBytes + payload.count)
-        withUnsafeBytes(of: checksum.littleEndian) { frame.append(contentsOf: $0) }
-        frame.append(contentsOf: payload)
-        return frame
+        return writer.bytes
+    }
+
+    /// The payload's XXH64 seeded with the header's: both covered, nothing copied.
+    static func frameChecksum(header: ArraySlice<UInt8>, payload: ArraySlice<UInt8>) -> UInt64 {
+        XXH64.hash(payload, seed: XXH64.hash(header))
     }
 
     public struct FrameHeader: Sendable, Equatable {
@@ -141,9 +142,10 @@ public enum WALFormat {
         guard bytes.count - offset - frameHeaderBytes >= payloadBytes else {
             return .truncated("frame payload cut short (\(bytes.count - offset - frameHeaderBytes) of \(payloadBytes) bytes)")
         }
-        var hashed = Array(bytes[offset..<(offset + 32)])
-        hashed.append(contentsOf: bytes[(offset + frameHeaderBytes)..<(offset + frameHeaderBytes + payloadBytes)])
-        guard XXH64.hash(hashed) == checksum else { return .invalid("frame checksum mismatch") }
+        let payload = bytes[(offset + frameHeaderBytes)..<(offset + frameHeaderBytes + payloadBytes)]
+        guard frameChecksum(header: bytes[offset..<(offset + 32)], payload: payload) == checksum else {
+            return .invalid("frame checksum mismatch")
+        }
         guard layout == layoutVersion else { return .invalid("frame layout version \(layout) is unknown") }
         guard codec == Event.codecVersion else {
             return .invalid("event codec version \(codec) is unknown (this build reads \(Event.codecVersion))")
