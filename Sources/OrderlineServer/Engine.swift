@@ -84,18 +84,48 @@ public actor Engine {
     }
 
     public func execute(_ command: Command) async -> Result<Reply, Rejection> {
+        let submission = submit(command)
+        if let rejection = await acknowledged(through: submission.lsn) { return .failure(rejection) }
+        return submission.outcome
+    }
+
+    /// What `submit` decided, and the LSN the WAL must acknowledge before the reply
+    /// may be sent (for reads and rejections too: they reveal the state they saw).
+    public struct Submission: Sendable {
+        public var outcome: Result<Reply, Rejection>
+        public var lsn: LSN
+    }
+
+    /// Stamps, decides, appends and applies in one actor turn, without waiting for
+    /// durability: a pipelining connection submits its requests in order and sends
+    /// each reply once `whenAcknowledged` says so.
+    public func submit(_ command: Command) -> Submission {
         if let failure, !command.isRead {
-            return .failure(Rejection(.ioError, "the log cannot be written: \(failure.message)"))
+            return Submission(outcome: .failure(Rejection(.ioError, "the log cannot be written: \(failure.message)")), lsn: 0)
         }
         let now = clock.now()
-        if failure == nil, let rejection = fireExpiries(at: now) { return .failure(rejection) }
+        if failure == nil, let rejection = fireExpiries(at: now) { return Submission(outcome: .failure(rejection), lsn: 0) }
         let context = DecisionContext(now: now, nextReservationID: ReservationID(state.reservationIDMax.number + 1))
         let outcome = state.decide(command, context: context)
         if case .success(let decision) = outcome, !decision.events.isEmpty, let rejection = log(decision.events) {
-            return .failure(rejection)
+            return Submission(outcome: .failure(rejection), lsn: 0)
         }
-        if let rejection = await acknowledged(through: state.lsn) { return .failure(rejection) }
-        return outcome.map(\.reply)
+        return Submission(outcome: outcome.map(\.reply), lsn: state.lsn)
+    }
+
+    /// Calls `notify` with nil once `lsn` is acknowledged, or with the `IOERR`
+    /// rejection if the WAL failed first (the engine then turns read-only).
+    public nonisolated func whenAcknowledged(_ lsn: LSN, _ notify: @escaping @Sendable (Rejection?) -> Void) {
+        wal.whenAcknowledged(lsn) { [self] error in
+            guard let error else { return notify(nil) }
+            Task { await self.enterReadOnly(after: error) }
+            notify(Rejection(.ioError, "the log cannot be written: \(error.message)"))
+        }
+    }
+
+    /// Waits until the WAL acknowledged `lsn`; the `IOERR` rejection if it failed.
+    public func waitUntilAcknowledged(_ lsn: LSN) async -> Rejection? {
+        await acknowledged(through: lsn)
     }
 
     /// Fires the expiries due by now (the server's timer calls this at the next

@@ -57,7 +57,7 @@ public final class WriteAheadLog: Sendable {
 
     private struct Waiter {
         var lsn: LSN
-        var continuation: CheckedContinuation<Void, any Error>
+        var notify: @Sendable (StorageError?) -> Void
     }
 
     private struct Queue {
@@ -121,18 +121,23 @@ public final class WriteAheadLog: Sendable {
     /// `always`); throws the WAL's failure if it failed before that.
     public func waitUntilAcknowledged(_ lsn: LSN) async throws {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            let outcome: Result<Bool, StorageError> = queue.withLock { queue in
-                if acknowledgedLSN(queue.statistics) >= lsn { return .success(true) }
-                if let failure = queue.failure { return .failure(failure) }
-                queue.waiters.append(Waiter(lsn: lsn, continuation: continuation))
-                return .success(false)
-            }
-            switch outcome {
-            case .success(true): continuation.resume()
-            case .success(false): break
-            case .failure(let error): continuation.resume(throwing: error)
+            whenAcknowledged(lsn) { error in
+                if let error { continuation.resume(throwing: error) } else { continuation.resume() }
             }
         }
+    }
+
+    /// Calls `notify` once `lsn` is acknowledged (with nil) or the WAL failed first
+    /// (with the failure): at once if that is already so, else from the writer
+    /// thread, so it must be quick (hop to your own executor).
+    public func whenAcknowledged(_ lsn: LSN, _ notify: @escaping @Sendable (StorageError?) -> Void) {
+        let outcome: StorageError?? = queue.withLock { queue in
+            if acknowledgedLSN(queue.statistics) >= lsn { return .some(nil) }
+            if let failure = queue.failure { return .some(failure) }
+            queue.waiters.append(Waiter(lsn: lsn, notify: notify))
+            return .none
+        }
+        if case .some(let error) = outcome { notify(error) }
     }
 
     /// Writes and syncs what is queued, stops the writer thread and closes the segment.
@@ -247,7 +252,7 @@ public final class WriteAheadLog: Sendable {
             }
             return ready
         }
-        for waiter in ready { waiter.continuation.resume() }
+        for waiter in ready { waiter.notify(nil) }
     }
 
     private func fail(_ error: StorageError) {
@@ -261,7 +266,7 @@ public final class WriteAheadLog: Sendable {
             queue.waiters.removeAll()
             return waiters
         }
-        for waiter in waiters { waiter.continuation.resume(throwing: failure) }
+        for waiter in waiters { waiter.notify(failure) }
     }
 
     private func finishClose() {
@@ -270,13 +275,14 @@ public final class WriteAheadLog: Sendable {
             queue.closing = true
             let continuations = queue.closedContinuations
             queue.closedContinuations.removeAll()
-            for waiter in queue.waiters {
-                waiter.continuation.resume(throwing: StorageError(.failed, "the WAL closed before LSN \(waiter.lsn) was written"))
-            }
+            let waiters = queue.waiters
             queue.waiters.removeAll()
-            return continuations
+            return (continuations, waiters)
         }
-        for continuation in continuations { continuation.resume() }
+        for waiter in continuations.1 {
+            waiter.notify(StorageError(.failed, "the WAL closed before LSN \(waiter.lsn) was written"))
+        }
+        for continuation in continuations.0 { continuation.resume() }
     }
 }
 

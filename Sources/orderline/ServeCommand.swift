@@ -4,6 +4,7 @@ import Logging
 import OrderlineCore
 import OrderlineServer
 import OrderlineStorage
+import ServiceLifecycle
 
 extension FsyncPolicy: ExpressibleByArgument {}
 
@@ -14,12 +15,17 @@ struct ServeCommand: AsyncParsableCommand {
         discussion: """
             Recovery loads the newest valid snapshot and replays the WAL after it; a torn \
             last frame is cut off and reported; a damaged frame with valid data after it \
-            stops the start (see --truncate-corrupt). The RESP listener arrives with the \
-            flash-sale work; until then serve recovers, seeds, reports and exits.
+            stops the start (see --truncate-corrupt). Then it listens for RESP2 and inline \
+            commands and prints 'ready on <host>:<port> lsn=<n>'. SIGTERM or SIGINT drains, \
+            fsyncs and exits 0.
             """)
 
     @Option(help: "Address to listen on.") var host = "127.0.0.1"
-    @Option(help: "Port to listen on.") var port = 7379
+    @Option(help: "Port to listen on (0: any free port, printed in the ready line).") var port = 7379
+    @Option(help: "Shard actors (this build runs one; the flag is accepted for scripts).") var shards = 1
+    @Option(help: "Token file: one '<token> <role>' per line (not supported by this build yet).") var auth: String?
+    @Option(help: "Close connections idle this many seconds (0: never).") var idleTimeout: Int64 = 0
+    @Option(help: "Maximum clients.") var maxClients = 10_000
     @Option(help: "Data directory (created if missing).") var data = "./orderline-data"
     @Option(help: "always | interval | never") var fsync: FsyncPolicy = .always
     @Option(help: "A directory of command files applied once to an empty data directory (Data/ holds the demo).")
@@ -33,7 +39,13 @@ struct ServeCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard clock == "system" || clock == "manual" else { throw ValidationError("--clock must be system or manual") }
-        guard (1...65535).contains(port) else { throw ValidationError("--port must be in 1...65535") }
+        guard (0...65535).contains(port) else { throw ValidationError("--port must be in 0...65535") }
+        guard shards >= 1 else { throw ValidationError("--shards must be at least 1") }
+        if auth != nil { throw ValidationError("--auth: roles and token files are not supported by this build yet") }
+        let loopback = host == "localhost" || host == "::1" || host.hasPrefix("127.")
+        guard loopback || auth != nil else {
+            throw ValidationError("without --auth the server listens on loopback only; refusing --host \(host)")
+        }
         guard snapshotsKept >= 1 else { throw ValidationError("--snapshots-kept must be at least 1") }
         guard snapshotEvery >= 0 else { throw ValidationError("--snapshot-every must not be negative") }
     }
@@ -67,12 +79,33 @@ struct ServeCommand: AsyncParsableCommand {
             print("seeded \(applied) commands from \(seed)")
         }
         let lsn = await engine.lsn
-        print(
-            "recovered lsn=\(lsn) in \(recoveryTime.formatted(.units(allowed: [.milliseconds, .seconds])))"
-                + " (snapshot: \(report.snapshot ?? "none"), replayed \(report.eventsReplayed) events"
-                + " from \(report.segmentsRead) segments)")
-        await engine.close()
-        print("the RESP listener on \(host):\(port) is not built yet; exiting after recovery")
+        let summary = "recovered lsn=\(lsn) in \(recoveryTime.formatted(.units(allowed: [.milliseconds, .seconds])))"
+            + " (snapshot: \(report.snapshot ?? "none"), replayed \(report.eventsReplayed) events"
+            + " from \(report.segmentsRead) segments)"
+        FileHandle.standardError.write(Data("orderline: \(summary)\n".utf8))
+
+        var server = ServerConfiguration()
+        server.host = host
+        server.port = port
+        server.clientsMax = maxClients
+        server.idleTimeoutSeconds = idleTimeout
+        server.manualClock = self.clock == "manual"
+        let logger = Logger(label: "orderline")
+        let host = host
+        let service = OrderlineService(engine: engine, configuration: server, clock: clock, logger: logger) { address in
+            // The one line scripts wait for; written unbuffered.
+            FileHandle.standardOutput.write(Data("ready on \(host):\(address.port ?? 0) lsn=\(lsn)\n".utf8))
+        }
+        let group = ServiceGroup(configuration: .init(
+            services: [.init(service: service, successTerminationBehavior: .gracefullyShutdownGroup)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        do {
+            try await group.run()
+        } catch {
+            await engine.close()
+            FileHandle.standardError.write(Data("orderline: \(error)\n".utf8))
+            throw ExitCode(3)
+        }
+        FileHandle.standardError.write(Data("orderline: stopped cleanly at lsn=\(await engine.lsn)\n".utf8))
     }
 }
 
@@ -83,17 +116,24 @@ enum SeedLoader {
         let files = try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasSuffix(".txt") }.sorted()
         guard !files.isEmpty else { throw ValidationError("seed directory \(directory) has no .txt command files") }
         var applied = 0
+        var lsnLast: LSN = 0
         for file in files {
             let text = try String(contentsOfFile: directory + "/" + file, encoding: .utf8)
             for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
                 let trimmed = line.trimmingCharacters(in: .whitespaces)
                 if trimmed.isEmpty || trimmed.hasPrefix("#") { continue }
-                let tokens = try InlineTokenizer.tokenize(trimmed)
-                if case .failure(let rejection) = await engine.execute(tokens) {
+                let command = try CommandTable.parse(try InlineTokenizer.tokenize(trimmed))
+                // Submitted without waiting for each fsync: the WAL groups them.
+                let submission = await engine.submit(command)
+                if case .failure(let rejection) = submission.outcome {
                     throw ValidationError("\(file):\(index + 1): \(rejection)")
                 }
+                lsnLast = submission.lsn
                 applied += 1
             }
+        }
+        if let rejection = await engine.waitUntilAcknowledged(lsnLast) {
+            throw ValidationError("the seed could not be made durable: \(rejection)")
         }
         return applied
     }

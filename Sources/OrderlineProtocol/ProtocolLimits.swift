@@ -1,0 +1,26 @@
+/// The framing limits of PROTOCOL.md; a request over one is a protocol error that
+/// closes only its connection.
+public struct ProtocolLimits: Sendable, Equatable {
+    public var inlineLineBytesMax = 64 * 1024
+    public var bulkBytesMax = 1024 * 1024
+    public var arrayElementsMax = 1024
+    /// `*<n>` and `$<len>` header lines are short; a longer one is garbage.
+    public var headerLineBytesMax = 32
+
+    public init() {}
+
+    /// Checks the limits against each other at start-up.
+    public func validate() throws(ProtocolError) {
+        guard inlineLineBytesMax >= 64, bulkBytesMax >= 64, arrayElementsMax >= 1 else {
+            throw ProtocolError("limits too small: inline \(inlineLineBytesMax), bulk \(bulkBytesMax), array \(arrayElementsMax)")
+        }
+    }
+}
+
+/// A framing error: the reply is `-ERR Protocol error: <message>`, then the
+/// connection closes.
+public struct ProtocolError: Error, Equatable, Sendable, CustomStringConvertible {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { "Protocol error: \(message)" }
+}

@@ -1,0 +1,215 @@
+import Foundation
+import OrderlineCore
+import OrderlineProtocol
+import OrderlineStorage
+
+/// The one dispatch path for every request: connection and server commands are
+/// answered here, everything else is parsed by the core's `CommandTable` and
+/// submitted to the engine. Checks happen in a fixed order: known name, arity,
+/// authentication, then the command's own validation.
+final class CommandDispatcher: Sendable {
+    /// What to send back, and when.
+    struct Pending: Sendable {
+        var reply: RESPValue
+        /// Send only once the WAL acknowledged this LSN (0: at once).
+        var lsn: LSN = 0
+        var closeAfter = false
+    }
+
+    struct Session: Sendable {
+        var authenticated: Bool
+        var name = ""
+    }
+
+    private let engine: Engine
+    private let configuration: ServerConfiguration
+    private let statistics: ServerStatistics
+    private let clock: any EngineClock
+    private let startedAt: ContinuousClock.Instant
+    private let requestShutdown: @Sendable () -> Void
+
+    init(
+        engine: Engine, configuration: ServerConfiguration, statistics: ServerStatistics, clock: any EngineClock,
+        requestShutdown: @escaping @Sendable () -> Void
+    ) {
+        self.engine = engine
+        self.configuration = configuration
+        self.statistics = statistics
+        self.clock = clock
+        self.startedAt = .now
+        self.requestShutdown = requestShutdown
+    }
+
+    var requiresAuthentication: Bool { false }
+
+    func handle(_ tokens: [String], session: inout Session) async -> Pending {
+        statistics.commandsProcessed.add(1, ordering: .relaxed)
+        let name = tokens[0].uppercased()
+        let arguments = Array(tokens.dropFirst())
+        switch name {
+        case "PING":
+            guard arguments.count <= 1 else { return arity(name) }
+            return Pending(reply: arguments.first.map { .bulk($0) } ?? .simple("PONG"))
+        case "ECHO":
+            guard arguments.count == 1 else { return arity(name) }
+            return Pending(reply: .bulk(arguments[0]))
+        case "QUIT":
+            return Pending(reply: .simple("OK"), closeAfter: true)
+        case "AUTH":
+            guard (1...2).contains(arguments.count) else { return arity(name) }
+            return Pending(reply: .error("ERR AUTH called without any password configured; this server runs without --auth"))
+        case "HELLO":
+            if let version = arguments.first, version != "2" {
+                return Pending(reply: .error("NOPROTO unsupported protocol version; this server speaks RESP2"))
+            }
+            return Pending(reply: .array([.bulk("server"), .bulk("orderline"), .bulk("proto"), .integer(2)]))
+        default:
+            break
+        }
+        if requiresAuthentication && !session.authenticated {
+            return Pending(reply: .error("NOAUTH Authentication required."))
+        }
+        switch name {
+        case "INFO":
+            guard arguments.count <= 1 else { return arity(name) }
+            return Pending(reply: .bulk(await info(section: arguments.first?.lowercased())))
+        case "CONFIG":
+            guard arguments.count == 2, arguments[0].uppercased() == "GET" else {
+                return Pending(reply: .error("ERR only CONFIG GET <pattern> is supported"))
+            }
+            return Pending(reply: .array(configValues(matching: arguments[1]).flatMap { [RESPValue.bulk($0.0), .bulk($0.1)] }))
+        case "COMMAND":
+            return Pending(reply: .array([]))
+        case "CLIENT":
+            return client(arguments, session: &session)
+        case "SELECT":
+            guard arguments.count == 1 else { return arity(name) }
+            return Pending(reply: arguments[0] == "0" ? .simple("OK") : .error("ERR DB index is out of range"))
+        case "DIGEST":
+            guard arguments.isEmpty else { return arity(name) }
+            do {
+                return Pending(reply: .bulk(try await engine.digest().description))
+            } catch {
+                return Pending(reply: .error("\(error)"))
+            }
+        case "SNAPSHOT":
+            guard arguments.isEmpty else { return arity(name) }
+            do {
+                return Pending(reply: .simple("OK \(try await engine.snapshot())"))
+            } catch let rejection as Rejection {
+                return Pending(reply: RESPValue(rejection))
+            } catch {
+                return Pending(reply: .error("IOERR snapshot failed: \(error)"))
+            }
+        case "SHUTDOWN":
+            requestShutdown()
+            return Pending(reply: .simple("OK"), closeAfter: true)
+        case "CLOCK.ADVANCE":
+            guard arguments.count == 1 else { return arity(name) }
+            guard let manual = clock as? ManualClock else {
+                return Pending(reply: .error("ERR CLOCK.ADVANCE needs a server started with --clock manual"))
+            }
+            guard let seconds = Int64(arguments[0]), (1...Arguments.ttlSecondsMax * 365).contains(seconds) else {
+                return Pending(reply: .error("INVALID seconds '\(arguments[0].prefix(40))' must be an integer in 1...\(Arguments.ttlSecondsMax * 365)"))
+            }
+            manual.advance(by: seconds)
+            if let rejection = await engine.tick() { return Pending(reply: RESPValue(rejection)) }
+            return Pending(reply: .integer(manual.now()))
+        default:
+            let command: Command
+            do {
+                command = try CommandTable.parse(tokens)
+            } catch {
+                return Pending(reply: RESPValue(error))
+            }
+            let submission = await engine.submit(command)
+            switch submission.outcome {
+            case .success(let reply): return Pending(reply: RESPValue(reply), lsn: submission.lsn)
+            case .failure(let rejection): return Pending(reply: RESPValue(rejection), lsn: submission.lsn)
+            }
+        }
+    }
+
+    private func arity(_ name: String) -> Pending {
+        Pending(reply: .error("ERR wrong number of arguments for '\(name.lowercased())' command"))
+    }
+
+    private func client(_ arguments: [String], session: inout Session) -> Pending {
+        switch arguments.first?.uppercased() {
+        case "SETINFO": return arguments.count == 3 ? Pending(reply: .simple("OK")) : arity("client|setinfo")
+        case "SETNAME":
+            guard arguments.count == 2 else { return arity("client|setname") }
+            session.name = arguments[1]
+            return Pending(reply: .simple("OK"))
+        case "GETNAME": return Pending(reply: .bulk(session.name.isEmpty ? nil : session.name))
+        default: return Pending(reply: .error("ERR unknown CLIENT subcommand '\(arguments.first ?? "")'"))
+        }
+    }
+
+    /// The few settings `redis-benchmark` and client libraries ask about.
+    private func configValues(matching pattern: String) -> [(String, String)] {
+        let values = [
+            ("save", ""), ("appendonly", "no"), ("maxclients", String(configuration.clientsMax)),
+            ("port", String(configuration.port)), ("bind", configuration.host),
+        ]
+        return values.filter { glob(pattern.lowercased(), matches: $0.0) }
+    }
+
+    private func glob(_ pattern: String, matches text: String) -> Bool {
+        guard let star = pattern.firstIndex(of: "*") else { return pattern == text }
+        let prefix = pattern[..<star]
+        let rest = String(pattern[pattern.index(after: star)...])
+        guard text.hasPrefix(prefix) else { return false }
+        var tail = text.dropFirst(prefix.count)
+        while true {
+            if glob(rest, matches: String(tail)) { return true }
+            guard !tail.isEmpty else { return false }
+            tail = tail.dropFirst()
+        }
+    }
+
+    private func info(section: String?) async -> String {
+        let wal = await engine.walStatistics
+        let policy = engine.configuration.fsyncPolicy
+        let lsn = await engine.lsn
+        let uptime = ContinuousClock.now - startedAt
+        let commands = statistics.commandsProcessed.load(ordering: .relaxed)
+        let seconds = max(1, uptime.components.seconds)
+        let ratio = wal.bytesOnDisk > 0 ? Double(wal.rawBytes) / Double(wal.bytesOnDisk) : 0
+        let sections: [(String, [(String, String)])] = [
+            ("server", [
+                ("orderline_version", "0.1.0"), ("process_id", String(getpid())), ("tcp_port", String(configuration.port)),
+                ("uptime_in_seconds", String(uptime.components.seconds)), ("clock", configuration.manualClock ? "manual" : "system"),
+            ]),
+            ("clients", [
+                ("connected_clients", String(statistics.connectedClients.load(ordering: .relaxed))),
+                ("maxclients", String(configuration.clientsMax)),
+                ("rejected_connections", String(statistics.rejectedConnections.load(ordering: .relaxed))),
+            ]),
+            ("persistence", [
+                ("fsync_policy", policy.rawValue),
+                ("durability", policy == .always ? "every reply is fsynced" : "replies may precede fsync (weaker than always)"),
+                ("lsn_last", String(lsn)), ("lsn_written", String(wal.lsnWritten)), ("lsn_durable", String(wal.lsnDurable)),
+                ("wal_bytes", String(wal.bytesOnDisk)), ("wal_raw_bytes", String(wal.rawBytes)),
+                ("wal_compression_ratio", String(format: "%.2f", ratio)), ("wal_frames", String(wal.frames)),
+                ("wal_fsyncs", String(wal.fsyncs)), ("wal_segments_created", String(wal.segments)),
+                ("wal_failure", wal.failure ?? "none"),
+            ]),
+            ("stats", [
+                ("total_connections_received", String(statistics.totalConnections.load(ordering: .relaxed))),
+                ("total_commands_processed", String(commands)),
+                ("average_ops_per_sec", String(commands / Int(seconds))),
+            ]),
+            ("shards", [("shards", "1")]),
+        ]
+        return sections.filter { section == nil || section == "all" || section == $0.0 }.map { name, fields in
+            "# \(name.prefix(1).uppercased() + name.dropFirst())\r\n" + fields.map { "\($0.0):\($0.1)\r\n" }.joined()
+        }.joined(separator: "\r\n")
+    }
+}
+
+extension CommandDispatcher {
+    func whenAcknowledged(_ lsn: LSN, _ notify: @escaping @Sendable (OrderlineCore.Rejection?) -> Void) {
+        engine.whenAcknowledged(lsn, notify)
+    }
+}
