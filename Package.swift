@@ -84,7 +84,7 @@ let package = Package(
         ),
         .target(
             name: "OrderlineTestSupport",
-            dependencies: ["OrderlineCore", "OrderlineStorage"]
+            dependencies: ["OrderlineCore", "OrderlineStorage", "OrderlineProtocol", .product(name: "NIOCore", package: "swift-nio")]
         ),
         .testTarget(
             name: "OrderlineCoreTests",
@@ -96,7 +96,15 @@ let package = Package(
         ),
         .testTarget(
             name: "OrderlineEndToEndTests",
-            dependencies: ["OrderlineCore", "OrderlineStorage", "OrderlineTestSupport"]
+            dependencies: ["OrderlineCore", "OrderlineStorage", "OrderlineProtocol", "OrderlineTestSupport"]
+        ),
+        .testTarget(
+            name: "OrderlineProtocolTests",
+            dependencies: [
+                "OrderlineProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOTestUtils", package: "swift-nio"),
+            ]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Runs the project's executables as real processes for end-to-end tests.
 public enum Executables {
@@ -87,4 +88,28 @@ public final class RunningProcess {
     deinit {
         if process.isRunning { kill() }
     }
+}
+
+/// Runs `body(i)` for i in 0..<count on that many threads at once (blocking clients
+/// must not sit on the Swift concurrency pool) and returns their results in order.
+public func runOnThreads<Result: Sendable>(_ count: Int, _ body: @escaping @Sendable (Int) -> Result) -> [Result] {
+    let results = ResultsBox<Result>(count: count)
+    let group = DispatchGroup()
+    for index in 0..<count {
+        group.enter()
+        let thread = Thread {
+            results.set(index, body(index))
+            group.leave()
+        }
+        thread.start()
+    }
+    group.wait()
+    return results.values()
+}
+
+private final class ResultsBox<Value: Sendable>: Sendable {
+    private let storage: Mutex<[Value?]>
+    init(count: Int) { storage = Mutex(Array(repeating: nil, count: count)) }
+    func set(_ index: Int, _ value: Value) { storage.withLock { $0[index] = value } }
+    func values() -> [Value] { storage.withLock { $0.map { $0! } } }
 }

@@ -6,12 +6,14 @@ import Testing
 
 private let orderline = Executables.path("orderline")
 
-/// Builds a data directory with the seeded demo through the real `serve`.
+/// Builds a data directory with the seeded demo through the real `serve`, stopped
+/// with SIGTERM (which must exit 0).
 private func seededDirectory() throws -> TemporaryDirectory {
     let directory = TemporaryDirectory()
-    let seeded = try runProcess(orderline, ["serve", "--data", directory.path, "--seed", Executables.repositoryRoot + "/Data/seed"])
-    #expect(seeded.status == 0, "\(seeded.standardError)")
-    #expect(seeded.standardOutput.contains("seeded "))
+    let server = try ServerProcess(data: directory.path, arguments: ["--seed", Executables.repositoryRoot + "/Data/seed"])
+    #expect(try server.client().call("PING") == "+PONG")
+    #expect(server.stop() == 0, "\(server.standardError)")
+    #expect(server.standardError.contains("stopped cleanly"))
     return directory
 }
 
@@ -19,11 +21,13 @@ private func seededDirectory() throws -> TemporaryDirectory {
     let directory = try seededDirectory()
     let first = try runProcess(orderline, ["replay", directory.path, "--digest"])
     #expect(first.status == 0)
-    let again = try runProcess(orderline, ["serve", "--data", directory.path, "--seed", Executables.repositoryRoot + "/Data/seed"])
-    #expect(again.status == 0)
-    #expect(!again.standardOutput.contains("seeded "), "a seed applies only to an empty directory")
+    let again = try ServerProcess(data: directory.path, arguments: ["--seed", Executables.repositoryRoot + "/Data/seed"])
+    let client = try again.client()
+    let live = try client.call("DIGEST")
+    #expect(again.stop() == 0)
     let second = try runProcess(orderline, ["replay", directory.path, "--digest"])
-    #expect(first.standardOutput.split(separator: "\n").last == second.standardOutput.split(separator: "\n").last)
+    #expect(first.standardOutput.split(separator: "\n").last == second.standardOutput.split(separator: "\n").last, "a seed applies only to an empty directory")
+    #expect(live == "$" + (second.standardOutput.split(separator: "\n").last.map(String.init) ?? ""))
     let state = try Recovery.recover(DataDirectory(path: directory.path), options: .init(mode: .readOnly)).state
     #expect(state.skus.count >= 1_000)
     #expect(state.nodes.count >= 10)
@@ -51,7 +55,7 @@ private func seededDirectory() throws -> TemporaryDirectory {
     var bytes = [UInt8](FileManager.default.contents(atPath: directory.file(segment.name))!)
     let offset = WALFormat.segmentHeaderBytes + 20  // inside the first frame's header
     bytes[offset] ^= 0x01
-    FileManager.default.createFile(atPath: directory.file(segment.name), contents: Data(bytes))
+    _ = FileManager.default.createFile(atPath: directory.file(segment.name), contents: Data(bytes))
 
     let verify = try runProcess(orderline, ["replay", directory.path, "--verify"])
     #expect(verify.status != 0)
@@ -63,8 +67,9 @@ private func seededDirectory() throws -> TemporaryDirectory {
     #expect(serve.standardError.contains("offset \(WALFormat.segmentHeaderBytes)"))
     #expect(FileManager.default.contents(atPath: directory.file(segment.name)).map { [UInt8]($0) } == bytes, "a refused start changes nothing")
 
-    let truncating = try runProcess(orderline, ["serve", "--data", directory.path, "--truncate-corrupt"])
-    #expect(truncating.status == 0, "\(truncating.standardError)")
+    let truncating = try ServerProcess(data: directory.path, arguments: ["--truncate-corrupt"])
+    #expect(try truncating.client().call("PING") == "+PONG")
+    #expect(truncating.stop() == 0)
     #expect(truncating.standardError.contains("corrupt frame"))
 }
 

@@ -67,7 +67,7 @@ func segmentPaths(_ directory: String) throws -> [String] {
 }
 
 func write(_ bytes: [UInt8], to path: String) {
-    FileManager.default.createFile(atPath: path, contents: Data(bytes))
+    _ = FileManager.default.createFile(atPath: path, contents: Data(bytes))
 }
 
 func read(_ path: String) -> [UInt8] {

@@ -1,0 +1,216 @@
+import Foundation
+import OrderlineProtocol
+import OrderlineTestSupport
+import Testing
+
+/// A server with a tiny network: one warehouse, one store, SKU HOT with `stock` units.
+private func startServer(stock: Int = 200, arguments: [String] = []) throws -> ServerProcess {
+    let directory = TemporaryDirectory()
+    let server = try ServerProcess(data: directory.file("data"), arguments: arguments)
+    server.keepAlive.append(directory)
+    let client = try server.client()
+    #expect(try client.call("NODE.ADD", "WH", "kind=warehouse", "lat=40.7128", "lon=-74.006") == "+OK")
+    #expect(try client.call("NODE.ADD", "ST", "kind=store", "lat=41.8781", "lon=-87.6298") == "+OK")
+    #expect(try client.call("SKU.ADD", "HOT", "price=49999", "weight=4200", "name=Game console") == "+OK")
+    #expect(try client.call("STOCK.SET", "WH", "HOT", "\(stock)") == ":\(stock)")
+    return server
+}
+
+@Test func inlineRESPAndMixedRequestsShareOneConnection() throws {
+    let server = try startServer()
+    let client = try server.client()
+    try client.send(raw: "PING\r\n*2\r\n$4\r\nECHO\r\n$5\r\nhi yo\r\nECHO \"quoted \\\"word\\\"\"\n\r\nping again\r\n")
+    #expect(try client.readReply() == .simple("PONG"))
+    #expect(try client.readReply() == .bulk("hi yo"))
+    #expect(try client.readReply() == .bulk("quoted \"word\""))
+    #expect(try client.readReply() == .bulk("again"))
+    #expect(server.stop() == 0)
+}
+
+@Test func pipelinedRepliesComeBackInRequestOrder() throws {
+    let server = try startServer()
+    let client = try server.client()
+    var pipeline = ""
+    for index in 0..<300 {
+        switch index % 3 {
+        case 0: pipeline += "RESERVE HOT 1 ttl=600\r\n"
+        case 1: pipeline += "ECHO \(index)\r\n"
+        default: pipeline += "STOCK.GET HOT WH\r\n"
+        }
+    }
+    try client.send(raw: pipeline)
+    var reserved = 0
+    for index in 0..<300 {
+        let reply = try #require(try client.readReply())
+        switch index % 3 {
+        case 0:
+            reserved += 1
+            #expect(reply == .bulk("R\(reserved)"))
+        case 1: #expect(reply == .bulk("\(index)"))
+        default: #expect(reply.description.contains("\"atp\":\(200 - reserved)"), "\(reply)")
+        }
+    }
+    #expect(server.stop() == 0)
+}
+
+@Test func everyErrorCodeTheServerGivesHasItsWording() throws {
+    let server = try startServer(stock: 2)
+    let client = try server.client()
+    #expect(try client.call("FROB") == "-ERR unknown command 'FROB'")
+    #expect(try client.call("RESERVE", "HOT") == "-ERR wrong number of arguments for 'reserve' command")
+    #expect(try client.call("RESERVE", "HOT", "two") == "-INVALID qty 'two' must be an integer in 1...1000000000")
+    #expect(try client.call("RESERVE", "COLD", "1") == "-NOTFOUND sku COLD")
+    #expect(try client.call("RESERVE", "HOT", "3") == "-SOLDOUT HOT available=2")
+    #expect(try client.call("RESERVE", "HOT", "2", "node=WH") == "$R1")
+    #expect(try client.call("STOCK.SET", "WH", "HOT", "1") == "-CONFLICT on_hand=1 is below the 2 units committed for HOT at WH")
+    #expect(try client.call("CLOCK.ADVANCE", "5") == "-ERR CLOCK.ADVANCE needs a server started with --clock manual")
+    #expect(try client.call("CONFIG", "GET", "appendonly") == "*[$appendonly, $no]")
+    #expect(try client.call("COMMAND", "DOCS") == "*[]")
+    #expect(try client.call("CLIENT", "SETINFO", "LIB-NAME", "redis-py") == "+OK")
+    #expect(try client.call("INFO", "persistence").contains("fsync_policy:always"))
+    #expect(try client.call("DIGEST").hasPrefix("$5 "))
+    let snapshot = try client.call("SNAPSHOT")
+    #expect(snapshot == "+OK 5")
+    #expect(try client.call("QUIT") == "+OK")
+    #expect(try client.isClosedByServer())
+    #expect(server.stop() == 0)
+}
+
+@Test func aFramingErrorClosesOnlyItsConnection() throws {
+    let server = try startServer()
+    let bystander = try server.client()
+    #expect(try bystander.call("RESERVE", "HOT", "1") == "$R1")
+    for garbage in ["*x\r\n", "*1\r\n:5\r\n", "*1\r\n$99999999\r\n", "PING \"open\r\n", String(repeating: "A", count: 70_000)] {
+        let offender = try server.client()
+        try offender.send(raw: "PING\r\n" + garbage)
+        #expect(try offender.readReply() == .simple("PONG"))
+        let error = try #require(try offender.readReply())
+        #expect(error.description.hasPrefix("-ERR Protocol error: "), "\(garbage.prefix(20)): \(error)")
+        #expect(try offender.isClosedByServer())
+        #expect(try bystander.call("PING") == "+PONG")
+    }
+    #expect(try bystander.call("RESERVATION.GET", "R1").contains("\"status\":\"held\""))
+    #expect(server.stop() == 0)
+}
+
+@Test func randomBytesNeverCrashTheServerOrDisturbOthers() throws {
+    let server = try startServer()
+    let bystander = try server.client()
+    let digest = try bystander.call("DIGEST")
+    for seed in UInt64(1)...40 {
+        var generator = SeededGenerator(seed: seed)
+        let bytes = (0..<Int.random(in: 1...4096, using: &generator)).map { _ in
+            // Bias towards the bytes that matter to the parser.
+            [UInt8(ascii: "*"), UInt8(ascii: "$"), 0x0D, 0x0A, UInt8(ascii: "\""), UInt8(ascii: "1")].randomElement(using: &generator)!
+                & (Bool.random(using: &generator) ? 0xFF : UInt8.random(in: 0...255, using: &generator))
+        }
+        let client = try server.client()
+        try client.send(raw: bytes)
+        // The connection may answer errors, close, or wait for more; we hang up.
+        #expect(try bystander.call("PING") == "+PONG", "seed \(seed)")
+    }
+    #expect(try bystander.call("DIGEST") == digest)
+    #expect(server.process.isRunning)
+    #expect(server.stop() == 0)
+}
+
+@Test func fiftyConnectionsRacingForTwoHundredUnitsGetExactlyTwoHundred() throws {
+    let server = try startServer(stock: 200)
+    let port = server.port
+    let results = runOnThreads(50) { _ -> [String] in
+        guard let client = try? RESPTestClient(port: port) else { return ["connect failed"] }
+        return (0..<10).map { _ in (try? client.call("RESERVE", "HOT", "1")) ?? "error" }
+    }
+    let replies = results.flatMap { $0 }
+    let ids = replies.filter { $0.hasPrefix("$R") }
+    #expect(ids.count == 200)
+    #expect(Set(ids).count == 200)
+    #expect(replies.filter { $0 == "-SOLDOUT HOT available=0" }.count == 300)
+    let client = try server.client()
+    #expect(try client.call("STOCK.GET", "HOT").contains(#""atp":0,"network_reserved":200"#))
+    #expect(server.stop() == 0)
+}
+
+@Test func reservationsExpireExactlyAtTheirTTLWithTheManualClock() throws {
+    let server = try startServer(stock: 5, arguments: ["--clock", "manual"])
+    let client = try server.client()
+    #expect(try client.call("RESERVE", "HOT", "5", "ttl=60") == "$R1")
+    #expect(try client.call("RESERVE", "HOT", "1") == "-SOLDOUT HOT available=0")
+    #expect(try client.call("CLOCK.ADVANCE", "59").hasPrefix(":"))
+    #expect(try client.call("RESERVATION.GET", "R1").contains("\"status\":\"held\""))
+    #expect(try client.call("CLOCK.ADVANCE", "1").hasPrefix(":"))
+    #expect(try client.call("RESERVATION.GET", "R1").contains("\"status\":\"expired\""))
+    #expect(try client.call("RESERVE", "HOT", "5", "node=WH") == "$R2")
+    #expect(try client.call("COMMIT", "R2") == "+OK")
+    #expect(try client.call("STOCK.GET", "HOT", "WH").contains("\"on_hand\":0"))
+    #expect(server.stop() == 0)
+}
+
+@Test func redisCLIWorksAsAnOutsideClient() throws {
+    let server = try startServer()
+    let port = String(server.port)
+    let reserve = try runProcess("/usr/bin/redis-cli", ["-p", port, "RESERVE", "HOT", "3", "node=WH"])
+    #expect(reserve.standardOutput == "R1\n")
+    let soldOut = try runProcess("/usr/bin/redis-cli", ["-p", port, "RESERVE", "HOT", "1000"])
+    #expect(soldOut.standardOutput.contains("SOLDOUT HOT available=197"))
+    let stock = try runProcess("/usr/bin/redis-cli", ["-p", port, "--raw", "STOCK.GET", "HOT"])
+    #expect(stock.standardOutput.contains(#""reserved":3"#))
+    let info = try runProcess("/usr/bin/redis-cli", ["-p", port, "INFO", "persistence"])
+    #expect(info.standardOutput.contains("lsn_durable:"))
+    #expect(server.stop() == 0)
+}
+
+@Test func everyAcknowledgedReservationSurvivesKillDashNineOfTheServer() throws {
+    let directory = TemporaryDirectory()
+    let data = directory.file("data")
+    var acknowledged: [String] = []
+    for round in 1...3 {
+        let server = try ServerProcess(data: data)
+        let setup = try server.client()
+        if round == 1 {
+            _ = try setup.call("NODE.ADD", "WH", "kind=warehouse", "lat=1", "lon=2")
+            _ = try setup.call("SKU.ADD", "HOT", "price=1")
+            _ = try setup.call("STOCK.SET", "WH", "HOT", "1000000")
+        }
+        for id in acknowledged {
+            #expect(try setup.call("RESERVATION.GET", id).contains("\"status\":\"held\""), "round \(round): \(id) lost")
+        }
+        // Reservations the server made durable but could not acknowledge before it
+        // died are there too: their clients got no answer either way.
+        #expect(try networkReserved(setup) >= acknowledged.count)
+        let port = server.port
+        let pid = server.pid
+        // Eight clients reserve; one of them kills the server mid-stream.
+        let perClient = runOnThreads(8) { index -> [String] in
+            guard let client = try? RESPTestClient(port: port) else { return [] }
+            var ids: [String] = []
+            for attempt in 0..<400 {
+                if index == 0 && attempt == 100 * round { kill(pid, SIGKILL) }
+                guard let reply = try? client.readReplyAfterSending(["RESERVE", "HOT", "1"]), case .bulk(let id?) = reply else { break }
+                ids.append(id)
+            }
+            return ids
+        }
+        server.stop(signal: SIGKILL)
+        acknowledged += perClient.flatMap { $0 }
+    }
+    #expect(acknowledged.count > 300)
+    let final = try ServerProcess(data: data)
+    let client = try final.client()
+    for id in acknowledged { #expect(try client.call("RESERVATION.GET", id).contains("\"status\":\"held\""), "\(id) lost") }
+    #expect(try networkReserved(client) >= acknowledged.count)
+    #expect(final.stop() == 0)
+}
+
+private func networkReserved(_ client: RESPTestClient) throws -> Int {
+    let stock = try client.call("STOCK.GET", "HOT")
+    guard let range = stock.range(of: "\"network_reserved\":") else { return -1 }
+    return Int(stock[range.upperBound...].prefix(while: \.isNumber)) ?? -1
+}
+
+extension RESPTestClient {
+    func readReplyAfterSending(_ tokens: [String]) throws -> RESPValue? {
+        try send(tokens)
+        return try readReply()
+    }
+}
