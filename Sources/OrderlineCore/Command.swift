@@ -9,13 +9,32 @@ public enum Command: Hashable, Sendable {
     case stockSet(node: String, sku: String, onHand: Int64, safety: Int64?, expectedOnHand: Int64?)
     case stockAdjust(node: String, sku: String, delta: Int64, reason: String)
     case stockGet(sku: String, node: String?)
-    case reserve(sku: String, quantity: Int64, node: String?, ttlSeconds: Int64)
+    case reserve(sku: String, quantity: Int64, node: String?, ttlSeconds: Int64, idempotencyKey: String?)
     case release(ReservationID)
-    case commit(ReservationID)
+    case commit(ReservationID, idempotencyKey: String?)
     case reservationGet(ReservationID)
     /// Fires every reservation whose expiry is at or before `now`; the shell sends it
     /// whenever its clock reaches the next expiry.
     case expireDue
+
+    /// The idempotency key the command carries, if any.
+    public var idempotencyKey: String? {
+        switch self {
+        case .reserve(_, _, _, _, let key), .commit(_, let key): key
+        default: nil
+        }
+    }
+
+    /// The command without its idempotency key, as text: a retry with the same key
+    /// must have the same fingerprint.
+    public var fingerprint: String {
+        switch self {
+        case .reserve(let sku, let quantity, let node, let ttlSeconds, _):
+            "RESERVE \(sku) \(quantity) node=\(node ?? "-") ttl=\(ttlSeconds)"
+        case .commit(let id, _): "COMMIT \(id)"
+        default: "\(self)"
+        }
+    }
 
     public var isRead: Bool {
         switch self {
@@ -67,10 +86,13 @@ public struct NodeUpdate: Hashable, Sendable {
 public struct DecisionContext: Sendable {
     public var now: Timestamp
     public var nextReservationID: ReservationID
+    /// Who asks: recorded as the owner of reservations it creates.
+    public var role: Role
 
-    public init(now: Timestamp, nextReservationID: ReservationID) {
+    public init(now: Timestamp, nextReservationID: ReservationID, role: Role = .admin) {
         self.now = now
         self.nextReservationID = nextReservationID
+        self.role = role
     }
 }
 

@@ -81,19 +81,22 @@ public enum CommandTable {
                 sku: try arguments.identifier(at: 0, "sku"),
                 node: try arguments.optionalPositional(at: 1).map { v throws(Rejection) in try Arguments.identifier(v, "node") })
         },
-        CommandSpec("RESERVE", positional: 2...2, options: ["node", "ttl"], writes: true) { arguments throws(Rejection) in
+        CommandSpec("RESERVE", positional: 2...2, options: ["node", "ttl", "idem"], writes: true) { arguments throws(Rejection) in
             .reserve(
                 sku: try arguments.identifier(at: 0, "sku"), quantity: try Arguments.quantity(arguments.positional[1]),
                 node: try arguments.option("node").map { v throws(Rejection) in try Arguments.identifier(v, "node") },
                 ttlSeconds: try arguments.option("ttl").map { v throws(Rejection) in
                     try Arguments.integer(v, "ttl", in: 1...Arguments.ttlSecondsMax)
-                } ?? 900)
+                } ?? 900,
+                idempotencyKey: try arguments.option("idem").map { v throws(Rejection) in try Arguments.identifier(v, "idem") })
         },
         CommandSpec("RELEASE", positional: 1...1, writes: true) { arguments throws(Rejection) in
             .release(try Arguments.reservationID(arguments.positional[0]))
         },
-        CommandSpec("COMMIT", positional: 1...1, writes: true) { arguments throws(Rejection) in
-            .commit(try Arguments.reservationID(arguments.positional[0]))
+        CommandSpec("COMMIT", positional: 1...1, options: ["idem"], writes: true) { arguments throws(Rejection) in
+            .commit(
+                try Arguments.reservationID(arguments.positional[0]),
+                idempotencyKey: try arguments.option("idem").map { v throws(Rejection) in try Arguments.identifier(v, "idem") })
         },
         CommandSpec("RESERVATION.GET", positional: 1...1, writes: false) { arguments throws(Rejection) in
             .reservationGet(try Arguments.reservationID(arguments.positional[0]))

@@ -10,6 +10,7 @@ extension Event {
     private enum Tag: UInt8 {
         case nodeUpserted = 1, skuUpserted, stockSet, stockAdjusted
         case reservationCreated, reservationReleased, reservationCommitted, reservationExpired
+        case idempotencyKeyRecorded
     }
 
     public func encode(into writer: inout BinaryWriter) {
@@ -45,6 +46,9 @@ extension Event {
             writer.write(Tag.reservationExpired.rawValue)
             writer.writeVarUInt(id.number)
             writer.writeVarInt(at)
+        case .idempotencyKeyRecorded(let record):
+            writer.write(Tag.idempotencyKeyRecorded.rawValue)
+            record.encode(into: &writer)
         }
     }
 
@@ -74,6 +78,8 @@ extension Event {
             return .reservationCommitted(ReservationID(try reader.readVarUInt()))
         case .reservationExpired:
             return .reservationExpired(ReservationID(try reader.readVarUInt()), at: try reader.readVarInt())
+        case .idempotencyKeyRecorded:
+            return .idempotencyKeyRecorded(try IdempotencyRecord.decode(from: &reader))
         }
     }
 
@@ -143,6 +149,7 @@ extension Reservation {
         writer.write(status.rawValue)
         writer.writeVarInt(createdAt)
         writer.writeVarInt(expiresAt)
+        writer.write(owner)
     }
 
     static func decode(from reader: inout BinaryReader) throws(DecodingError) -> Reservation {
@@ -154,6 +161,61 @@ extension Reservation {
         guard let status = Status(rawValue: statusByte) else { throw DecodingError("unknown reservation status \(statusByte)") }
         return Reservation(
             id: id, sku: sku, quantity: quantity, node: node.isEmpty ? nil : node, status: status,
-            createdAt: try reader.readVarInt(), expiresAt: try reader.readVarInt())
+            createdAt: try reader.readVarInt(), expiresAt: try reader.readVarInt(), owner: try reader.readString())
+    }
+}
+
+extension IdempotencyRecord {
+    func encode(into writer: inout BinaryWriter) {
+        writer.write(key)
+        writer.write(fingerprint)
+        reply.encode(into: &writer)
+        writer.writeVarInt(recordedAt)
+    }
+
+    static func decode(from reader: inout BinaryReader) throws(DecodingError) -> IdempotencyRecord {
+        IdempotencyRecord(
+            key: try reader.readString(), fingerprint: try reader.readString(), reply: try Reply.decode(from: &reader),
+            recordedAt: try reader.readVarInt())
+    }
+}
+
+extension Reply {
+    private static let arrayItemsMax: UInt64 = 1_024
+
+    func encode(into writer: inout BinaryWriter) {
+        switch self {
+        case .status(let text):
+            writer.write(UInt8(0))
+            writer.write(text)
+        case .integer(let value):
+            writer.write(UInt8(1))
+            writer.writeVarInt(value)
+        case .bulk(let text):
+            writer.write(UInt8(2))
+            writer.write(text)
+        case .null:
+            writer.write(UInt8(3))
+        case .array(let items):
+            writer.write(UInt8(4))
+            writer.writeVarUInt(UInt64(items.count))
+            for item in items { item.encode(into: &writer) }
+        }
+    }
+
+    static func decode(from reader: inout BinaryReader) throws(DecodingError) -> Reply {
+        switch try reader.readByte() {
+        case 0: return .status(try reader.readString())
+        case 1: return .integer(try reader.readVarInt())
+        case 2: return .bulk(try reader.readString())
+        case 3: return .null
+        case 4:
+            let count = try reader.readVarUInt()
+            guard count <= arrayItemsMax else { throw DecodingError("reply array of \(count) items") }
+            var items: [Reply] = []
+            for _ in 0..<count { items.append(try Reply.decode(from: &reader)) }
+            return .array(items)
+        case let tag: throw DecodingError("unknown reply tag \(tag)")
+        }
     }
 }

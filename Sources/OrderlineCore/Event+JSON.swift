@@ -26,6 +26,11 @@ extension Event {
         case .reservationExpired(let id, let at):
             object.add("id", id.description)
             object.add("at", at)
+        case .idempotencyKeyRecorded(let record):
+            object.add("key", record.key)
+            object.add("fingerprint", record.fingerprint)
+            object.add("reply", record.reply.description)
+            object.add("at", record.recordedAt)
         }
         return object.json
     }

@@ -9,6 +9,9 @@ public enum Event: Hashable, Sendable {
     case reservationReleased(ReservationID)
     case reservationCommitted(ReservationID)
     case reservationExpired(ReservationID, at: Timestamp)
+    /// A command with an idempotency key succeeded; a retry within the window gets
+    /// `reply` again and changes nothing.
+    case idempotencyKeyRecorded(IdempotencyRecord)
 
     public var name: String {
         switch self {
@@ -20,6 +23,22 @@ public enum Event: Hashable, Sendable {
         case .reservationReleased: "reservation_released"
         case .reservationCommitted: "reservation_committed"
         case .reservationExpired: "reservation_expired"
+        case .idempotencyKeyRecorded: "idempotency_key_recorded"
         }
+    }
+}
+
+/// The first answer to a command sent with `idem=<key>`.
+public struct IdempotencyRecord: Hashable, Sendable {
+    public var key: String
+    public var fingerprint: String
+    public var reply: Reply
+    public var recordedAt: Timestamp
+
+    public init(key: String, fingerprint: String, reply: Reply, recordedAt: Timestamp) {
+        self.key = key
+        self.fingerprint = fingerprint
+        self.reply = reply
+        self.recordedAt = recordedAt
     }
 }

@@ -6,7 +6,7 @@ import DequeModule
 /// so the digest does not depend on dictionary order or on how state is sharded.
 extension OrderlineState {
     private enum RecordTag: UInt8 {
-        case node = 1, sku, stockLevel, networkReserved, reservation, counters, endedReservations
+        case node = 1, sku, stockLevel, networkReserved, reservation, counters, endedReservations, idempotencyRecord
     }
 
     /// Calls `body` with the encoding of each record, in canonical order.
@@ -59,6 +59,10 @@ extension OrderlineState {
                 }
             }
         }
+        // In recording order: the order in which the window drops them.
+        for key in idempotencyOrder {
+            try emit(.idempotencyRecord) { idempotencyKeys[key]!.encode(into: &$0) }
+        }
         try emit(.counters) {
             $0.writeVarUInt(reservationIDMax.number)
             $0.writeVarUInt(lsn)
@@ -101,6 +105,8 @@ extension OrderlineState {
                     ended.append(ReservationID(previous))
                 }
                 state.load(endedReservations: ended)
+            case .idempotencyRecord:
+                state.load(idempotencyRecord: try IdempotencyRecord.decode(from: &record))
             case .counters:
                 state.load(reservationIDMax: ReservationID(try record.readVarUInt()), lsn: try record.readVarUInt())
                 sawCounters = true

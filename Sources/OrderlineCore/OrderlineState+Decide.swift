@@ -10,6 +10,20 @@ extension OrderlineState {
     }
 
     private func decideOrThrow(_ command: Command, context: DecisionContext) throws(Rejection) -> Decision {
+        guard let key = command.idempotencyKey else { return try decideOnce(command, context: context) }
+        if let first = idempotencyKeys[key], first.recordedAt + Self.idempotencyWindowSeconds > context.now {
+            guard first.fingerprint == command.fingerprint else {
+                throw .conflict("idempotency key '\(key)' was used for another command: \(first.fingerprint)")
+            }
+            return Decision(events: [], reply: first.reply)
+        }
+        var decision = try decideOnce(command, context: context)
+        let record = IdempotencyRecord(key: key, fingerprint: command.fingerprint, reply: decision.reply, recordedAt: context.now)
+        decision.events.append(.idempotencyKeyRecorded(record))
+        return decision
+    }
+
+    private func decideOnce(_ command: Command, context: DecisionContext) throws(Rejection) -> Decision {
         switch command {
         case .nodeAdd(let update):
             let node = update.applied(to: nodes[update.id])
@@ -57,7 +71,7 @@ extension OrderlineState {
             if let node { try existingNode(node) }
             return Decision(events: [], reply: .bulk(stockJSON(sku: sku, node: node)))
 
-        case .reserve(let sku, let quantity, let node, let ttlSeconds):
+        case .reserve(let sku, let quantity, let node, let ttlSeconds, _):
             try existingSKU(sku)
             if let node { try existingNode(node) }
             let item = inventory[sku] ?? SKUInventory()
@@ -67,7 +81,7 @@ extension OrderlineState {
             guard quantity <= available else { throw Rejection(.soldOut, "\(sku) available=\(available)") }
             let reservation = Reservation(
                 id: context.nextReservationID, sku: sku, quantity: quantity, node: node,
-                createdAt: context.now, expiresAt: context.now + ttlSeconds)
+                createdAt: context.now, expiresAt: context.now + ttlSeconds, owner: context.role.ownerTag)
             return Decision(events: [.reservationCreated(reservation)], reply: .bulk(reservation.id.description))
 
         case .release(let id):
@@ -78,7 +92,7 @@ extension OrderlineState {
             case .committed, .converted: throw .conflict("reservation \(id) is \(reservation.status.name)")
             }
 
-        case .commit(let id):
+        case .commit(let id, _):
             let reservation = try existingReservation(id)
             guard reservation.node != nil else {
                 throw .conflict("reservation \(id) holds network stock; an order converts it, COMMIT does not")

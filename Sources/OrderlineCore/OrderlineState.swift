@@ -24,6 +24,12 @@ public struct OrderlineState: Sendable {
     /// which ones are dropped must be the same on every replay.
     public private(set) var endedReservations = Deque<ReservationID>()
     public static let endedReservationsMax = 1_000_000
+    /// Idempotency keys and their first replies, kept for `idempotencyWindowSeconds`
+    /// after they were recorded (and at most `idempotencyKeysMax` of them), oldest first.
+    public private(set) var idempotencyKeys: [String: IdempotencyRecord] = [:]
+    public private(set) var idempotencyOrder = Deque<String>()
+    public static let idempotencyWindowSeconds: Int64 = 86_400
+    public static let idempotencyKeysMax = 1_000_000
 
     public init() {}
 
@@ -60,6 +66,8 @@ public struct OrderlineState: Sendable {
         case .reservationCommitted(let id):
             guard let reservation = end(id, as: .committed), let node = reservation.node else { return }
             inventory[reservation.sku, default: SKUInventory()].levels[node, default: StockLevel()].onHand -= reservation.quantity
+        case .idempotencyKeyRecorded(let record):
+            remember(record)
         }
         assert(checkInvariants(of: event))
     }
@@ -71,7 +79,21 @@ public struct OrderlineState: Sendable {
         case .reservationCreated(let reservation): return checkInvariants(sku: reservation.sku)
         case .reservationReleased(let id), .reservationCommitted(let id), .reservationExpired(let id, _):
             return reservations[id].map { checkInvariants(sku: $0.sku) } ?? true
-        case .nodeUpserted, .skuUpserted: return true
+        case .nodeUpserted, .skuUpserted, .idempotencyKeyRecorded: return true
+        }
+    }
+
+    /// Records a key, first dropping those past the window or over the limit. Times
+    /// come from the events, so every replay drops the same keys.
+    private mutating func remember(_ record: IdempotencyRecord) {
+        while let oldest = idempotencyOrder.first,
+              idempotencyOrder.count >= Self.idempotencyKeysMax
+                || (idempotencyKeys[oldest]?.recordedAt ?? .min) + Self.idempotencyWindowSeconds <= record.recordedAt {
+            idempotencyOrder.removeFirst()
+            idempotencyKeys.removeValue(forKey: oldest)
+        }
+        if idempotencyKeys.updateValue(record, forKey: record.key) == nil {
+            idempotencyOrder.append(record.key)
         }
     }
 
@@ -135,6 +157,10 @@ public struct OrderlineState: Sendable {
     }
     mutating func load(reservation: Reservation) { reservations[reservation.id] = reservation }
     mutating func load(endedReservations: Deque<ReservationID>) { self.endedReservations = endedReservations }
+    mutating func load(idempotencyRecord: IdempotencyRecord) {
+        idempotencyKeys[idempotencyRecord.key] = idempotencyRecord
+        idempotencyOrder.append(idempotencyRecord.key)
+    }
     mutating func load(reservationIDMax: ReservationID, lsn: LSN) {
         self.reservationIDMax = reservationIDMax
         self.lsn = lsn

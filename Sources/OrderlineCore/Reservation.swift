@@ -23,11 +23,14 @@ public struct Reservation: Hashable, Sendable {
     public var status: Status
     public var createdAt: Timestamp
     public var expiresAt: Timestamp
+    /// The scoped role that created it (`channel:web`, `pos:ST-1`), or empty.
+    public var owner: String
 
     public init(
         id: ReservationID, sku: String, quantity: Int64, node: String?, status: Status = .held,
-        createdAt: Timestamp, expiresAt: Timestamp
+        createdAt: Timestamp, expiresAt: Timestamp, owner: String = ""
     ) {
+        self.owner = owner
         self.id = id
         self.sku = sku
         self.quantity = quantity

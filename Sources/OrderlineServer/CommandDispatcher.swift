@@ -17,7 +17,8 @@ final class CommandDispatcher: Sendable {
     }
 
     struct Session: Sendable {
-        var authenticated: Bool
+        /// nil until AUTH succeeds, when the server has a token file.
+        var role: Role?
         var name = ""
     }
 
@@ -40,7 +41,8 @@ final class CommandDispatcher: Sendable {
         self.requestShutdown = requestShutdown
     }
 
-    var requiresAuthentication: Bool { false }
+    /// The session a new connection starts with.
+    var initialSession: Session { Session(role: configuration.tokens == nil ? .admin : nil) }
 
     func handle(_ tokens: [String], session: inout Session) async -> Pending {
         statistics.commandsProcessed.add(1, ordering: .relaxed)
@@ -57,7 +59,15 @@ final class CommandDispatcher: Sendable {
             return Pending(reply: .simple("OK"), closeAfter: true)
         case "AUTH":
             guard (1...2).contains(arguments.count) else { return arity(name) }
-            return Pending(reply: .error("ERR AUTH called without any password configured; this server runs without --auth"))
+            guard let tokens = configuration.tokens else {
+                return Pending(reply: .error("ERR AUTH called without any password configured; this server runs without --auth"))
+            }
+            // `AUTH <username> <password>` (redis-py, redis-cli --user) passes the token as the password.
+            guard let role = tokens[arguments[arguments.count - 1]] else {
+                return Pending(reply: .error("WRONGPASS invalid username-password pair or user is disabled."))
+            }
+            session.role = role
+            return Pending(reply: .simple("OK"))
         case "HELLO":
             if let version = arguments.first, version != "2" {
                 return Pending(reply: .error("NOPROTO unsupported protocol version; this server speaks RESP2"))
@@ -66,9 +76,10 @@ final class CommandDispatcher: Sendable {
         default:
             break
         }
-        if requiresAuthentication && !session.authenticated {
+        guard let role = session.role else {
             return Pending(reply: .error("NOAUTH Authentication required."))
         }
+        if let rejection = Self.serverCommandPermission(name, role: role) { return Pending(reply: RESPValue(rejection)) }
         switch name {
         case "INFO":
             guard arguments.count <= 1 else { return arity(name) }
@@ -122,11 +133,28 @@ final class CommandDispatcher: Sendable {
             } catch {
                 return Pending(reply: RESPValue(error))
             }
-            let submission = await engine.submit(command)
+            let submission = await engine.submit(command, as: role)
             switch submission.outcome {
             case .success(let reply): return Pending(reply: RESPValue(reply), lsn: submission.lsn)
             case .failure(let rejection): return Pending(reply: RESPValue(rejection), lsn: submission.lsn)
             }
+        }
+    }
+
+    /// Server commands by role: SNAPSHOT, SHUTDOWN and CLOCK.ADVANCE are admin's;
+    /// INFO, CONFIG and DIGEST show the whole server, for admin, ops and viewer.
+    static func serverCommandPermission(_ name: String, role: Role) -> OrderlineCore.Rejection? {
+        switch (name, role) {
+        case ("SNAPSHOT", .admin), ("SHUTDOWN", .admin), ("CLOCK.ADVANCE", .admin): return nil
+        case ("SNAPSHOT", _), ("SHUTDOWN", _), ("CLOCK.ADVANCE", _):
+            return Rejection(.noPermission, "\(role) may not run \(name)")
+        case ("INFO", .admin), ("INFO", .ops), ("INFO", .viewer), ("CONFIG", .admin), ("CONFIG", .ops), ("CONFIG", .viewer),
+             ("DIGEST", .admin), ("DIGEST", .ops), ("DIGEST", .viewer):
+            return nil
+        case ("INFO", _), ("CONFIG", _), ("DIGEST", _):
+            return Rejection(.noPermission, "\(role) may not run \(name)")
+        default:
+            return nil
         }
     }
 

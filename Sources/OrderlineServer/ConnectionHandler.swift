@@ -48,9 +48,9 @@ final class ConnectionHandler: ChannelDuplexHandler {
         let loopBoundContext = NIOLoopBound(context, eventLoop: context.eventLoop)
         let eventLoop = context.eventLoop
         let dispatcher = dispatcher
-        let requiresAuthentication = dispatcher.requiresAuthentication
+        let initialSession = dispatcher.initialSession
         worker = Task {
-            var session = CommandDispatcher.Session(authenticated: !requiresAuthentication)
+            var session = initialSession
             for await item in stream {
                 switch item {
                 case .request(let sequence, let tokens):

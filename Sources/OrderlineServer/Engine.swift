@@ -35,6 +35,7 @@ public actor Engine {
     private var failure: StorageError?
     private var eventsSinceSnapshot = 0
     private var snapshotRunning = false
+    private var timeLast: Timestamp = .min
 
     private init(
         configuration: Configuration, clock: any EngineClock, logger: Logger, directoryLock: DataDirectoryLock,
@@ -83,8 +84,8 @@ public actor Engine {
         }
     }
 
-    public func execute(_ command: Command) async -> Result<Reply, Rejection> {
-        let submission = submit(command)
+    public func execute(_ command: Command, as role: Role = .admin) async -> Result<Reply, Rejection> {
+        let submission = submit(command, as: role)
         if let rejection = await acknowledged(through: submission.lsn) { return .failure(rejection) }
         return submission.outcome
     }
@@ -99,13 +100,14 @@ public actor Engine {
     /// Stamps, decides, appends and applies in one actor turn, without waiting for
     /// durability: a pipelining connection submits its requests in order and sends
     /// each reply once `whenAcknowledged` says so.
-    public func submit(_ command: Command) -> Submission {
+    public func submit(_ command: Command, as role: Role = .admin) -> Submission {
         if let failure, !command.isRead {
             return Submission(outcome: .failure(Rejection(.ioError, "the log cannot be written: \(failure.message)")), lsn: 0)
         }
-        let now = clock.now()
+        let now = stampTime()
         if failure == nil, let rejection = fireExpiries(at: now) { return Submission(outcome: .failure(rejection), lsn: 0) }
-        let context = DecisionContext(now: now, nextReservationID: ReservationID(state.reservationIDMax.number + 1))
+        if let rejection = state.authorize(command, as: role) { return Submission(outcome: .failure(rejection), lsn: state.lsn) }
+        let context = DecisionContext(now: now, nextReservationID: ReservationID(state.reservationIDMax.number + 1), role: role)
         let outcome = state.decide(command, context: context)
         if case .success(let decision) = outcome, !decision.events.isEmpty, let rejection = log(decision.events) {
             return Submission(outcome: .failure(rejection), lsn: 0)
@@ -132,7 +134,7 @@ public actor Engine {
     /// expiry; `execute` also does, before deciding anything).
     public func tick() async -> Rejection? {
         if failure != nil { return nil }
-        if let rejection = fireExpiries(at: clock.now()) { return rejection }
+        if let rejection = fireExpiries(at: stampTime()) { return rejection }
         return await acknowledged(through: state.lsn)
     }
 
@@ -169,6 +171,12 @@ public actor Engine {
     }
 
     // MARK: Internals
+
+    /// The time written into events never goes backwards, even if the system clock does.
+    private func stampTime() -> Timestamp {
+        timeLast = max(timeLast, clock.now())
+        return timeLast
+    }
 
     private func fireExpiries(at now: Timestamp) -> Rejection? {
         while let next = state.nextExpiring, next.expiresAt <= now {

@@ -1,3 +1,4 @@
+import OrderlineCore
 import OrderlineProtocol
 
 /// What `orderline serve` was told, as the listener and dispatcher need it.
@@ -12,6 +13,8 @@ public struct ServerConfiguration: Sendable {
     public var idleTimeoutSeconds: Int64 = 0
     /// Whether CLOCK.ADVANCE is allowed (the server runs on a manual clock).
     public var manualClock = false
+    /// Tokens and their roles (`--auth`); nil: every connection is admin.
+    public var tokens: [String: Role]?
 
     public init() {}
 }

@@ -23,7 +23,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Address to listen on.") var host = "127.0.0.1"
     @Option(help: "Port to listen on (0: any free port, printed in the ready line).") var port = 7379
     @Option(help: "Shard actors (this build runs one; the flag is accepted for scripts).") var shards = 1
-    @Option(help: "Token file: one '<token> <role>' per line (not supported by this build yet).") var auth: String?
+    @Option(help: "Token file: one '<token> <role>' per line (see docs/PROTOCOL.md); clients must AUTH.") var auth: String?
     @Option(help: "Close connections idle this many seconds (0: never).") var idleTimeout: Int64 = 0
     @Option(help: "Maximum clients.") var maxClients = 10_000
     @Option(help: "Data directory (created if missing).") var data = "./orderline-data"
@@ -41,7 +41,6 @@ struct ServeCommand: AsyncParsableCommand {
         guard clock == "system" || clock == "manual" else { throw ValidationError("--clock must be system or manual") }
         guard (0...65535).contains(port) else { throw ValidationError("--port must be in 0...65535") }
         guard shards >= 1 else { throw ValidationError("--shards must be at least 1") }
-        if auth != nil { throw ValidationError("--auth: roles and token files are not supported by this build yet") }
         let loopback = host == "localhost" || host == "::1" || host.hasPrefix("127.")
         guard loopback || auth != nil else {
             throw ValidationError("without --auth the server listens on loopback only; refusing --host \(host)")
@@ -60,6 +59,15 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.truncateAtCorruption = truncateCorrupt
         let clock: any EngineClock = clock == "manual" ? ManualClock() : SystemClock()
 
+        var tokens: [String: Role]?
+        if let auth {
+            do {
+                tokens = try TokenFile.load(path: auth)
+            } catch {
+                FileHandle.standardError.write(Data("orderline: cannot start: \(error)\n".utf8))
+                throw ExitCode(2)
+            }
+        }
         let started = ContinuousClock.now
         let engine: Engine
         let report: Recovery.Report
@@ -90,6 +98,7 @@ struct ServeCommand: AsyncParsableCommand {
         server.clientsMax = maxClients
         server.idleTimeoutSeconds = idleTimeout
         server.manualClock = self.clock == "manual"
+        server.tokens = tokens
         let logger = Logger(label: "orderline")
         let host = host
         let service = OrderlineService(engine: engine, configuration: server, clock: clock, logger: logger) { address in

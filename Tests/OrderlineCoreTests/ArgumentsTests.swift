@@ -36,7 +36,7 @@ func malformedArgumentsAreNamed(line: String, expected: String) {
 
 @Test func commandNamesAreCaseInsensitiveAndOptionsUnordered() throws {
     let command = try CommandTable.parse(["reserve", "SKU-1", "3", "ttl=60", "node=ST-1"])
-    #expect(command == .reserve(sku: "SKU-1", quantity: 3, node: "ST-1", ttlSeconds: 60))
+    #expect(command == .reserve(sku: "SKU-1", quantity: 3, node: "ST-1", ttlSeconds: 60, idempotencyKey: nil))
 }
 
 @Test func coordinatesParseExactly() {

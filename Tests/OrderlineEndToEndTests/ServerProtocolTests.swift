@@ -214,3 +214,51 @@ extension RESPTestClient {
         return try readReply()
     }
 }
+
+@Test func rolesAreEnforcedOverTheWire() throws {
+    let directory = TemporaryDirectory()
+    let tokens = directory.file("tokens.txt")
+    _ = FileManager.default.createFile(atPath: tokens, contents: Data("""
+        # test tokens
+        admin-token-1 admin
+        pos-st-token pos:ST
+        web-token-01 channel:web
+        viewer-token viewer
+        """.utf8))
+    let server = try ServerProcess(data: directory.file("data"), arguments: ["--auth", tokens])
+    server.keepAlive.append(directory)
+    let anonymous = try server.client()
+    #expect(try anonymous.call("RESERVE", "HOT", "1") == "-NOAUTH Authentication required.")
+    #expect(try anonymous.call("AUTH", "nope-nope") == "-WRONGPASS invalid username-password pair or user is disabled.")
+    let admin = try server.client()
+    #expect(try admin.call("AUTH", "admin-token-1") == "+OK")
+    _ = try admin.call("NODE.ADD", "ST", "kind=store", "lat=1", "lon=2")
+    _ = try admin.call("SKU.ADD", "HOT", "price=1")
+    #expect(try admin.call("STOCK.SET", "ST", "HOT", "10") == ":10")
+
+    let pos = try server.client()
+    #expect(try pos.call("AUTH", "default", "pos-st-token") == "+OK")
+    #expect(try pos.call("RESERVE", "HOT", "1") == "-NOPERM pos:ST reserves only at its node: add node=ST")
+    #expect(try pos.call("RESERVE", "HOT", "1", "node=ST") == "$R1")
+    #expect(try pos.call("STOCK.SET", "ST", "HOT", "1") == "-NOPERM pos:ST may not run this command")
+    #expect(try pos.call("SNAPSHOT") == "-NOPERM pos:ST may not run SNAPSHOT")
+
+    let web = try server.client()
+    #expect(try web.call("AUTH", "web-token-01") == "+OK")
+    #expect(try web.call("RESERVE", "HOT", "2", "idem=cart-9") == "$R2")
+    #expect(try web.call("RESERVE", "HOT", "2", "idem=cart-9") == "$R2")
+    #expect(try web.call("RELEASE", "R1") == "-NOPERM channel:web may only touch its own reservations")
+    #expect(try web.call("RELEASE", "R2") == "+OK")
+
+    let viewer = try server.client()
+    #expect(try viewer.call("AUTH", "viewer-token") == "+OK")
+    #expect(try viewer.call("STOCK.GET", "HOT").contains(#""reserved":1"#))
+    #expect(try viewer.call("RESERVE", "HOT", "1") == "-NOPERM viewer may only read")
+    #expect(server.stop() == 0)
+}
+
+@Test func withoutATokenFileTheServerRefusesANonLoopbackAddress() throws {
+    let result = try runProcess(Executables.path("orderline"), ["serve", "--host", "0.0.0.0", "--port", "0"])
+    #expect(result.status != 0)
+    #expect(result.standardError.contains("loopback only"))
+}

@@ -1,0 +1,85 @@
+/// Who a connection acts for, from the token it authenticated with (PROTOCOL.md,
+/// Roles). Without a token file every connection is `admin`.
+public enum Role: Hashable, Sendable, CustomStringConvertible {
+    case admin
+    case ops
+    /// A POS terminal: reservations and sales at its own store.
+    case pos(node: String)
+    /// A sales channel: network reservations, its own only.
+    case channel(String)
+    /// A customer: its own orders (issue #4).
+    case customer(String)
+    case viewer
+
+    public init?(_ text: some StringProtocol) {
+        let parts = String(text).split(separator: Character(":"), maxSplits: 1).map(String.init)
+        switch (parts.first, parts.count) {
+        case ("admin", 1): self = .admin
+        case ("ops", 1): self = .ops
+        case ("viewer", 1): self = .viewer
+        case ("pos", 2): self = .pos(node: parts[1])
+        case ("channel", 2): self = .channel(parts[1])
+        case ("customer", 2): self = .customer(parts[1])
+        default: return nil
+        }
+        if case .some(let scope) = parts.dropFirst().first, (try? Arguments.identifier(scope, "scope")) == nil { return nil }
+    }
+
+    public var description: String {
+        switch self {
+        case .admin: "admin"
+        case .ops: "ops"
+        case .pos(let node): "pos:\(node)"
+        case .channel(let name): "channel:\(name)"
+        case .customer(let id): "customer:\(id)"
+        case .viewer: "viewer"
+        }
+    }
+
+    /// Recorded on reservations this role creates, so that scoped roles see only
+    /// their own.
+    public var ownerTag: String {
+        switch self {
+        case .admin, .ops, .viewer: ""
+        case .pos, .channel, .customer: description
+        }
+    }
+}
+
+/// The role check for core commands: pure, against the state (a scoped role may touch
+/// only reservations it owns or that sit at its node).
+extension OrderlineState {
+    public func authorize(_ command: Command, as role: Role) -> Rejection? {
+        func deny(_ why: String) -> Rejection { Rejection(.noPermission, "\(role) \(why)") }
+        switch role {
+        case .admin, .ops:
+            return nil
+        case .viewer:
+            return command.isRead ? nil : deny("may only read")
+        case .customer:
+            return deny("may only see and return its own orders")
+        case .pos(let node):
+            switch command {
+            case .skuGet, .stockGet, .nodeGet, .nodeList: return nil
+            case .reserve(_, _, let target, _, _):
+                return target == node ? nil : deny("reserves only at its node: add node=\(node)")
+            case .commit(let id, _), .release(let id), .reservationGet(let id):
+                guard let reservation = reservations[id] else { return nil }  // NOTFOUND says more
+                return reservation.node == node ? nil : deny("may only touch reservations at \(node)")
+            default:
+                return deny("may not run this command")
+            }
+        case .channel:
+            switch command {
+            case .skuGet, .stockGet: return nil
+            case .reserve(_, _, let target, _, _):
+                return target == nil ? nil : deny("holds network stock only: drop node=")
+            case .release(let id), .reservationGet(let id):
+                guard let reservation = reservations[id] else { return nil }
+                return reservation.owner == role.ownerTag ? nil : deny("may only touch its own reservations")
+            default:
+                return deny("may not run this command")
+            }
+        }
+    }
+}
