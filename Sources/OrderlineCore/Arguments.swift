@@ -86,6 +86,11 @@ public struct Arguments: Sendable {
         return id
     }
 
+    public static func transferID(_ value: String) throws(Rejection) -> TransferID {
+        guard let id = TransferID(wire: value) else { throw .invalid("transfer id '\(value.prefix(80))' must look like T123") }
+        return id
+    }
+
     public static func degrees(_ value: String, _ name: String, limit: Int64) throws(Rejection) -> Int32 {
         guard let microdegrees = Coordinate.parseMicrodegrees(value, limit: limit) else {
             throw .invalid("\(name) '\(value.prefix(80))' must be decimal degrees within ±\(limit), at most 6 decimals")

@@ -13,6 +13,9 @@ public enum Command: Hashable, Sendable {
     case release(ReservationID)
     case commit(ReservationID, idempotencyKey: String?)
     case reservationGet(ReservationID)
+    case stockTransfer(from: String, to: String, sku: String, quantity: Int64, idempotencyKey: String?)
+    case transferReceive(TransferID)
+    case transferGet(TransferID)
     /// Fires every reservation whose expiry is at or before `now`; the shell sends it
     /// whenever its clock reaches the next expiry.
     case expireDue
@@ -20,7 +23,7 @@ public enum Command: Hashable, Sendable {
     /// The idempotency key the command carries, if any.
     public var idempotencyKey: String? {
         switch self {
-        case .reserve(_, _, _, _, let key), .commit(_, let key): key
+        case .reserve(_, _, _, _, let key), .commit(_, let key), .stockTransfer(_, _, _, _, let key): key
         default: nil
         }
     }
@@ -32,13 +35,14 @@ public enum Command: Hashable, Sendable {
         case .reserve(let sku, let quantity, let node, let ttlSeconds, _):
             "RESERVE \(sku) \(quantity) node=\(node ?? "-") ttl=\(ttlSeconds)"
         case .commit(let id, _): "COMMIT \(id)"
+        case .stockTransfer(let from, let to, let sku, let quantity, _): "STOCK.TRANSFER \(from) \(to) \(sku) \(quantity)"
         default: "\(self)"
         }
     }
 
     public var isRead: Bool {
         switch self {
-        case .nodeGet, .nodeList, .skuGet, .stockGet, .reservationGet: true
+        case .nodeGet, .nodeList, .skuGet, .stockGet, .reservationGet, .transferGet: true
         default: false
         }
     }
@@ -86,12 +90,14 @@ public struct NodeUpdate: Hashable, Sendable {
 public struct DecisionContext: Sendable {
     public var now: Timestamp
     public var nextReservationID: ReservationID
+    public var nextTransferID: TransferID
     /// Who asks: recorded as the owner of reservations it creates.
     public var role: Role
 
-    public init(now: Timestamp, nextReservationID: ReservationID, role: Role = .admin) {
+    public init(now: Timestamp, nextReservationID: ReservationID, nextTransferID: TransferID = TransferID(1), role: Role = .admin) {
         self.now = now
         self.nextReservationID = nextReservationID
+        self.nextTransferID = nextTransferID
         self.role = role
     }
 }
@@ -105,5 +111,15 @@ public struct Decision: Hashable, Sendable {
     public init(events: [Event], reply: Reply) {
         self.events = events
         self.reply = reply
+    }
+}
+
+extension OrderlineState {
+    /// The context a single-engine shell uses: new ids numbered just above the
+    /// highest ever created (they are in the log, so a replay sees the same ones).
+    public func decisionContext(now: Timestamp, role: Role = .admin) -> DecisionContext {
+        DecisionContext(
+            now: now, nextReservationID: ReservationID(reservationIDMax.number + 1),
+            nextTransferID: TransferID(transferIDMax.number + 1), role: role)
     }
 }

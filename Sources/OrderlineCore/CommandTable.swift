@@ -81,6 +81,18 @@ public enum CommandTable {
                 sku: try arguments.identifier(at: 0, "sku"),
                 node: try arguments.optionalPositional(at: 1).map { v throws(Rejection) in try Arguments.identifier(v, "node") })
         },
+        CommandSpec("STOCK.TRANSFER", positional: 4...4, options: ["idem"], writes: true) { arguments throws(Rejection) in
+            .stockTransfer(
+                from: try arguments.identifier(at: 0, "from"), to: try arguments.identifier(at: 1, "to"),
+                sku: try arguments.identifier(at: 2, "sku"), quantity: try Arguments.quantity(arguments.positional[3]),
+                idempotencyKey: try arguments.option("idem").map { v throws(Rejection) in try Arguments.identifier(v, "idem") })
+        },
+        CommandSpec("TRANSFER.RECEIVE", positional: 1...1, writes: true) { arguments throws(Rejection) in
+            .transferReceive(try Arguments.transferID(arguments.positional[0]))
+        },
+        CommandSpec("TRANSFER.GET", positional: 1...1, writes: false) { arguments throws(Rejection) in
+            .transferGet(try Arguments.transferID(arguments.positional[0]))
+        },
         CommandSpec("RESERVE", positional: 2...2, options: ["node", "ttl", "idem"], writes: true) { arguments throws(Rejection) in
             .reserve(
                 sku: try arguments.identifier(at: 0, "sku"), quantity: try Arguments.quantity(arguments.positional[1]),

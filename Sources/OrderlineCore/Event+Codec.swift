@@ -10,7 +10,7 @@ extension Event {
     private enum Tag: UInt8 {
         case nodeUpserted = 1, skuUpserted, stockSet, stockAdjusted
         case reservationCreated, reservationReleased, reservationCommitted, reservationExpired
-        case idempotencyKeyRecorded
+        case idempotencyKeyRecorded, transferShipped, transferReceived
     }
 
     public func encode(into writer: inout BinaryWriter) {
@@ -49,6 +49,12 @@ extension Event {
         case .idempotencyKeyRecorded(let record):
             writer.write(Tag.idempotencyKeyRecorded.rawValue)
             record.encode(into: &writer)
+        case .transferShipped(let transfer):
+            writer.write(Tag.transferShipped.rawValue)
+            transfer.encode(into: &writer)
+        case .transferReceived(let id):
+            writer.write(Tag.transferReceived.rawValue)
+            writer.writeVarUInt(id.number)
         }
     }
 
@@ -80,6 +86,10 @@ extension Event {
             return .reservationExpired(ReservationID(try reader.readVarUInt()), at: try reader.readVarInt())
         case .idempotencyKeyRecorded:
             return .idempotencyKeyRecorded(try IdempotencyRecord.decode(from: &reader))
+        case .transferShipped:
+            return .transferShipped(try Transfer.decode(from: &reader))
+        case .transferReceived:
+            return .transferReceived(TransferID(try reader.readVarUInt()))
         }
     }
 

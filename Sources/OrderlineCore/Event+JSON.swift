@@ -31,6 +31,10 @@ extension Event {
             object.add("fingerprint", record.fingerprint)
             object.add("reply", record.reply.description)
             object.add("at", record.recordedAt)
+        case .transferShipped(let transfer):
+            object.add("transfer", transfer.json)
+        case .transferReceived(let id):
+            object.add("id", id.description)
         }
         return object.json
     }

@@ -12,6 +12,8 @@ public enum Event: Hashable, Sendable {
     /// A command with an idempotency key succeeded; a retry within the window gets
     /// `reply` again and changes nothing.
     case idempotencyKeyRecorded(IdempotencyRecord)
+    case transferShipped(Transfer)
+    case transferReceived(TransferID)
 
     public var name: String {
         switch self {
@@ -24,6 +26,8 @@ public enum Event: Hashable, Sendable {
         case .reservationCommitted: "reservation_committed"
         case .reservationExpired: "reservation_expired"
         case .idempotencyKeyRecorded: "idempotency_key_recorded"
+        case .transferShipped: "transfer_shipped"
+        case .transferReceived: "transfer_received"
         }
     }
 }

@@ -6,7 +6,7 @@ import DequeModule
 /// so the digest does not depend on dictionary order or on how state is sharded.
 extension OrderlineState {
     private enum RecordTag: UInt8 {
-        case node = 1, sku, stockLevel, networkReserved, reservation, counters, endedReservations, idempotencyRecord
+        case node = 1, sku, stockLevel, networkReserved, reservation, counters, endedReservations, idempotencyRecord, transfer
     }
 
     /// Calls `body` with the encoding of each record, in canonical order.
@@ -59,6 +59,9 @@ extension OrderlineState {
                 }
             }
         }
+        for id in transfers.keys.sorted() {
+            try emit(.transfer) { transfers[id]!.encode(into: &$0) }
+        }
         // In recording order: the order in which the window drops them.
         for key in idempotencyOrder {
             try emit(.idempotencyRecord) { idempotencyKeys[key]!.encode(into: &$0) }
@@ -105,6 +108,8 @@ extension OrderlineState {
                     ended.append(ReservationID(previous))
                 }
                 state.load(endedReservations: ended)
+            case .transfer:
+                state.load(transfer: try Transfer.decode(from: &record))
             case .idempotencyRecord:
                 state.load(idempotencyRecord: try IdempotencyRecord.decode(from: &record))
             case .counters:

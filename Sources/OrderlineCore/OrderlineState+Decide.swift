@@ -106,6 +106,28 @@ extension OrderlineState {
         case .reservationGet(let id):
             return Decision(events: [], reply: .bulk(try existingReservation(id).json.json))
 
+        case .stockTransfer(let from, let to, let sku, let quantity, _):
+            try existingNode(from)
+            try existingNode(to)
+            try existingSKU(sku)
+            guard from != to else { throw .invalid("a transfer needs two different nodes") }
+            let item = inventory[sku] ?? SKUInventory()
+            var level = item.levels[from] ?? StockLevel()
+            guard quantity <= level.atp else { throw Rejection(.soldOut, "\(sku) available=\(level.atp)") }
+            level.onHand -= quantity
+            try checkStockChange(item, node: from, sku: sku, to: level)
+            let transfer = Transfer(id: context.nextTransferID, from: from, to: to, sku: sku, quantity: quantity, shippedAt: context.now)
+            return Decision(events: [.transferShipped(transfer)], reply: .bulk(transfer.id.description))
+
+        case .transferReceive(let id):
+            guard let transfer = transfers[id] else { throw .notFound("transfer \(id)") }
+            guard transfer.status == .inTransit else { return Decision(events: [], reply: .ok) }
+            return Decision(events: [.transferReceived(id)], reply: .ok)
+
+        case .transferGet(let id):
+            guard let transfer = transfers[id] else { throw .notFound("transfer \(id)") }
+            return Decision(events: [], reply: .bulk(transfer.json.json))
+
         case .expireDue:
             guard let next = nextExpiring, next.expiresAt <= context.now else { return Decision(events: [], reply: .ok) }
             return Decision(events: [.reservationExpired(next.id, at: next.expiresAt)], reply: .ok)

@@ -9,6 +9,8 @@ public struct OrderlineState: Sendable {
     public private(set) var skus: [String: SKU] = [:]
     public private(set) var inventory: [String: SKUInventory] = [:]
     public private(set) var reservations: [ReservationID: Reservation] = [:]
+    public private(set) var transfers: [TransferID: Transfer] = [:]
+    public private(set) var transferIDMax = TransferID(0)
     /// The highest reservation id ever created; the shell numbers new ones above it.
     public private(set) var reservationIDMax = ReservationID(0)
     /// The LSN of the last event applied.
@@ -68,6 +70,17 @@ public struct OrderlineState: Sendable {
             inventory[reservation.sku, default: SKUInventory()].levels[node, default: StockLevel()].onHand -= reservation.quantity
         case .idempotencyKeyRecorded(let record):
             remember(record)
+        case .transferShipped(let transfer):
+            transfers[transfer.id] = transfer
+            transferIDMax = max(transferIDMax, transfer.id)
+            inventory[transfer.sku, default: SKUInventory()].levels[transfer.from, default: StockLevel()].onHand -= transfer.quantity
+            inventory[transfer.sku, default: SKUInventory()].levels[transfer.to, default: StockLevel()].inTransit += transfer.quantity
+        case .transferReceived(let id):
+            guard var transfer = transfers[id], transfer.status == .inTransit else { return }
+            transfer.status = .received
+            transfers[id] = transfer
+            inventory[transfer.sku, default: SKUInventory()].levels[transfer.to, default: StockLevel()].inTransit -= transfer.quantity
+            inventory[transfer.sku, default: SKUInventory()].levels[transfer.to, default: StockLevel()].onHand += transfer.quantity
         }
         assert(checkInvariants(of: event))
     }
@@ -79,6 +92,8 @@ public struct OrderlineState: Sendable {
         case .reservationCreated(let reservation): return checkInvariants(sku: reservation.sku)
         case .reservationReleased(let id), .reservationCommitted(let id), .reservationExpired(let id, _):
             return reservations[id].map { checkInvariants(sku: $0.sku) } ?? true
+        case .transferShipped(let transfer): return checkInvariants(sku: transfer.sku)
+        case .transferReceived(let id): return transfers[id].map { checkInvariants(sku: $0.sku) } ?? true
         case .nodeUpserted, .skuUpserted, .idempotencyKeyRecorded: return true
         }
     }
@@ -156,6 +171,10 @@ public struct OrderlineState: Sendable {
         inventory[sku, default: SKUInventory()].networkReserved = networkReserved
     }
     mutating func load(reservation: Reservation) { reservations[reservation.id] = reservation }
+    mutating func load(transfer: Transfer) {
+        transfers[transfer.id] = transfer
+        transferIDMax = max(transferIDMax, transfer.id)
+    }
     mutating func load(endedReservations: Deque<ReservationID>) { self.endedReservations = endedReservations }
     mutating func load(idempotencyRecord: IdempotencyRecord) {
         idempotencyKeys[idempotencyRecord.key] = idempotencyRecord

@@ -107,7 +107,7 @@ public actor Engine {
         let now = stampTime()
         if failure == nil, let rejection = fireExpiries(at: now) { return Submission(outcome: .failure(rejection), lsn: 0) }
         if let rejection = state.authorize(command, as: role) { return Submission(outcome: .failure(rejection), lsn: state.lsn) }
-        let context = DecisionContext(now: now, nextReservationID: ReservationID(state.reservationIDMax.number + 1), role: role)
+        let context = state.decisionContext(now: now, role: role)
         let outcome = state.decide(command, context: context)
         if case .success(let decision) = outcome, !decision.events.isEmpty, let rejection = log(decision.events) {
             return Submission(outcome: .failure(rejection), lsn: 0)
@@ -180,7 +180,7 @@ public actor Engine {
 
     private func fireExpiries(at now: Timestamp) -> Rejection? {
         while let next = state.nextExpiring, next.expiresAt <= now {
-            let context = DecisionContext(now: now, nextReservationID: ReservationID(state.reservationIDMax.number + 1))
+            let context = state.decisionContext(now: now)
             guard case .success(let decision) = state.decide(.expireDue, context: context), !decision.events.isEmpty else { break }
             if let rejection = log(decision.events) { return rejection }
         }

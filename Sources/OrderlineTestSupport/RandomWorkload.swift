@@ -33,14 +33,16 @@ public enum RandomWorkload {
             case 15..<25: steps.append(.command(["STOCK.ADJUST", node, sku, "\(Int.random(in: -5...20, using: &generator))", "reason=cycle count"]))
             case 25..<45:
                 reservationsSeen += 1
-                steps.append(.command(["RESERVE", sku, "\(Int.random(in: 1...4, using: &generator))", "ttl=\(Int.random(in: 1...120, using: &generator))"]))
+                steps.append(.command(["RESERVE", sku, "\(Int.random(in: 1...4, using: &generator))", "ttl=\(Int.random(in: 1...120, using: &generator))", "idem=k\(Int.random(in: 1...40, using: &generator))"]))
             case 45..<60:
                 reservationsSeen += 1
                 steps.append(.command(["RESERVE", sku, "\(Int.random(in: 1...3, using: &generator))", "node=\(node)", "ttl=\(Int.random(in: 1...300, using: &generator))"]))
             case 60..<70: steps.append(.command(["RELEASE", someReservation]))
             case 70..<80: steps.append(.command(["COMMIT", someReservation]))
             case 80..<85: steps.append(.command(["STOCK.SET", node, sku, "\(Int.random(in: 0...40, using: &generator))", "safety=\(Int.random(in: 0...3, using: &generator))"]))
-            case 85..<90: steps.append(.command(["RESERVE", "NOPE", "1"]))
+            case 85..<87: steps.append(.command(["RESERVE", "NOPE", "1"]))
+            case 87..<89: steps.append(.command(["STOCK.TRANSFER", node, nodes.randomElement(using: &generator)!, sku, "\(Int.random(in: 1...3, using: &generator))"]))
+            case 89: steps.append(.command(["TRANSFER.RECEIVE", "T\(Int.random(in: 1...5, using: &generator))"]))
             case 90..<95: steps.append(.command(["STOCK.GET", sku]))
             default: steps.append(.advanceClock(seconds: Int64.random(in: 1...90, using: &generator)))
             }

@@ -26,7 +26,7 @@ struct CoreDriver {
     }
 
     private var context: DecisionContext {
-        DecisionContext(now: now, nextReservationID: ReservationID(state.reservationIDMax.number + 1))
+        state.decisionContext(now: now)
     }
 
     private mutating func apply(_ outcome: Result<Decision, Rejection>) {
@@ -112,6 +112,25 @@ struct CoreDriver {
     #expect(core.state.reservations[ReservationID(3)]?.status == .expired)
     #expect(core.state.reservations[ReservationID(1)]?.status == .held)
     #expect(core.run("RESERVATION.GET R2") == "$" + #"{"id":"R2","sku":"HOT","qty":2,"node":null,"status":"expired","created_at":1000,"expires_at":1030}"#)
+}
+
+@Test func transfersMoveStockThroughTransit() {
+    var core = CoreDriver.withNetwork()
+    #expect(core.run("STOCK.TRANSFER WH ST HOT 6") == "-SOLDOUT HOT available=5")
+    #expect(core.run("RESERVE HOT 6") == "$R1")
+    // Carts hold 6 of the network's 7: moving 2 into transit would strand one.
+    #expect(core.run("STOCK.TRANSFER WH ST HOT 2") == "-CONFLICT network reservations hold 6 of HOT; the change would leave 5")
+    #expect(core.run("RELEASE R1") == "+OK")
+    #expect(core.run("STOCK.TRANSFER WH ST HOT 2 idem=move-1") == "$T1")
+    #expect(core.run("STOCK.TRANSFER WH ST HOT 2 idem=move-1") == "$T1")
+    #expect(core.state.inventory["HOT"]?.levels["WH"] == StockLevel(onHand: 3))
+    #expect(core.state.inventory["HOT"]?.levels["ST"] == StockLevel(onHand: 3, safety: 1, inTransit: 2))
+    #expect(core.run("TRANSFER.RECEIVE T1") == "+OK")
+    #expect(core.run("TRANSFER.RECEIVE T1") == "+OK")
+    #expect(core.state.inventory["HOT"]?.levels["ST"] == StockLevel(onHand: 5, safety: 1))
+    #expect(core.run("TRANSFER.GET T1") == "$" + #"{"id":"T1","from":"WH","to":"ST","sku":"HOT","qty":2,"status":"received","shipped_at":1000}"#)
+    #expect(core.run("TRANSFER.RECEIVE T9") == "-NOTFOUND transfer T9")
+    #expect(core.run("STOCK.TRANSFER WH WH HOT 1") == "-INVALID a transfer needs two different nodes")
 }
 
 @Test func unchangedUpsertsLogNothing() {
