@@ -10,6 +10,7 @@ let package = Package(
     products: [
         .executable(name: "orderline", targets: ["orderline"]),
         .executable(name: "orderline-walbench", targets: ["WALBench"]),
+        .executable(name: "orderline-load", targets: ["LoadGenerator"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -81,6 +82,17 @@ let package = Package(
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ],
             path: "LoadTests/WALBench"
+        ),
+        .executableTarget(
+            name: "LoadGenerator",
+            dependencies: [
+                "OrderlineProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ],
+            path: "LoadTests/LoadGenerator"
         ),
         .target(
             name: "OrderlineTestSupport",

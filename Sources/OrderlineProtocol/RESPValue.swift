@@ -132,3 +132,18 @@ extension ByteBuffer {
         }
     }
 }
+
+/// Decodes replies (for clients: the load generator, tests).
+public struct RESPReplyDecoder: NIOSingleStepByteToMessageDecoder {
+    public typealias InboundOut = RESPValue
+
+    public init() {}
+
+    public mutating func decode(buffer: inout ByteBuffer) throws -> RESPValue? {
+        try buffer.readRESP()
+    }
+
+    public mutating func decodeLast(buffer: inout ByteBuffer, seenEOF: Bool) throws -> RESPValue? {
+        try decode(buffer: &buffer)
+    }
+}

@@ -44,8 +44,43 @@ final class CommandDispatcher: Sendable {
     /// The session a new connection starts with.
     var initialSession: Session { Session(role: configuration.tokens == nil ? .admin : nil) }
 
-    func handle(_ tokens: [String], session: inout Session) async -> Pending {
-        statistics.commandsProcessed.add(1, ordering: .relaxed)
+    /// Handles a connection's batch of requests in order. Runs of core commands go to
+    /// the engine in one turn; any other command first lets the run before it finish.
+    func handle(_ requests: [(sequence: UInt64, tokens: [String])], session: inout Session) async -> [(UInt64, Pending)] {
+        statistics.commandsProcessed.add(requests.count, ordering: .relaxed)
+        var replies: [(UInt64, Pending)] = []
+        replies.reserveCapacity(requests.count)
+        var run: [(sequence: UInt64, command: Command)] = []
+        func submitRun(role: Role) async {
+            guard !run.isEmpty else { return }
+            let submissions = await engine.submit(run.map(\.command), as: role)
+            for (request, submission) in zip(run, submissions) {
+                switch submission.outcome {
+                case .success(let reply): replies.append((request.sequence, Pending(reply: RESPValue(reply), lsn: submission.lsn)))
+                case .failure(let rejection): replies.append((request.sequence, Pending(reply: RESPValue(rejection), lsn: submission.lsn)))
+                }
+            }
+            run.removeAll(keepingCapacity: true)
+        }
+        for (sequence, tokens) in requests {
+            if let role = session.role, CommandTable.spec(named: tokens[0]) != nil {
+                do {
+                    run.append((sequence, try CommandTable.parse(tokens)))
+                } catch {
+                    await submitRun(role: role)
+                    replies.append((sequence, Pending(reply: RESPValue(error))))
+                }
+                continue
+            }
+            if let role = session.role { await submitRun(role: role) }
+            replies.append((sequence, await handle(tokens, session: &session)))
+        }
+        if let role = session.role { await submitRun(role: role) }
+        return replies
+    }
+
+    /// One connection-level, server-level or (unauthenticated) request.
+    private func handle(_ tokens: [String], session: inout Session) async -> Pending {
         let name = tokens[0].uppercased()
         let arguments = Array(tokens.dropFirst())
         switch name {
@@ -236,8 +271,3 @@ final class CommandDispatcher: Sendable {
     }
 }
 
-extension CommandDispatcher {
-    func whenAcknowledged(_ lsn: LSN, _ notify: @escaping @Sendable (OrderlineCore.Rejection?) -> Void) {
-        engine.whenAcknowledged(lsn, notify)
-    }
-}

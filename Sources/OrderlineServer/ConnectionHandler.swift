@@ -1,11 +1,11 @@
-import DequeModule
 import NIOCore
 import OrderlineProtocol
 
-/// One client connection: hands decoded requests, in order, to a task that
-/// dispatches them one after another, and writes the replies back in request order,
-/// each once the WAL has acknowledged what it depends on. Requests of a pipeline do
-/// not wait for each other's fsync, so they share group commits.
+/// One client connection. Requests read in one go are handed, in order, as one batch
+/// to a task that dispatches them (one engine turn for a run of core commands); the
+/// decided replies come back in one hop, and are written in request order once the
+/// WAL has acknowledged what each depends on (`AcknowledgementTracker`). Requests of
+/// a pipeline never wait for each other's fsync, so they share group commits.
 ///
 /// Back-pressure: with `pipelineDepthMax` replies outstanding the connection stops
 /// being read until half of them are written.
@@ -15,66 +15,53 @@ final class ConnectionHandler: ChannelDuplexHandler {
     typealias OutboundOut = ByteBuffer
 
     private enum Work: Sendable {
-        case request(sequence: UInt64, tokens: [String])
+        case requests([(sequence: UInt64, tokens: [String])])
         case protocolError(sequence: UInt64, ProtocolError)
     }
 
     private let dispatcher: CommandDispatcher
+    private let tracker: AcknowledgementTracker
     private let configuration: ServerConfiguration
     private let statistics: ServerStatistics
+    private var context: ChannelHandlerContext?
     private var work: AsyncStream<Work>.Continuation?
-    private var worker: Task<Void, Never>?
+    private var unsent: [(sequence: UInt64, tokens: [String])] = []
     /// Sequence number of the next request read, and of the next reply to write.
     private var sequenceNext: UInt64 = 0
     private var sequenceWritten: UInt64 = 0
-    /// Replies ready but waiting for an earlier one, by sequence number.
+    /// Decided replies not yet written, by sequence number.
     private var ready: [UInt64: CommandDispatcher.Pending] = [:]
     private var readPaused = false
     private var readPending = false
     private var closing = false
 
-    init(dispatcher: CommandDispatcher, configuration: ServerConfiguration, statistics: ServerStatistics) {
+    init(dispatcher: CommandDispatcher, tracker: AcknowledgementTracker, configuration: ServerConfiguration, statistics: ServerStatistics) {
         self.dispatcher = dispatcher
+        self.tracker = tracker
         self.configuration = configuration
         self.statistics = statistics
     }
 
     func channelActive(context: ChannelHandlerContext) {
+        self.context = context
         statistics.connectedClients.add(1, ordering: .relaxed)
         statistics.totalConnections.add(1, ordering: .relaxed)
         let (stream, continuation) = AsyncStream<Work>.makeStream()
         work = continuation
         let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
-        let loopBoundContext = NIOLoopBound(context, eventLoop: context.eventLoop)
         let eventLoop = context.eventLoop
         let dispatcher = dispatcher
         let initialSession = dispatcher.initialSession
-        worker = Task {
+        Task {
             var session = initialSession
             for await item in stream {
                 switch item {
-                case .request(let sequence, let tokens):
-                    let pending = await dispatcher.handle(tokens, session: &session)
-                    let complete: @Sendable (CommandDispatcher.Pending) -> Void = { pending in
-                        eventLoop.execute {
-                            handler.value.complete(sequence, pending, context: loopBoundContext.value)
-                        }
-                    }
-                    if pending.lsn == 0 {
-                        complete(pending)
-                    } else {
-                        dispatcher.whenAcknowledged(pending.lsn) { rejection in
-                            var pending = pending
-                            if let rejection { pending.reply = RESPValue(rejection) }
-                            complete(pending)
-                        }
-                    }
+                case .requests(let requests):
+                    let replies = await dispatcher.handle(requests, session: &session)
+                    eventLoop.execute { handler.value.receive(replies) }
                 case .protocolError(let sequence, let error):
-                    eventLoop.execute {
-                        handler.value.complete(
-                            sequence, CommandDispatcher.Pending(reply: .error("ERR \(error)"), closeAfter: true),
-                            context: loopBoundContext.value)
-                    }
+                    let reply = CommandDispatcher.Pending(reply: .error("ERR \(error)"), closeAfter: true)
+                    eventLoop.execute { handler.value.receive([(sequence, reply)]) }
                     return
                 }
             }
@@ -86,15 +73,21 @@ final class ConnectionHandler: ChannelDuplexHandler {
         statistics.connectedClients.add(-1, ordering: .relaxed)
         work?.finish()
         work = nil
+        tracker.forget(self)
+        self.context = nil
         context.fireChannelInactive()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard !closing else { return }
-        let tokens = unwrapInboundIn(data)
-        work?.yield(.request(sequence: sequenceNext, tokens: tokens))
+        unsent.append((sequenceNext, unwrapInboundIn(data)))
         sequenceNext += 1
         if sequenceNext - sequenceWritten >= UInt64(configuration.pipelineDepthMax) { readPaused = true }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        sendUnsent()
+        context.fireChannelReadComplete()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
@@ -104,6 +97,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
         }
         // Answered after every earlier reply, then the connection closes.
         closing = true
+        sendUnsent()
         work?.yield(.protocolError(sequence: sequenceNext, protocolError))
         sequenceNext += 1
     }
@@ -116,20 +110,40 @@ final class ConnectionHandler: ChannelDuplexHandler {
         }
     }
 
-    /// Stores a finished reply and writes every reply that is now next in line.
-    private func complete(_ sequence: UInt64, _ pending: CommandDispatcher.Pending, context: ChannelHandlerContext) {
-        ready[sequence] = pending
-        guard ready[sequenceWritten] != nil else { return }
-        var buffer = context.channel.allocator.buffer(capacity: 256)
+    private func sendUnsent() {
+        guard !unsent.isEmpty else { return }
+        work?.yield(.requests(unsent))
+        unsent.removeAll(keepingCapacity: true)
+    }
+
+    private func receive(_ replies: [(UInt64, CommandDispatcher.Pending)]) {
+        for (sequence, pending) in replies { ready[sequence] = pending }
+        writeReadyReplies()
+    }
+
+    /// Writes, in order, every decided reply whose LSN the WAL has acknowledged.
+    func writeReadyReplies() {
+        guard let context else { return }
+        var buffer: ByteBuffer?
         var closeAfter = false
-        while let next = ready.removeValue(forKey: sequenceWritten) {
-            buffer.writeRESP(next.reply)
+        while var next = ready[sequenceWritten] {
+            if next.lsn > tracker.acknowledged {
+                guard let failure = tracker.failure else {
+                    tracker.wait(self)
+                    break
+                }
+                next.reply = RESPValue(failure)
+            }
+            ready.removeValue(forKey: sequenceWritten)
+            if buffer == nil { buffer = context.channel.allocator.buffer(capacity: 256) }
+            buffer!.writeRESP(next.reply)
             sequenceWritten += 1
             if next.closeAfter {
                 closeAfter = true
                 break
             }
         }
+        guard let buffer else { return }
         if closeAfter {
             closing = true
             let channel = context.channel

@@ -115,6 +115,21 @@ public actor Engine {
         return Submission(outcome: outcome.map(\.reply), lsn: state.lsn)
     }
 
+    /// Submits several commands in one actor turn, in order (a connection's pipeline).
+    public func submit(_ commands: [Command], as role: Role) -> [Submission] {
+        commands.map { submit($0, as: role) }
+    }
+
+    /// Tells `observer` each time the acknowledged LSN advances; on a WAL failure,
+    /// once with the `IOERR` rejection (the engine then turns read-only).
+    public nonisolated func observeAcknowledgements(_ observer: @escaping @Sendable (LSN, Rejection?) -> Void) {
+        wal.observeAcknowledgements { [self] lsn, error in
+            guard let error else { return observer(lsn, nil) }
+            Task { await self.enterReadOnly(after: error) }
+            observer(lsn, Rejection(.ioError, "the log cannot be written: \(error.message)"))
+        }
+    }
+
     /// Calls `notify` with nil once `lsn` is acknowledged, or with the `IOERR`
     /// rejection if the WAL failed first (the engine then turns read-only).
     public nonisolated func whenAcknowledged(_ lsn: LSN, _ notify: @escaping @Sendable (Rejection?) -> Void) {

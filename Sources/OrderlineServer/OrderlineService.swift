@@ -39,9 +39,13 @@ public final class OrderlineService: Service {
             requestShutdown: { shutdownRequest.continuation.yield() })
         let configuration = configuration
         let statistics = statistics
+        let loop = group.next()
+        let lsn = await engine.lsn
+        let tracker = try await loop.submit { AcknowledgementTracker(eventLoop: loop, acknowledged: lsn) }.get()
+        engine.observeAcknowledgements { lsn, failure in tracker.report(lsn, failure: failure) }
         let channel: any Channel
         do {
-            channel = try await ServerBootstrap(group: group)
+            channel = try await ServerBootstrap(group: loop)
                 .serverChannelOption(.backlog, value: 1024)
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
                 .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
@@ -63,7 +67,7 @@ public final class OrderlineService: Service {
                         try channel.pipeline.syncOperations.addHandler(
                             ByteToMessageHandler(RESPRequestDecoder(limits: configuration.limits)))
                         try channel.pipeline.syncOperations.addHandler(
-                            ConnectionHandler(dispatcher: dispatcher, configuration: configuration, statistics: statistics))
+                            ConnectionHandler(dispatcher: dispatcher, tracker: tracker, configuration: configuration, statistics: statistics))
                     }
                 }
                 .bind(host: configuration.host, port: configuration.port).get()

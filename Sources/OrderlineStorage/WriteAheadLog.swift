@@ -68,6 +68,7 @@ public final class WriteAheadLog: Sendable {
         var closing = false
         var closedContinuations: [CheckedContinuation<Void, Never>] = []
         var closed = false
+        var observer: (@Sendable (LSN, StorageError?) -> Void)?
     }
 
     public let configuration: Configuration
@@ -138,6 +139,14 @@ public final class WriteAheadLog: Sendable {
             return .none
         }
         if case .some(let error) = outcome { notify(error) }
+    }
+
+    /// Registers the one observer told, from the writer thread, each time the
+    /// acknowledged LSN advances (and once with the failure if the WAL fails). A
+    /// server uses it to release all replies up to that LSN in one go, instead of
+    /// one callback per request.
+    public func observeAcknowledgements(_ observer: @escaping @Sendable (LSN, StorageError?) -> Void) {
+        queue.withLock { $0.observer = observer }
     }
 
     /// Writes and syncs what is queued, stops the writer thread and closes the segment.
@@ -242,7 +251,7 @@ public final class WriteAheadLog: Sendable {
     }
 
     private func resumeAcknowledgedWaiters() {
-        let ready: [Waiter] = queue.withLock { queue in
+        let (ready, acknowledged, observer) = queue.withLock { queue in
             let acknowledged = acknowledgedLSN(queue.statistics)
             var ready: [Waiter] = []
             queue.waiters.removeAll { waiter in
@@ -250,23 +259,25 @@ public final class WriteAheadLog: Sendable {
                 ready.append(waiter)
                 return true
             }
-            return ready
+            return (ready, acknowledged, queue.observer)
         }
         for waiter in ready { waiter.notify(nil) }
+        observer?(acknowledged, nil)
     }
 
     private func fail(_ error: StorageError) {
         logger.critical("WAL write failed; refusing every later write", metadata: ["error": "\(error)"])
         let failure = StorageError(.failed, "the WAL failed and accepts no more writes (\(error))", errno: error.errno)
-        let waiters: [Waiter] = queue.withLock { queue in
+        let (waiters, durable, observer) = queue.withLock { queue in
             queue.failure = failure
             queue.statistics.failure = failure.description
             queue.pending.removeAll()
             let waiters = queue.waiters
             queue.waiters.removeAll()
-            return waiters
+            return (waiters, acknowledgedLSN(queue.statistics), queue.observer)
         }
         for waiter in waiters { waiter.notify(failure) }
+        observer?(durable, failure)
     }
 
     private func finishClose() {

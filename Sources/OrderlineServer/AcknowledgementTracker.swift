@@ -1,0 +1,60 @@
+import NIOCore
+import OrderlineCore
+import Synchronization
+
+/// Releases replies when the WAL acknowledges them, for every connection of one event
+/// loop at once: the WAL writer reports each new acknowledged LSN, this schedules one
+/// task on the loop (coalescing reports that arrive before it runs), and the task
+/// lets each waiting connection write the replies that are now durable.
+final class AcknowledgementTracker: Sendable {
+    /// Loop-confined state.
+    final class Waiting {
+        var acknowledged: LSN = 0
+        var failure: Rejection?
+        var connections: [ObjectIdentifier: ConnectionHandler] = [:]
+    }
+
+    let eventLoop: any EventLoop
+    private let waiting: NIOLoopBound<Waiting>
+    private let reported = Atomic<UInt64>(0)
+    private let failureReported = Mutex<Rejection?>(nil)
+    private let scheduled = Atomic<Bool>(false)
+
+    /// On the loop (`eventLoop.submit { … }`).
+    init(eventLoop: any EventLoop, acknowledged: LSN) {
+        self.eventLoop = eventLoop
+        let state = Waiting()
+        state.acknowledged = acknowledged
+        waiting = NIOLoopBound(state, eventLoop: eventLoop)
+        reported.store(acknowledged, ordering: .relaxed)
+    }
+
+    /// On the loop: the acknowledged LSN and a failure, if the WAL failed.
+    var acknowledged: LSN { waiting.value.acknowledged }
+    var failure: Rejection? { waiting.value.failure }
+
+    /// On the loop: `connection` has a reply waiting for a later LSN.
+    func wait(_ connection: ConnectionHandler) {
+        waiting.value.connections[ObjectIdentifier(connection)] = connection
+    }
+
+    func forget(_ connection: ConnectionHandler) {
+        waiting.value.connections.removeValue(forKey: ObjectIdentifier(connection))
+    }
+
+    /// From the WAL writer thread.
+    func report(_ lsn: LSN, failure: Rejection?) {
+        reported.max(lsn, ordering: .relaxed)
+        if let failure { failureReported.withLock { $0 = failure } }
+        guard !scheduled.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        eventLoop.execute { [self] in
+            scheduled.store(false, ordering: .releasing)
+            let state = waiting.value
+            state.acknowledged = max(state.acknowledged, reported.load(ordering: .relaxed))
+            state.failure = failureReported.withLock { $0 }
+            let connections = state.connections
+            state.connections.removeAll(keepingCapacity: true)
+            for connection in connections.values { connection.writeReadyReplies() }
+        }
+    }
+}
