@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 import OrderlineCore
 import OrderlineProtocol
 import OrderlineStorage
@@ -6,14 +7,17 @@ import OrderlineStorage
 /// The one dispatch path for every request: connection and server commands are
 /// answered here, everything else is parsed by the core's `CommandTable` and
 /// submitted to the engine. Checks happen in a fixed order: known name, arity,
-/// authentication, then the command's own validation.
+/// authentication, role, then the command's own validation. It runs synchronously on
+/// the engine's event loop, isolated to the engine.
 final class CommandDispatcher: Sendable {
     /// What to send back, and when.
-    struct Pending: Sendable {
+    struct Pending {
         var reply: RESPValue
         /// Send only once the WAL acknowledged this LSN (0: at once).
         var lsn: LSN = 0
         var closeAfter = false
+        /// A reply that comes later (a snapshot being written).
+        var later: EventLoopFuture<RESPValue>?
     }
 
     struct Session: Sendable {
@@ -22,7 +26,6 @@ final class CommandDispatcher: Sendable {
         var name = ""
     }
 
-    private let engine: Engine
     private let configuration: ServerConfiguration
     private let statistics: ServerStatistics
     private let clock: any EngineClock
@@ -30,10 +33,9 @@ final class CommandDispatcher: Sendable {
     private let requestShutdown: @Sendable () -> Void
 
     init(
-        engine: Engine, configuration: ServerConfiguration, statistics: ServerStatistics, clock: any EngineClock,
+        configuration: ServerConfiguration, statistics: ServerStatistics, clock: any EngineClock,
         requestShutdown: @escaping @Sendable () -> Void
     ) {
-        self.engine = engine
         self.configuration = configuration
         self.statistics = statistics
         self.clock = clock
@@ -44,43 +46,9 @@ final class CommandDispatcher: Sendable {
     /// The session a new connection starts with.
     var initialSession: Session { Session(role: configuration.tokens == nil ? .admin : nil) }
 
-    /// Handles a connection's batch of requests in order. Runs of core commands go to
-    /// the engine in one turn; any other command first lets the run before it finish.
-    func handle(_ requests: [(sequence: UInt64, tokens: [String])], session: inout Session) async -> [(UInt64, Pending)] {
-        statistics.commandsProcessed.add(requests.count, ordering: .relaxed)
-        var replies: [(UInt64, Pending)] = []
-        replies.reserveCapacity(requests.count)
-        var run: [(sequence: UInt64, command: Command)] = []
-        func submitRun(role: Role) async {
-            guard !run.isEmpty else { return }
-            let submissions = await engine.submit(run.map(\.command), as: role)
-            for (request, submission) in zip(run, submissions) {
-                switch submission.outcome {
-                case .success(let reply): replies.append((request.sequence, Pending(reply: RESPValue(reply), lsn: submission.lsn)))
-                case .failure(let rejection): replies.append((request.sequence, Pending(reply: RESPValue(rejection), lsn: submission.lsn)))
-                }
-            }
-            run.removeAll(keepingCapacity: true)
-        }
-        for (sequence, tokens) in requests {
-            if let role = session.role, CommandTable.spec(named: tokens[0]) != nil {
-                do {
-                    run.append((sequence, try CommandTable.parse(tokens)))
-                } catch {
-                    await submitRun(role: role)
-                    replies.append((sequence, Pending(reply: RESPValue(error))))
-                }
-                continue
-            }
-            if let role = session.role { await submitRun(role: role) }
-            replies.append((sequence, await handle(tokens, session: &session)))
-        }
-        if let role = session.role { await submitRun(role: role) }
-        return replies
-    }
-
-    /// One connection-level, server-level or (unauthenticated) request.
-    private func handle(_ tokens: [String], session: inout Session) async -> Pending {
+    /// One request, on the engine's loop.
+    func handle(_ tokens: [String], session: inout Session, engine: isolated Engine) -> Pending {
+        statistics.commandsProcessed.add(1, ordering: .relaxed)
         let name = tokens[0].uppercased()
         let arguments = Array(tokens.dropFirst())
         switch name {
@@ -118,7 +86,7 @@ final class CommandDispatcher: Sendable {
         switch name {
         case "INFO":
             guard arguments.count <= 1 else { return arity(name) }
-            return Pending(reply: .bulk(await info(section: arguments.first?.lowercased())))
+            return Pending(reply: .bulk(info(section: arguments.first?.lowercased(), engine: engine)))
         case "CONFIG":
             guard arguments.count == 2, arguments[0].uppercased() == "GET" else {
                 return Pending(reply: .error("ERR only CONFIG GET <pattern> is supported"))
@@ -133,20 +101,14 @@ final class CommandDispatcher: Sendable {
             return Pending(reply: arguments[0] == "0" ? .simple("OK") : .error("ERR DB index is out of range"))
         case "DIGEST":
             guard arguments.isEmpty else { return arity(name) }
-            do {
-                return Pending(reply: .bulk(try await engine.digest().description))
-            } catch {
-                return Pending(reply: .error("\(error)"))
-            }
+            let digest = engine.currentDigest
+            return Pending(reply: .bulk(digest.description), lsn: digest.lsn)
         case "SNAPSHOT":
             guard arguments.isEmpty else { return arity(name) }
-            do {
-                return Pending(reply: .simple("OK \(try await engine.snapshot())"))
-            } catch let rejection as Rejection {
-                return Pending(reply: RESPValue(rejection))
-            } catch {
-                return Pending(reply: .error("IOERR snapshot failed: \(error)"))
+            let written = engine.startSnapshot().map { RESPValue.simple("OK \($0)") }.recover { error in
+                (error as? Rejection).map(RESPValue.init) ?? .error("IOERR snapshot failed: \(error)")
             }
+            return Pending(reply: .simple(""), later: written)
         case "SHUTDOWN":
             requestShutdown()
             return Pending(reply: .simple("OK"), closeAfter: true)
@@ -159,8 +121,8 @@ final class CommandDispatcher: Sendable {
                 return Pending(reply: .error("INVALID seconds '\(arguments[0].prefix(40))' must be an integer in 1...\(Arguments.ttlSecondsMax * 365)"))
             }
             manual.advance(by: seconds)
-            if let rejection = await engine.tick() { return Pending(reply: RESPValue(rejection)) }
-            return Pending(reply: .integer(manual.now()))
+            if let rejection = engine.fireDueExpiries() { return Pending(reply: RESPValue(rejection)) }
+            return Pending(reply: .integer(manual.now()), lsn: engine.lsn)
         default:
             let command: Command
             do {
@@ -168,7 +130,7 @@ final class CommandDispatcher: Sendable {
             } catch {
                 return Pending(reply: RESPValue(error))
             }
-            let submission = await engine.submit(command, as: role)
+            let submission = engine.submit(command, as: role)
             switch submission.outcome {
             case .success(let reply): return Pending(reply: RESPValue(reply), lsn: submission.lsn)
             case .failure(let rejection): return Pending(reply: RESPValue(rejection), lsn: submission.lsn)
@@ -231,10 +193,10 @@ final class CommandDispatcher: Sendable {
         }
     }
 
-    private func info(section: String?) async -> String {
-        let wal = await engine.walStatistics
+    private func info(section: String?, engine: isolated Engine) -> String {
+        let wal = engine.walStatistics
         let policy = engine.configuration.fsyncPolicy
-        let lsn = await engine.lsn
+        let lsn = engine.lsn
         let uptime = ContinuousClock.now - startedAt
         let commands = statistics.commandsProcessed.load(ordering: .relaxed)
         let seconds = max(1, uptime.components.seconds)

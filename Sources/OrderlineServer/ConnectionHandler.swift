@@ -1,11 +1,12 @@
 import NIOCore
 import OrderlineProtocol
 
-/// One client connection. Requests read in one go are handed, in order, as one batch
-/// to a task that dispatches them (one engine turn for a run of core commands); the
-/// decided replies come back in one hop, and are written in request order once the
-/// WAL has acknowledged what each depends on (`AcknowledgementTracker`). Requests of
-/// a pipeline never wait for each other's fsync, so they share group commits.
+/// One client connection, on the engine's event loop. Each request is dispatched as
+/// it is decoded — synchronously, isolated to the engine, so decide, append and
+/// apply happen in request order with no thread hop — and its reply is written, in
+/// request order, once the WAL has acknowledged what it depends on
+/// (`AcknowledgementTracker`). Requests of a pipeline never wait for each other's
+/// fsync, so they share group commits.
 ///
 /// Back-pressure: with `pipelineDepthMax` replies outstanding the connection stops
 /// being read until half of them are written.
@@ -14,18 +15,13 @@ final class ConnectionHandler: ChannelDuplexHandler {
     typealias OutboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
-    private enum Work: Sendable {
-        case requests([(sequence: UInt64, tokens: [String])])
-        case protocolError(sequence: UInt64, ProtocolError)
-    }
-
+    private let engine: Engine
     private let dispatcher: CommandDispatcher
     private let tracker: AcknowledgementTracker
     private let configuration: ServerConfiguration
     private let statistics: ServerStatistics
     private var context: ChannelHandlerContext?
-    private var work: AsyncStream<Work>.Continuation?
-    private var unsent: [(sequence: UInt64, tokens: [String])] = []
+    private var session: CommandDispatcher.Session
     /// Sequence number of the next request read, and of the next reply to write.
     private var sequenceNext: UInt64 = 0
     private var sequenceWritten: UInt64 = 0
@@ -35,44 +31,27 @@ final class ConnectionHandler: ChannelDuplexHandler {
     private var readPending = false
     private var closing = false
 
-    init(dispatcher: CommandDispatcher, tracker: AcknowledgementTracker, configuration: ServerConfiguration, statistics: ServerStatistics) {
+    init(
+        engine: Engine, dispatcher: CommandDispatcher, tracker: AcknowledgementTracker, configuration: ServerConfiguration,
+        statistics: ServerStatistics
+    ) {
+        self.engine = engine
         self.dispatcher = dispatcher
         self.tracker = tracker
         self.configuration = configuration
         self.statistics = statistics
+        self.session = dispatcher.initialSession
     }
 
     func channelActive(context: ChannelHandlerContext) {
         self.context = context
         statistics.connectedClients.add(1, ordering: .relaxed)
         statistics.totalConnections.add(1, ordering: .relaxed)
-        let (stream, continuation) = AsyncStream<Work>.makeStream()
-        work = continuation
-        let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
-        let eventLoop = context.eventLoop
-        let dispatcher = dispatcher
-        let initialSession = dispatcher.initialSession
-        Task {
-            var session = initialSession
-            for await item in stream {
-                switch item {
-                case .requests(let requests):
-                    let replies = await dispatcher.handle(requests, session: &session)
-                    eventLoop.execute { handler.value.receive(replies) }
-                case .protocolError(let sequence, let error):
-                    let reply = CommandDispatcher.Pending(reply: .error("ERR \(error)"), closeAfter: true)
-                    eventLoop.execute { handler.value.receive([(sequence, reply)]) }
-                    return
-                }
-            }
-        }
         context.fireChannelActive()
     }
 
     func channelInactive(context: ChannelHandlerContext) {
         statistics.connectedClients.add(-1, ordering: .relaxed)
-        work?.finish()
-        work = nil
         tracker.forget(self)
         self.context = nil
         context.fireChannelInactive()
@@ -80,13 +59,28 @@ final class ConnectionHandler: ChannelDuplexHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard !closing else { return }
-        unsent.append((sequenceNext, unwrapInboundIn(data)))
+        let tokens = unwrapInboundIn(data)
+        let sequence = sequenceNext
         sequenceNext += 1
+        let dispatcher = dispatcher
+        var session = session
+        var pending = engine.assumeIsolated { engine in dispatcher.handle(tokens, session: &session, engine: engine) }
+        self.session = session
+        if let later = pending.later {
+            // Written when it completes; everything after it waits its turn.
+            pending.later = nil
+            later.hop(to: context.eventLoop).assumeIsolated().whenComplete { [self] result in
+                ready[sequence] = CommandDispatcher.Pending(reply: (try? result.get()) ?? .error("ERR internal"))
+                writeReadyReplies()
+            }
+        } else {
+            ready[sequence] = pending
+        }
         if sequenceNext - sequenceWritten >= UInt64(configuration.pipelineDepthMax) { readPaused = true }
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
-        sendUnsent()
+        writeReadyReplies()
         context.fireChannelReadComplete()
     }
 
@@ -97,9 +91,9 @@ final class ConnectionHandler: ChannelDuplexHandler {
         }
         // Answered after every earlier reply, then the connection closes.
         closing = true
-        sendUnsent()
-        work?.yield(.protocolError(sequence: sequenceNext, protocolError))
+        ready[sequenceNext] = CommandDispatcher.Pending(reply: .error("ERR \(protocolError)"), closeAfter: true)
         sequenceNext += 1
+        writeReadyReplies()
     }
 
     func read(context: ChannelHandlerContext) {
@@ -108,17 +102,6 @@ final class ConnectionHandler: ChannelDuplexHandler {
         } else {
             context.read()
         }
-    }
-
-    private func sendUnsent() {
-        guard !unsent.isEmpty else { return }
-        work?.yield(.requests(unsent))
-        unsent.removeAll(keepingCapacity: true)
-    }
-
-    private func receive(_ replies: [(UInt64, CommandDispatcher.Pending)]) {
-        for (sequence, pending) in replies { ready[sequence] = pending }
-        writeReadyReplies()
     }
 
     /// Writes, in order, every decided reply whose LSN the WAL has acknowledged.

@@ -1,4 +1,6 @@
 import Logging
+import NIOCore
+import NIOPosix
 import OrderlineCore
 import OrderlineStorage
 
@@ -9,6 +11,10 @@ import OrderlineStorage
 ///
 /// If the WAL fails, the engine rebuilds its state from what is durable and serves
 /// reads; every write gets `IOERR`.
+///
+/// The actor runs on an event loop (its executor), the one the server's connections
+/// live on: a connection handler calls `submit` synchronously (`assumeIsolated`), so a
+/// request costs no thread hop — the WAL writer thread is the only other party.
 public actor Engine {
     public struct Configuration: Sendable {
         public var dataDirectory: String
@@ -26,6 +32,9 @@ public actor Engine {
     }
 
     public let configuration: Configuration
+    /// The loop whose thread runs this actor.
+    public nonisolated let eventLoop: any EventLoop
+    public nonisolated var unownedExecutor: UnownedSerialExecutor { eventLoop.executor.asUnownedSerialExecutor() }
     private let clock: any EngineClock
     private let logger: Logger
     private let directory: DataDirectory
@@ -39,9 +48,10 @@ public actor Engine {
 
     private init(
         configuration: Configuration, clock: any EngineClock, logger: Logger, directoryLock: DataDirectoryLock,
-        state: OrderlineState
+        state: OrderlineState, eventLoop: any EventLoop
     ) {
         self.configuration = configuration
+        self.eventLoop = eventLoop
         self.clock = clock
         self.logger = logger
         self.directory = DataDirectory(path: configuration.dataDirectory)
@@ -55,8 +65,10 @@ public actor Engine {
     }
 
     /// Locks the data directory, recovers (on a dedicated thread), and starts the WAL.
+    /// The engine runs on `eventLoop` (the server passes its listener's loop).
     public static func open(
-        _ configuration: Configuration, clock: any EngineClock, logger: Logger = Logger(label: "orderline")
+        _ configuration: Configuration, clock: any EngineClock, logger: Logger = Logger(label: "orderline"),
+        eventLoop: any EventLoop = MultiThreadedEventLoopGroup.singleton.next()
     ) async throws -> (engine: Engine, recovery: Recovery.Report) {
         let directory = DataDirectory(path: configuration.dataDirectory)
         try FileReader.createDirectory(atPath: directory.path)
@@ -67,7 +79,8 @@ public actor Engine {
         let report = try await DedicatedThread.run(name: "orderline-recovery") { [options] in
             try Recovery.recover(directory, options: options, logger: logger)
         }
-        let engine = Engine(configuration: configuration, clock: clock, logger: logger, directoryLock: lock, state: report.state)
+        let engine = Engine(
+            configuration: configuration, clock: clock, logger: logger, directoryLock: lock, state: report.state, eventLoop: eventLoop)
         return (engine, report)
     }
 
@@ -115,11 +128,6 @@ public actor Engine {
         return Submission(outcome: outcome.map(\.reply), lsn: state.lsn)
     }
 
-    /// Submits several commands in one actor turn, in order (a connection's pipeline).
-    public func submit(_ commands: [Command], as role: Role) -> [Submission] {
-        commands.map { submit($0, as: role) }
-    }
-
     /// Tells `observer` each time the acknowledged LSN advances; on a WAL failure,
     /// once with the `IOERR` rejection (the engine then turns read-only).
     public nonisolated func observeAcknowledgements(_ observer: @escaping @Sendable (LSN, Rejection?) -> Void) {
@@ -127,16 +135,6 @@ public actor Engine {
             guard let error else { return observer(lsn, nil) }
             Task { await self.enterReadOnly(after: error) }
             observer(lsn, Rejection(.ioError, "the log cannot be written: \(error.message)"))
-        }
-    }
-
-    /// Calls `notify` with nil once `lsn` is acknowledged, or with the `IOERR`
-    /// rejection if the WAL failed first (the engine then turns read-only).
-    public nonisolated func whenAcknowledged(_ lsn: LSN, _ notify: @escaping @Sendable (Rejection?) -> Void) {
-        wal.whenAcknowledged(lsn) { [self] error in
-            guard let error else { return notify(nil) }
-            Task { await self.enterReadOnly(after: error) }
-            notify(Rejection(.ioError, "the log cannot be written: \(error.message)"))
         }
     }
 
@@ -148,9 +146,25 @@ public actor Engine {
     /// Fires the expiries due by now (the server's timer calls this at the next
     /// expiry; `execute` also does, before deciding anything).
     public func tick() async -> Rejection? {
-        if failure != nil { return nil }
-        if let rejection = fireExpiries(at: stampTime()) { return rejection }
+        if let rejection = fireDueExpiries() { return rejection }
         return await acknowledged(through: state.lsn)
+    }
+
+    /// The synchronous part of `tick`: logs the expiries due by now.
+    public func fireDueExpiries() -> Rejection? {
+        failure == nil ? fireExpiries(at: stampTime()) : nil
+    }
+
+    /// The digest of the state as it is now (not necessarily acknowledged yet: send it
+    /// once the WAL acknowledges its LSN).
+    public var currentDigest: StateDigest { state.digest }
+
+    /// Starts a snapshot of the state as it is now; the future completes with its LSN.
+    public func startSnapshot() -> EventLoopFuture<LSN> {
+        let promise = eventLoop.makePromise(of: LSN.self)
+        let cut = state
+        promise.completeWithTask { try await self.writeSnapshot(of: cut) }
+        return promise.futureResult
     }
 
     public var nextExpiry: Timestamp? { state.nextExpiring?.expiresAt }
@@ -166,7 +180,10 @@ public actor Engine {
     /// Returns its LSN.
     @discardableResult
     public func snapshot() async throws -> LSN {
-        let cut = state
+        try await writeSnapshot(of: state)
+    }
+
+    private func writeSnapshot(of cut: OrderlineState) async throws -> LSN {
         if let rejection = await acknowledged(through: cut.lsn) { throw rejection }
         let configuration = configuration
         let directory = directory

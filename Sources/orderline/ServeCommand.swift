@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import OrderlineCore
 import OrderlineServer
+import NIOPosix
 import OrderlineStorage
 import ServiceLifecycle
 
@@ -68,11 +69,13 @@ struct ServeCommand: AsyncParsableCommand {
                 throw ExitCode(2)
             }
         }
+        // One event loop for the listener and the engine together.
+        let eventLoopGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let started = ContinuousClock.now
         let engine: Engine
         let report: Recovery.Report
         do {
-            (engine, report) = try await Engine.open(configuration, clock: clock)
+            (engine, report) = try await Engine.open(configuration, clock: clock, eventLoop: eventLoopGroup.next())
         } catch {
             FileHandle.standardError.write(Data("orderline: cannot start: \(error)\n".utf8))
             throw ExitCode(2)
@@ -115,6 +118,7 @@ struct ServeCommand: AsyncParsableCommand {
             throw ExitCode(3)
         }
         FileHandle.standardError.write(Data("orderline: stopped cleanly at lsn=\(await engine.lsn)\n".utf8))
+        try? await eventLoopGroup.shutdownGracefully()
     }
 }
 
