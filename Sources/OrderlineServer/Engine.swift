@@ -163,6 +163,7 @@ public actor Engine {
     public func startSnapshot() -> EventLoopFuture<LSN> {
         let promise = eventLoop.makePromise(of: LSN.self)
         let cut = state
+        wal.rollSegmentAtNextFrame()
         promise.completeWithTask { try await self.writeSnapshot(of: cut) }
         return promise.futureResult
     }
@@ -180,7 +181,8 @@ public actor Engine {
     /// Returns its LSN.
     @discardableResult
     public func snapshot() async throws -> LSN {
-        try await writeSnapshot(of: state)
+        wal.rollSegmentAtNextFrame()
+        return try await writeSnapshot(of: state)
     }
 
     private func writeSnapshot(of cut: OrderlineState) async throws -> LSN {

@@ -69,6 +69,7 @@ public final class WriteAheadLog: Sendable {
         var closedContinuations: [CheckedContinuation<Void, Never>] = []
         var closed = false
         var observer: (@Sendable (LSN, StorageError?) -> Void)?
+        var rollRequested = false
     }
 
     public let configuration: Configuration
@@ -141,6 +142,13 @@ public final class WriteAheadLog: Sendable {
         if case .some(let error) = outcome { notify(error) }
     }
 
+    /// Makes the next frame start a new segment. Called when a snapshot cut is taken,
+    /// so that recovery from that snapshot reads (and decompresses) only the segment
+    /// written after it, not the whole segment the cut fell into.
+    public func rollSegmentAtNextFrame() {
+        queue.withLock { $0.rollRequested = true }
+    }
+
     /// Registers the one observer told, from the writer thread, each time the
     /// acknowledged LSN advances (and once with the failure if the WAL fails). A
     /// server uses it to release all replies up to that LSN in one go, instead of
@@ -188,6 +196,10 @@ public final class WriteAheadLog: Sendable {
             let (batches, closing) = queue.withLock { queue in
                 let batches = queue.pending
                 queue.pending.removeAll(keepingCapacity: true)
+                if queue.rollRequested && !batches.isEmpty {
+                    queue.rollRequested = false
+                    writer.rollBeforeNextFrame = true
+                }
                 return (batches, queue.closing)
             }
             do {
@@ -304,6 +316,7 @@ struct SegmentWriter {
     private var segmentBytes = 0
     private let compressor: ZstdStreamCompressor
     private(set) var hasUnsyncedBytes = false
+    var rollBeforeNextFrame = false
 
     init(configuration: WriteAheadLog.Configuration) {
         self.configuration = configuration
@@ -312,7 +325,8 @@ struct SegmentWriter {
 
     mutating func writeFrame(raw: [UInt8], firstLSN: LSN, lastLSN: LSN) throws(StorageError) -> (bytes: Int, newSegment: Bool) {
         var newSegment = false
-        if file == nil || segmentBytes >= configuration.segmentBytesMax {
+        if file == nil || segmentBytes >= configuration.segmentBytesMax || rollBeforeNextFrame {
+            rollBeforeNextFrame = false
             try roll(firstLSN: firstLSN)
             newSegment = true
         }

@@ -106,3 +106,20 @@ func drive(_ engine: Engine, clock: ManualClock, steps: Int, seed: UInt64, setup
     #expect(report3.state.digest == live)
     #expect(report3.snapshot == SnapshotFile.fileName(lsn: snapshotLSN))
 }
+
+@Test func aSnapshotStartsANewSegmentSoRecoveryReadsOnlyWhatFollows() async throws {
+    let directory = TemporaryDirectory()
+    let clock = ManualClock()
+    let engine = try await openEngine(directory.path, clock: clock)
+    await drive(engine, clock: clock, steps: 300, seed: 8)
+    let cut = try await engine.snapshot()
+    await drive(engine, clock: clock, steps: 50, seed: 9, setup: false)
+    let live = try await engine.digest()
+    await engine.close()
+    let segments = try DataDirectory(path: directory.path).segments()
+    #expect(segments.count == 2)
+    #expect(segments.last!.firstLSN == cut + 1)
+    let report = try recover(directory.path, mode: .readOnly)
+    #expect(report.segmentsRead == 1)
+    #expect(report.state.digest == live)
+}
