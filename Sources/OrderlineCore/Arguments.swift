@@ -81,13 +81,11 @@ public struct Arguments: Sendable {
         return value
     }
 
-    public static func reservationID(_ value: String) throws(Rejection) -> ReservationID {
-        guard let id = ReservationID(wire: value) else { throw .invalid("reservation id '\(value.prefix(80))' must look like R123") }
-        return id
-    }
-
-    public static func transferID(_ value: String) throws(Rejection) -> TransferID {
-        guard let id = TransferID(wire: value) else { throw .invalid("transfer id '\(value.prefix(80))' must look like T123") }
+    /// `R123`, `T7`: a numbered id of the expected kind.
+    public static func numberedID<Kind>(_ value: String) throws(Rejection) -> NumberedID<Kind> {
+        guard let id = NumberedID<Kind>(wire: value) else {
+            throw .invalid("\(Kind.noun) id '\(value.prefix(80))' must look like \(Kind.prefix)123")
+        }
         return id
     }
 

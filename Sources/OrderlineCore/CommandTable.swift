@@ -88,10 +88,10 @@ public enum CommandTable {
                 idempotencyKey: try arguments.option("idem").map { v throws(Rejection) in try Arguments.identifier(v, "idem") })
         },
         CommandSpec("TRANSFER.RECEIVE", positional: 1...1, writes: true) { arguments throws(Rejection) in
-            .transferReceive(try Arguments.transferID(arguments.positional[0]))
+            .transferReceive(try Arguments.numberedID(arguments.positional[0]))
         },
         CommandSpec("TRANSFER.GET", positional: 1...1, writes: false) { arguments throws(Rejection) in
-            .transferGet(try Arguments.transferID(arguments.positional[0]))
+            .transferGet(try Arguments.numberedID(arguments.positional[0]))
         },
         CommandSpec("RESERVE", positional: 2...2, options: ["node", "ttl", "idem"], writes: true) { arguments throws(Rejection) in
             .reserve(
@@ -103,15 +103,15 @@ public enum CommandTable {
                 idempotencyKey: try arguments.option("idem").map { v throws(Rejection) in try Arguments.identifier(v, "idem") })
         },
         CommandSpec("RELEASE", positional: 1...1, writes: true) { arguments throws(Rejection) in
-            .release(try Arguments.reservationID(arguments.positional[0]))
+            .release(try Arguments.numberedID(arguments.positional[0]))
         },
         CommandSpec("COMMIT", positional: 1...1, options: ["idem"], writes: true) { arguments throws(Rejection) in
             .commit(
-                try Arguments.reservationID(arguments.positional[0]),
+                try Arguments.numberedID(arguments.positional[0]),
                 idempotencyKey: try arguments.option("idem").map { v throws(Rejection) in try Arguments.identifier(v, "idem") })
         },
         CommandSpec("RESERVATION.GET", positional: 1...1, writes: false) { arguments throws(Rejection) in
-            .reservationGet(try Arguments.reservationID(arguments.positional[0]))
+            .reservationGet(try Arguments.numberedID(arguments.positional[0]))
         },
     ]
 
@@ -125,6 +125,11 @@ public enum CommandTable {
         guard let spec = spec(named: name) else {
             throw Rejection(.err, "unknown command '\(name.prefix(80))'")
         }
+        return try parse(tokens, spec: spec)
+    }
+
+    /// Parses a request whose spec the caller already looked up.
+    public static func parse(_ tokens: [String], spec: CommandSpec) throws(Rejection) -> Command {
         let arguments = try Arguments(
             command: spec.name, tokens: tokens.dropFirst(), positionalCount: spec.positionalCount, allowedOptions: spec.options)
         return try spec.parse(arguments)

@@ -26,20 +26,6 @@ public struct Transfer: Hashable, Sendable {
     }
 }
 
-/// A transfer's id, `T<number>` on the wire; numbered by the shell like reservations.
-public struct TransferID: Hashable, Comparable, Sendable, CustomStringConvertible {
-    public var number: UInt64
-    public init(_ number: UInt64) { self.number = number }
-
-    public init?(wire: some StringProtocol) {
-        guard wire.first == "T", let number = UInt64(wire.dropFirst()), number > 0 else { return nil }
-        self.number = number
-    }
-
-    public var description: String { "T\(number)" }
-    public static func < (lhs: Self, rhs: Self) -> Bool { lhs.number < rhs.number }
-}
-
 extension Transfer {
     func encode(into writer: inout BinaryWriter) {
         writer.writeVarUInt(id.number)

@@ -50,6 +50,10 @@ final class CommandDispatcher: Sendable {
     func handle(_ tokens: [String], session: inout Session, engine: isolated Engine) -> Pending {
         statistics.commandsProcessed.add(1, ordering: .relaxed)
         let name = tokens[0].uppercased()
+        // The hot path first: an authenticated core command.
+        if let role = session.role, let spec = CommandTable.spec(named: name) {
+            return submit(tokens, spec: spec, role: role, engine: engine)
+        }
         let arguments = Array(tokens.dropFirst())
         switch name {
         case "PING":
@@ -124,17 +128,21 @@ final class CommandDispatcher: Sendable {
             if let rejection = engine.fireDueExpiries() { return Pending(reply: RESPValue(rejection)) }
             return Pending(reply: .integer(manual.now()), lsn: engine.lsn)
         default:
-            let command: Command
-            do {
-                command = try CommandTable.parse(tokens)
-            } catch {
-                return Pending(reply: RESPValue(error))
-            }
-            let submission = engine.submit(command, as: role)
-            switch submission.outcome {
-            case .success(let reply): return Pending(reply: RESPValue(reply), lsn: submission.lsn)
-            case .failure(let rejection): return Pending(reply: RESPValue(rejection), lsn: submission.lsn)
-            }
+            return Pending(reply: .error("ERR unknown command '\(tokens[0].prefix(80))'"))
+        }
+    }
+
+    private func submit(_ tokens: [String], spec: CommandSpec, role: Role, engine: isolated Engine) -> Pending {
+        let command: Command
+        do {
+            command = try CommandTable.parse(tokens, spec: spec)
+        } catch {
+            return Pending(reply: RESPValue(error))
+        }
+        let submission = engine.submit(command, as: role)
+        switch submission.outcome {
+        case .success(let reply): return Pending(reply: RESPValue(reply), lsn: submission.lsn)
+        case .failure(let rejection): return Pending(reply: RESPValue(rejection), lsn: submission.lsn)
         }
     }
 
