@@ -46,6 +46,15 @@ final class CommandDispatcher: Sendable {
     /// The session a new connection starts with.
     var initialSession: Session { Session(role: configuration.tokens == nil ? .admin : nil) }
 
+    /// A request that arrives while the engine is still recovering.
+    func handleWhileLoading(_ tokens: [String]) -> Pending {
+        switch tokens[0].uppercased() {
+        case "PING": Pending(reply: .simple("PONG"))
+        case "QUIT": Pending(reply: .simple("OK"), closeAfter: true)
+        default: Pending(reply: .error("LOADING Orderline is replaying its log; try again shortly"))
+        }
+    }
+
     /// One request, on the engine's loop.
     func handle(_ tokens: [String], session: inout Session, engine: isolated Engine) -> Pending {
         statistics.commandsProcessed.add(1, ordering: .relaxed)

@@ -15,9 +15,9 @@ final class ConnectionHandler: ChannelDuplexHandler {
     typealias OutboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
-    private let engine: Engine
+    private let slot: ServingSlot
     private let dispatcher: CommandDispatcher
-    private let tracker: AcknowledgementTracker
+    private var tracker: AcknowledgementTracker?
     private let configuration: ServerConfiguration
     private let statistics: ServerStatistics
     private var context: ChannelHandlerContext?
@@ -31,13 +31,9 @@ final class ConnectionHandler: ChannelDuplexHandler {
     private var readPending = false
     private var closing = false
 
-    init(
-        engine: Engine, dispatcher: CommandDispatcher, tracker: AcknowledgementTracker, configuration: ServerConfiguration,
-        statistics: ServerStatistics
-    ) {
-        self.engine = engine
+    init(slot: ServingSlot, dispatcher: CommandDispatcher, configuration: ServerConfiguration, statistics: ServerStatistics) {
+        self.slot = slot
         self.dispatcher = dispatcher
-        self.tracker = tracker
         self.configuration = configuration
         self.statistics = statistics
         self.session = dispatcher.initialSession
@@ -52,7 +48,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         statistics.connectedClients.add(-1, ordering: .relaxed)
-        tracker.forget(self)
+        tracker?.forget(self)
         self.context = nil
         context.fireChannelInactive()
     }
@@ -62,9 +58,14 @@ final class ConnectionHandler: ChannelDuplexHandler {
         let tokens = unwrapInboundIn(data)
         let sequence = sequenceNext
         sequenceNext += 1
+        guard let serving = slot.serving else {
+            ready[sequence] = dispatcher.handleWhileLoading(tokens)
+            return
+        }
+        tracker = serving.tracker
         let dispatcher = dispatcher
         var session = session
-        var pending = engine.assumeIsolated { engine in dispatcher.handle(tokens, session: &session, engine: engine) }
+        var pending = serving.engine.assumeIsolated { engine in dispatcher.handle(tokens, session: &session, engine: engine) }
         self.session = session
         if let later = pending.later {
             // Written when it completes; everything after it waits its turn.
@@ -110,7 +111,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
         var buffer: ByteBuffer?
         var closeAfter = false
         while var next = ready[sequenceWritten] {
-            if next.lsn > tracker.acknowledged {
+            if let tracker, next.lsn > tracker.acknowledged {
                 guard let failure = tracker.failure else {
                     tracker.wait(self)
                     break

@@ -7,22 +7,27 @@ import OrderlineProtocol
 import ServiceLifecycle
 
 /// The network side of `orderline serve`, as a ServiceLifecycle service: binds the
-/// listener on one event loop, fires reservation expiries on time, and on graceful
+/// listener on one event loop (answering `-LOADING` while the engine recovers), opens
+/// the engine on that same loop, fires reservation expiries on time, and on graceful
 /// shutdown (SIGTERM, SIGINT, SHUTDOWN) stops accepting, lets connections finish
 /// what they sent, and closes the engine (a final fsync).
 public final class OrderlineService: Service {
-    private let engine: Engine
+    private let eventLoop: any EventLoop
+    private let openEngine: @Sendable (any EventLoop) async throws -> Engine
     private let configuration: ServerConfiguration
     private let clock: any EngineClock
     private let logger: Logger
     private let statistics = ServerStatistics()
-    private let onReady: @Sendable (SocketAddress) -> Void
+    private let onReady: @Sendable (SocketAddress, Engine) async -> Void
 
+    /// `openEngine` recovers and returns the engine, running on the loop it is given.
     public init(
-        engine: Engine, configuration: ServerConfiguration, clock: any EngineClock, logger: Logger,
-        onReady: @escaping @Sendable (SocketAddress) -> Void
+        eventLoop: any EventLoop, configuration: ServerConfiguration, clock: any EngineClock, logger: Logger,
+        openEngine: @escaping @Sendable (any EventLoop) async throws -> Engine,
+        onReady: @escaping @Sendable (SocketAddress, Engine) async -> Void
     ) {
-        self.engine = engine
+        self.eventLoop = eventLoop
+        self.openEngine = openEngine
         self.configuration = configuration
         self.clock = clock
         self.logger = logger
@@ -33,17 +38,14 @@ public final class OrderlineService: Service {
         // One event loop, the engine's own: connections call into the engine without a
         // thread hop. (On two cores a second loop competes with the engine and the
         // WAL writer for CPU; measured: it raised p99 at pipeline depth 1.)
-        let loop = engine.eventLoop
+        let loop = eventLoop
+        let slot = ServingSlot(eventLoop: loop)
         let shutdownRequest = AsyncStream<Void>.makeStream()
         let dispatcher = CommandDispatcher(
             configuration: configuration, statistics: statistics, clock: clock,
             requestShutdown: { shutdownRequest.continuation.yield() })
         let configuration = configuration
         let statistics = statistics
-        let engine = engine
-        let lsn = await engine.lsn
-        let tracker = try await loop.submit { AcknowledgementTracker(eventLoop: loop, acknowledged: lsn) }.get()
-        engine.observeAcknowledgements { lsn, failure in tracker.report(lsn, failure: failure) }
         let channel: any Channel
         do {
             channel = try await ServerBootstrap(group: loop)
@@ -68,19 +70,28 @@ public final class OrderlineService: Service {
                         try channel.pipeline.syncOperations.addHandler(
                             ByteToMessageHandler(RESPRequestDecoder(limits: configuration.limits)))
                         try channel.pipeline.syncOperations.addHandler(
-                            ConnectionHandler(
-                                engine: engine, dispatcher: dispatcher, tracker: tracker, configuration: configuration,
-                                statistics: statistics))
+                            ConnectionHandler(slot: slot, dispatcher: dispatcher, configuration: configuration, statistics: statistics))
                     }
                 }
                 .bind(host: configuration.host, port: configuration.port).get()
         } catch {
             throw ServerStartError(message: "cannot listen on \(configuration.host):\(configuration.port): \(error)")
         }
-        if let address = channel.localAddress { onReady(address) }
+        let engine: Engine
+        do {
+            engine = try await openEngine(loop)
+        } catch {
+            try? await channel.close()
+            throw error
+        }
+        let lsn = await engine.lsn
+        let tracker = try await loop.submit { AcknowledgementTracker(eventLoop: loop, acknowledged: lsn) }.get()
+        engine.observeAcknowledgements { lsn, failure in tracker.report(lsn, failure: failure) }
+        try await loop.submit { slot.fill(.init(engine: engine, tracker: tracker)) }.get()
+        if let address = channel.localAddress { await onReady(address, engine) }
 
         await withTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { await self.fireExpiries() }
+            tasks.addTask { await self.fireExpiries(engine) }
             tasks.addTask {
                 await withGracefulShutdownHandler {
                     for await _ in shutdownRequest.stream { break }
@@ -100,7 +111,7 @@ public final class OrderlineService: Service {
 
     /// Fires expiries when the clock reaches them (checked every 100 ms; commands
     /// also fire them before they are decided, so no reply ever sees a stale cart).
-    private func fireExpiries() async {
+    private func fireExpiries(_ engine: Engine) async {
         while !Task.isCancelled {
             try? await Task.sleep(for: .milliseconds(100))
             if let next = await engine.nextExpiry, next <= clock.now() {

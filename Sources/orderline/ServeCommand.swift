@@ -6,6 +6,7 @@ import OrderlineServer
 import NIOPosix
 import OrderlineStorage
 import ServiceLifecycle
+import Synchronization
 
 extension FsyncPolicy: ExpressibleByArgument {}
 
@@ -71,30 +72,6 @@ struct ServeCommand: AsyncParsableCommand {
         }
         // One event loop for the listener and the engine together.
         let eventLoopGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        let started = ContinuousClock.now
-        let engine: Engine
-        let report: Recovery.Report
-        do {
-            (engine, report) = try await Engine.open(configuration, clock: clock, eventLoop: eventLoopGroup.next())
-        } catch {
-            FileHandle.standardError.write(Data("orderline: cannot start: \(error)\n".utf8))
-            throw ExitCode(2)
-        }
-        let recoveryTime = ContinuousClock.now - started
-        if let tail = report.tail { FileHandle.standardError.write(Data("orderline: \(tail)\n".utf8)) }
-        for skipped in report.skippedSnapshots {
-            FileHandle.standardError.write(Data("orderline: skipped snapshot \(skipped)\n".utf8))
-        }
-        if let seed, report.state.lsn == 0 {
-            let applied = try await SeedLoader.apply(directory: seed, to: engine)
-            print("seeded \(applied) commands from \(seed)")
-        }
-        let lsn = await engine.lsn
-        let summary = "recovered lsn=\(lsn) in \(recoveryTime.formatted(.units(allowed: [.milliseconds, .seconds])))"
-            + " (snapshot: \(report.snapshot ?? "none"), replayed \(report.eventsReplayed) events"
-            + " from \(report.segmentsRead) segments)"
-        FileHandle.standardError.write(Data("orderline: \(summary)\n".utf8))
-
         var server = ServerConfiguration()
         server.host = host
         server.port = port
@@ -104,22 +81,54 @@ struct ServeCommand: AsyncParsableCommand {
         server.tokens = tokens
         let logger = Logger(label: "orderline")
         let host = host
-        let service = OrderlineService(engine: engine, configuration: server, clock: clock, logger: logger) { address in
-            // The one line scripts wait for; written unbuffered.
-            FileHandle.standardOutput.write(Data("ready on \(host):\(address.port ?? 0) lsn=\(lsn)\n".utf8))
-        }
+        let seed = seed
+        let opened = OpenedEngine()
+        let service = OrderlineService(
+            eventLoop: eventLoopGroup.next(), configuration: server, clock: clock, logger: logger,
+            openEngine: { [configuration] loop in
+                let started = ContinuousClock.now
+                let (engine, report) = try await Engine.open(configuration, clock: clock, eventLoop: loop)
+                opened.engine.withLock { $0 = engine }
+                let recoveryTime = ContinuousClock.now - started
+                if let tail = report.tail { FileHandle.standardError.write(Data("orderline: \(tail)\n".utf8)) }
+                for skipped in report.skippedSnapshots {
+                    FileHandle.standardError.write(Data("orderline: skipped snapshot \(skipped)\n".utf8))
+                }
+                if let seed, report.state.lsn == 0 {
+                    let applied = try await SeedLoader.apply(directory: seed, to: engine)
+                    FileHandle.standardError.write(Data("orderline: seeded \(applied) commands from \(seed)\n".utf8))
+                }
+                let summary = "recovered lsn=\(report.state.lsn) in \(recoveryTime.formatted(.units(allowed: [.milliseconds, .seconds])))"
+                    + " (snapshot: \(report.snapshot ?? "none"), replayed \(report.eventsReplayed) events"
+                    + " from \(report.segmentsRead) segments)"
+                FileHandle.standardError.write(Data("orderline: \(summary)\n".utf8))
+                return engine
+            },
+            onReady: { address, engine in
+                // The one line scripts wait for; written unbuffered.
+                FileHandle.standardOutput.write(Data("ready on \(host):\(address.port ?? 0) lsn=\(await engine.lsn)\n".utf8))
+            })
         let group = ServiceGroup(configuration: .init(
-            services: [.init(service: service, successTerminationBehavior: .gracefullyShutdownGroup)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            services: [.init(service: service, successTerminationBehavior: .gracefullyShutdownGroup)],
+            gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         do {
             try await group.run()
         } catch {
-            await engine.close()
-            FileHandle.standardError.write(Data("orderline: \(error)\n".utf8))
-            throw ExitCode(3)
+            if let engine = opened.engine.withLock({ $0 }) { await engine.close() }
+            FileHandle.standardError.write(Data("orderline: cannot start or run: \(error)\n".utf8))
+            try? await eventLoopGroup.shutdownGracefully()
+            throw ExitCode(2)
         }
-        FileHandle.standardError.write(Data("orderline: stopped cleanly at lsn=\(await engine.lsn)\n".utf8))
+        if let engine = opened.engine.withLock({ $0 }) {
+            FileHandle.standardError.write(Data("orderline: stopped cleanly at lsn=\(await engine.lsn)\n".utf8))
+        }
         try? await eventLoopGroup.shutdownGracefully()
     }
+}
+
+/// The engine once `serve` opened it, for the messages after the service stops.
+final class OpenedEngine: Sendable {
+    let engine = Mutex<Engine?>(nil)
 }
 
 /// Applies a seed directory: every `*.txt` file in name order, one inline command per

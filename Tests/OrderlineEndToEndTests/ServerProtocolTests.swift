@@ -262,3 +262,54 @@ extension RESPTestClient {
     #expect(result.status != 0)
     #expect(result.standardError.contains("loopback only"))
 }
+
+@Test func connectionsDuringRecoveryGetLOADING() throws {
+    let directory = TemporaryDirectory()
+    let data = directory.file("data")
+    // A log long enough that replaying it takes a while in a debug build.
+    let bench = try runProcess(Executables.path("orderline-walbench"), ["append", "--dir", data, "--writers", "64", "--events", "300000", "--fsync", "never"])
+    #expect(bench.status == 0)
+    let port = freePort()
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: Executables.path("orderline"))
+    process.arguments = ["serve", "--data", data, "--port", String(port)]
+    process.standardOutput = FileHandle.nullDevice
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+    defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+    var replies: [String] = []
+    let deadline = Date().addingTimeInterval(120)
+    while Date() < deadline {
+        guard let client = try? RESPTestClient(port: port) else {
+            usleep(2_000)
+            continue
+        }
+        let reply = try client.call("RESERVATION.GET", "R1")
+        replies.append(reply)
+        if !reply.hasPrefix("-LOADING") { break }
+        #expect(try client.call("PING") == "+PONG")
+        usleep(20_000)
+    }
+    #expect(replies.first?.hasPrefix("-LOADING Orderline is replaying its log") == true, "\(replies.prefix(3))")
+    #expect(replies.last?.contains("\"id\":\"R1\"") == true, "\(replies.suffix(3))")
+    kill(process.processIdentifier, SIGTERM)
+    process.waitUntilExit()
+    #expect(process.terminationStatus == 0)
+}
+
+/// A port that was free a moment ago (bind to 0, read it, close).
+private func freePort() -> Int {
+    let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(socket) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    _ = withUnsafeMutablePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
+            bind(socket, pointer, length)
+            return getsockname(socket, pointer, &length)
+        }
+    }
+    return Int(UInt16(bigEndian: address.sin_port))
+}
