@@ -16,10 +16,19 @@ final class PipelinedLoadHandler: ChannelInboundHandler {
     private var sentAtHead = 0
     private let onReply: ([String], RESPValue) -> Void
     private var inFlight: [[String]] = []
+    /// Open loop: one request per interval, latency counted from when it was due
+    /// (so a slow server cannot hide its queueing: no coordinated omission).
+    private let interval: TimeAmount?
+    private var pacer: RepeatedTask?
+    private var exhausted = false
     private(set) var histogram = Histogram<UInt64>(highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: .three)
     let finished: EventLoopPromise<Histogram<UInt64>>
 
-    init(requests: [[String]], pipelineDepth: Int, finished: EventLoopPromise<Histogram<UInt64>>, onReply: @escaping ([String], RESPValue) -> Void) {
+    init(
+        requests: [[String]], pipelineDepth: Int, interval: TimeAmount? = nil, finished: EventLoopPromise<Histogram<UInt64>>,
+        onReply: @escaping ([String], RESPValue) -> Void
+    ) {
+        self.interval = interval
         self.requests = requests.makeIterator()
         self.pipelineDepth = pipelineDepth
         self.finished = finished
@@ -27,7 +36,31 @@ final class PipelinedLoadHandler: ChannelInboundHandler {
     }
 
     func channelActive(context: ChannelHandlerContext) {
-        sendMore(context: context)
+        guard let interval else { return sendMore(context: context) }
+        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        pacer = context.eventLoop.scheduleRepeatedTask(initialDelay: .zero, delay: interval) { _ in
+            let (handler, context) = loopBound.value
+            handler.sendPaced(context: context)
+        }
+    }
+
+    private func sendPaced(context: ChannelHandlerContext) {
+        guard let request = requests.next() else {
+            exhausted = true
+            pacer?.cancel()
+            if inFlight.isEmpty { finish(context: context) }
+            return
+        }
+        var buffer = context.channel.allocator.buffer(capacity: 128)
+        buffer.writeRESPRequest(request)
+        inFlight.append(request)
+        sentAt.append(NIODeadline.now().uptimeNanoseconds)
+        context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
+    }
+
+    private func finish(context: ChannelHandlerContext) {
+        finished.succeed(histogram)
+        context.close(promise: nil)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -36,10 +69,11 @@ final class PipelinedLoadHandler: ChannelInboundHandler {
         sentAtHead += 1
         _ = histogram.record(elapsed)
         onReply(inFlight.removeFirst(), reply)
-        sendMore(context: context)
-        if inFlight.isEmpty {
-            finished.succeed(histogram)
-            context.close(promise: nil)
+        if interval == nil {
+            sendMore(context: context)
+            if inFlight.isEmpty { finish(context: context) }
+        } else if exhausted && inFlight.isEmpty {
+            finish(context: context)
         }
     }
 
@@ -83,11 +117,12 @@ struct PipelinedRunner {
 
     /// With `tolerateClose`, a connection closed by the server (a drill's kill) ends
     /// that connection's run with the replies it got so far instead of failing.
-    func run(connections: [[[String]]], pipelineDepth: Int, tolerateClose: Bool = false) async throws -> Outcome {
+    func run(connections: [[[String]]], pipelineDepth: Int, tolerateClose: Bool = false, interval: TimeAmount? = nil) async throws -> Outcome {
         // One event loop: the client must not take the server's second core.
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         do {
-            let outcome = try await run(connections: connections, pipelineDepth: pipelineDepth, tolerateClose: tolerateClose, loop: group.next())
+            let outcome = try await run(
+                connections: connections, pipelineDepth: pipelineDepth, tolerateClose: tolerateClose, interval: interval, loop: group.next())
             try await group.shutdownGracefully()
             return outcome
         } catch {
@@ -96,7 +131,9 @@ struct PipelinedRunner {
         }
     }
 
-    private func run(connections: [[[String]]], pipelineDepth: Int, tolerateClose: Bool, loop: any EventLoop) async throws -> Outcome {
+    private func run(
+        connections: [[[String]]], pipelineDepth: Int, tolerateClose: Bool, interval: TimeAmount?, loop: any EventLoop
+    ) async throws -> Outcome {
         let count = connections.count
         let collected = try await loop.submit {
             NIOLoopBoundBox<[[RESPValue]]>(Array(repeating: [], count: count), eventLoop: loop)
@@ -117,7 +154,7 @@ struct PipelinedRunner {
                         channel.eventLoop.makeCompletedFuture {
                             try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(RESPReplyDecoder()))
                             try channel.pipeline.syncOperations.addHandler(
-                                PipelinedLoadHandler(requests: requests, pipelineDepth: pipelineDepth, finished: finished) { _, reply in
+                                PipelinedLoadHandler(requests: requests, pipelineDepth: pipelineDepth, interval: interval, finished: finished) { _, reply in
                                     collected.value[index].append(reply)
                                 })
                         }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Histogram
+import NIOCore
 import OrderlineProtocol
 
 /// Load scenarios against a running server, speaking RESP. Every scenario checks the
@@ -40,6 +41,8 @@ struct FlashSale: AsyncParsableCommand {
     @Option(help: "Units of each hot SKU.") var stock = 1_000
     @Option(help: "Reservation attempts in all.") var attempts = 100_000
     @Flag(help: "Skip the setup (the SKUs exist with their stock).") var noSetup = false
+    @Option(help: "Open loop at this many requests/s in all (spread over the connections) instead of as fast as replies come.")
+    var rate: Int?
 
     func run() async throws {
         let runner = PipelinedRunner(host: server.host, port: server.port)
@@ -80,8 +83,11 @@ struct FlashSale: AsyncParsableCommand {
                 return isRedis ? ["EVALSHA", sha, "1", "stock:\(sku)", "1"] : ["RESERVE", sku, "1", "ttl=3600"]
             }
         }
-        let outcome = try await runner.run(connections: requests, pipelineDepth: pipeline)
-        report("flash-sale \(server.target) c=\(connections) P=\(pipeline)", operations: perConnection * connections, outcome: outcome)
+        let interval = rate.map { TimeAmount.nanoseconds(Int64(1e9 * Double(connections) / Double(max(1, $0)))) }
+        let outcome = try await runner.run(connections: requests, pipelineDepth: pipeline, interval: interval)
+        report(
+            "flash-sale \(server.target) c=\(connections) P=\(pipeline)\(rate.map { " rate=\($0)/s" } ?? "")",
+            operations: perConnection * connections, outcome: outcome)
 
         // Invariants: successes == min(demand, stock), distinct ids, nothing left.
         let replies = outcome.replies.flatMap { $0.dropFirst(auth.count) }

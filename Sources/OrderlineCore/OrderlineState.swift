@@ -8,7 +8,7 @@ public struct OrderlineState: Sendable {
     public private(set) var nodes: [String: Node] = [:]
     public private(set) var skus: [String: SKU] = [:]
     public private(set) var inventory: [String: SKUInventory] = [:]
-    public private(set) var reservations: [ReservationID: Reservation] = [:]
+    public private(set) var reservations = PartitionedDictionary<ReservationID, Reservation>()
     public private(set) var transfers: [TransferID: Transfer] = [:]
     public private(set) var transferIDMax = TransferID(0)
     /// The highest reservation id ever created; the shell numbers new ones above it.
@@ -28,7 +28,7 @@ public struct OrderlineState: Sendable {
     public static let endedReservationsMax = 1_000_000
     /// Idempotency keys and their first replies, kept for `idempotencyWindowSeconds`
     /// after they were recorded (and at most `idempotencyKeysMax` of them), oldest first.
-    public private(set) var idempotencyKeys: [String: IdempotencyRecord] = [:]
+    public private(set) var idempotencyKeys = PartitionedDictionary<String, IdempotencyRecord>()
     public private(set) var idempotencyOrder = Deque<String>()
     public static let idempotencyWindowSeconds: Int64 = 86_400
     public static let idempotencyKeysMax = 1_000_000
@@ -107,16 +107,18 @@ public struct OrderlineState: Sendable {
             idempotencyOrder.removeFirst()
             idempotencyKeys.removeValue(forKey: oldest)
         }
-        if idempotencyKeys.updateValue(record, forKey: record.key) == nil {
-            idempotencyOrder.append(record.key)
-        }
+        if idempotencyKeys[record.key] == nil { idempotencyOrder.append(record.key) }
+        idempotencyKeys[record.key] = record
     }
 
     @discardableResult
     private mutating func end(_ id: ReservationID, as status: Reservation.Status) -> Reservation? {
-        guard let index = reservations.index(forKey: id), reservations.values[index].status == .held else { return nil }
-        reservations.values[index].status = status
-        let reservation = reservations.values[index]
+        let ended: Reservation?? = reservations.modify(id) { reservation in
+            guard reservation.status == .held else { return nil }
+            reservation.status = status
+            return reservation
+        }
+        guard case .some(.some(let reservation)) = ended else { return nil }
         changeHeld(reservation, by: -reservation.quantity)
         while let first = expiryQueue.min, first.id == id || reservations[first.id]?.status != .held {
             expiryQueue.removeMin()

@@ -234,7 +234,8 @@ final class CommandDispatcher: Sendable {
                 ("lsn_last", String(lsn)), ("lsn_written", String(wal.lsnWritten)), ("lsn_durable", String(wal.lsnDurable)),
                 ("wal_bytes", String(wal.bytesOnDisk)), ("wal_raw_bytes", String(wal.rawBytes)),
                 ("wal_compression_ratio", String(format: "%.2f", ratio)), ("wal_frames", String(wal.frames)),
-                ("wal_fsyncs", String(wal.fsyncs)), ("wal_segments_created", String(wal.segments)),
+                ("wal_fsyncs", String(wal.fsyncs)), ("wal_fsync_max_us", String(wal.fsyncMicrosecondsMax)),
+                ("wal_fsyncs_over_10ms", String(wal.fsyncsOver10Milliseconds)), ("wal_segments_created", String(wal.segments)),
                 ("wal_failure", wal.failure ?? "none"),
             ]),
             ("stats", [

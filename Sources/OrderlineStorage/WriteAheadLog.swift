@@ -43,6 +43,9 @@ public final class WriteAheadLog: Sendable {
         public var lsnDurable: LSN
         public var frames: UInt64 = 0
         public var fsyncs: UInt64 = 0
+        /// The slowest `fdatasync` so far, and how many took over 10 ms.
+        public var fsyncMicrosecondsMax: UInt64 = 0
+        public var fsyncsOver10Milliseconds: UInt64 = 0
         public var rawBytes: UInt64 = 0
         public var bytesOnDisk: UInt64 = 0
         public var segments: UInt64 = 0
@@ -212,9 +215,15 @@ public final class WriteAheadLog: Sendable {
                 let mustSync = configuration.fsyncPolicy == .always
                     || (configuration.fsyncPolicy == .interval && intervalDue) || closing
                 if unsynced && mustSync {
+                    let syncStarted = DispatchTime.now()
                     try writer.sync()
                     lastSync = DispatchTime.now()
-                    queue.withLock { $0.statistics.fsyncs += 1 }
+                    let microseconds = (lastSync.uptimeNanoseconds - syncStarted.uptimeNanoseconds) / 1_000
+                    queue.withLock { queue in
+                        queue.statistics.fsyncs += 1
+                        queue.statistics.fsyncMicrosecondsMax = max(queue.statistics.fsyncMicrosecondsMax, microseconds)
+                        if microseconds > 10_000 { queue.statistics.fsyncsOver10Milliseconds += 1 }
+                    }
                 }
                 if !writer.hasUnsyncedBytes {
                     queue.withLock { $0.statistics.lsnDurable = $0.statistics.lsnWritten }
