@@ -67,6 +67,7 @@ let package = Package(
                 "OrderlineCore",
                 "OrderlineStorage",
                 "OrderlineServer",
+                "OrderlineProtocol",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -122,10 +122,14 @@ public enum CommandTable {
     /// Parses one request (`tokens[0]` is the command name) into a core command.
     public static func parse(_ tokens: [String]) throws(Rejection) -> Command {
         guard let name = tokens.first else { throw Rejection(.err, "empty command") }
-        guard let spec = spec(named: name) else {
-            throw Rejection(.err, "unknown command '\(name.prefix(80))'")
-        }
+        guard let spec = spec(named: name) else { throw unknownCommand(tokens) }
         return try parse(tokens, spec: spec)
+    }
+
+    /// Redis's wording: `ERR unknown command 'FOO', with args beginning with: 'a' 'b' `.
+    public static func unknownCommand(_ tokens: [String]) -> Rejection {
+        let arguments = tokens.dropFirst().prefix(8).map { "'\($0.prefix(128))' " }.joined()
+        return Rejection(.err, "unknown command '\(tokens.first?.prefix(128) ?? "")', with args beginning with: \(arguments)")
     }
 
     /// Parses a request whose spec the caller already looked up.

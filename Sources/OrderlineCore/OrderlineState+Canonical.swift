@@ -69,6 +69,7 @@ extension OrderlineState {
         try emit(.counters) {
             $0.writeVarUInt(reservationIDMax.number)
             $0.writeVarUInt(lsn)
+            $0.writeVarInt(timeLast)
         }
     }
 
@@ -113,7 +114,9 @@ extension OrderlineState {
             case .idempotencyRecord:
                 state.load(idempotencyRecord: try IdempotencyRecord.decode(from: &record))
             case .counters:
-                state.load(reservationIDMax: ReservationID(try record.readVarUInt()), lsn: try record.readVarUInt())
+                state.load(
+                    reservationIDMax: ReservationID(try record.readVarUInt()), lsn: try record.readVarUInt(),
+                    timeLast: try record.readVarInt())
                 sawCounters = true
             }
             guard record.isAtEnd else { throw DecodingError("state record with tag \(tagByte) has \(record.remaining) trailing bytes") }

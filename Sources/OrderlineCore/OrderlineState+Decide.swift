@@ -10,10 +10,12 @@ extension OrderlineState {
     }
 
     private func decideOrThrow(_ command: Command, context: DecisionContext) throws(Rejection) -> Decision {
-        guard let key = command.idempotencyKey else { return try decideOnce(command, context: context) }
+        guard let clientKey = command.idempotencyKey else { return try decideOnce(command, context: context) }
+        // Each scoped role has its own key space: one channel cannot see another's replies.
+        let key = context.role.ownerTag.isEmpty ? clientKey : "\(context.role.ownerTag)/\(clientKey)"
         if let first = idempotencyKeys[key], first.recordedAt + Self.idempotencyWindowSeconds > context.now {
             guard first.fingerprint == command.fingerprint else {
-                throw .conflict("idempotency key '\(key)' was used for another command: \(first.fingerprint)")
+                throw .conflict("idempotency key '\(clientKey)' was used for another command: \(first.fingerprint)")
             }
             return Decision(events: [], reply: first.reply)
         }
@@ -137,6 +139,10 @@ extension OrderlineState {
     /// A stock change may not drop on hand below what is committed at the node, nor
     /// the network's ATP below what network reservations hold.
     private func checkStockChange(_ item: SKUInventory, node: String, sku: String, to level: StockLevel) throws(Rejection) {
+        guard level.onHand >= 0 else { throw .conflict("on_hand of \(sku) at \(node) would go below 0 (to \(level.onHand))") }
+        guard level.onHand <= Arguments.quantityMax else {
+            throw .invalid("on_hand of \(sku) at \(node) would exceed \(Arguments.quantityMax)")
+        }
         guard level.onHand >= level.committed else {
             throw .conflict("on_hand=\(level.onHand) is below the \(level.committed) units committed for \(sku) at \(node)")
         }

@@ -15,6 +15,8 @@ public struct OrderlineState: Sendable {
     public private(set) var reservationIDMax = ReservationID(0)
     /// The LSN of the last event applied.
     public private(set) var lsn: LSN = 0
+    /// The latest time any event carried: a restarted shell never stamps earlier.
+    public private(set) var timeLast: Timestamp = 0
     /// Held reservations by expiry. Derived from `reservations` (never encoded).
     /// Entries of reservations that ended early stay until they reach the top, where
     /// `end` drops them; so the queue holds at most one TTL's worth of reservations.
@@ -57,20 +59,24 @@ public struct OrderlineState: Sendable {
         case .stockAdjusted(let node, let sku, let delta, _):
             inventory[sku, default: SKUInventory()].levels[node, default: StockLevel()].onHand += delta
         case .reservationCreated(let reservation):
+            timeLast = max(timeLast, reservation.createdAt)
             reservations[reservation.id] = reservation
             reservationIDMax = max(reservationIDMax, reservation.id)
             changeHeld(reservation, by: reservation.quantity)
             expiryQueue.insert(ExpiryEntry(expiresAt: reservation.expiresAt, id: reservation.id))
         case .reservationReleased(let id):
             end(id, as: .released)
-        case .reservationExpired(let id, _):
+        case .reservationExpired(let id, let at):
+            timeLast = max(timeLast, at)
             end(id, as: .expired)
         case .reservationCommitted(let id):
             guard let reservation = end(id, as: .committed), let node = reservation.node else { return }
             inventory[reservation.sku, default: SKUInventory()].levels[node, default: StockLevel()].onHand -= reservation.quantity
         case .idempotencyKeyRecorded(let record):
+            timeLast = max(timeLast, record.recordedAt)
             remember(record)
         case .transferShipped(let transfer):
+            timeLast = max(timeLast, transfer.shippedAt)
             transfers[transfer.id] = transfer
             transferIDMax = max(transferIDMax, transfer.id)
             inventory[transfer.sku, default: SKUInventory()].levels[transfer.from, default: StockLevel()].onHand -= transfer.quantity
@@ -182,9 +188,10 @@ public struct OrderlineState: Sendable {
         idempotencyKeys[idempotencyRecord.key] = idempotencyRecord
         idempotencyOrder.append(idempotencyRecord.key)
     }
-    mutating func load(reservationIDMax: ReservationID, lsn: LSN) {
+    mutating func load(reservationIDMax: ReservationID, lsn: LSN, timeLast: Timestamp) {
         self.reservationIDMax = reservationIDMax
         self.lsn = lsn
+        self.timeLast = timeLast
     }
 }
 

@@ -37,7 +37,7 @@ public enum Role: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// Recorded on reservations this role creates, so that scoped roles see only
-    /// their own.
+    /// their own; also the namespace of its idempotency keys.
     public var ownerTag: String {
         switch self {
         case .admin, .ops, .viewer: ""

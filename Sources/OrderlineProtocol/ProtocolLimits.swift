@@ -11,7 +11,9 @@ public struct ProtocolLimits: Sendable, Equatable {
 
     /// Checks the limits against each other at start-up.
     public func validate() throws(ProtocolError) {
-        guard inlineLineBytesMax >= 64, bulkBytesMax >= 64, arrayElementsMax >= 1 else {
+        guard inlineLineBytesMax >= 64, bulkBytesMax >= 64, arrayElementsMax >= 1,
+              inlineLineBytesMax <= 512 << 20, bulkBytesMax <= 512 << 20, arrayElementsMax <= 1 << 20
+        else {
             throw ProtocolError("limits too small: inline \(inlineLineBytesMax), bulk \(bulkBytesMax), array \(arrayElementsMax)")
         }
     }

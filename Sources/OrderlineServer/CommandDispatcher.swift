@@ -6,9 +6,10 @@ import OrderlineStorage
 
 /// The one dispatch path for every request: connection and server commands are
 /// answered here, everything else is parsed by the core's `CommandTable` and
-/// submitted to the engine. Checks happen in a fixed order: known name, arity,
-/// authentication, role, then the command's own validation. It runs synchronously on
-/// the engine's event loop, isolated to the engine.
+/// submitted to the engine. Checks happen in a fixed order, as in Redis:
+/// authentication (anything but AUTH, HELLO, PING, ECHO and QUIT needs it), known
+/// name, arity, the arguments' validation, then the role. It runs synchronously on the
+/// engine's event loop, isolated to the engine.
 final class CommandDispatcher: Sendable {
     /// What to send back, and when.
     struct Pending {
@@ -137,7 +138,7 @@ final class CommandDispatcher: Sendable {
             if let rejection = engine.fireDueExpiries() { return Pending(reply: RESPValue(rejection)) }
             return Pending(reply: .integer(manual.now()), lsn: engine.lsn)
         default:
-            return Pending(reply: .error("ERR unknown command '\(tokens[0].prefix(80))'"))
+            return Pending(reply: RESPValue(CommandTable.unknownCommand(tokens)))
         }
     }
 
@@ -235,7 +236,8 @@ final class CommandDispatcher: Sendable {
                 ("wal_bytes", String(wal.bytesOnDisk)), ("wal_raw_bytes", String(wal.rawBytes)),
                 ("wal_compression_ratio", String(format: "%.2f", ratio)), ("wal_frames", String(wal.frames)),
                 ("wal_fsyncs", String(wal.fsyncs)), ("wal_fsync_max_us", String(wal.fsyncMicrosecondsMax)),
-                ("wal_fsyncs_over_10ms", String(wal.fsyncsOver10Milliseconds)), ("wal_segments_created", String(wal.segments)),
+                ("wal_fsyncs_over_10ms", String(wal.fsyncsOver10Milliseconds)),
+                ("last_snapshot_lsn", engine.lastSnapshotLSN.map(String.init) ?? "none"), ("wal_segments_created", String(wal.segments)),
                 ("wal_failure", wal.failure ?? "none"),
             ]),
             ("stats", [

@@ -59,7 +59,9 @@ final class ConnectionHandler: ChannelDuplexHandler {
         let sequence = sequenceNext
         sequenceNext += 1
         guard let serving = slot.serving else {
-            ready[sequence] = dispatcher.handleWhileLoading(tokens)
+            let pending = dispatcher.handleWhileLoading(tokens)
+            if pending.closeAfter { closing = true }
+            ready[sequence] = pending
             return
         }
         tracker = serving.tracker
@@ -67,6 +69,8 @@ final class ConnectionHandler: ChannelDuplexHandler {
         var session = session
         var pending = serving.engine.assumeIsolated { engine in dispatcher.handle(tokens, session: &session, engine: engine) }
         self.session = session
+        // Nothing after QUIT or SHUTDOWN on this connection is run.
+        if pending.closeAfter { closing = true }
         if let later = pending.later {
             // Written when it completes; everything after it waits its turn.
             pending.later = nil
@@ -86,10 +90,12 @@ final class ConnectionHandler: ChannelDuplexHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        guard let protocolError = error as? ProtocolError, !closing else {
+        guard let protocolError = error as? ProtocolError else {
             context.close(promise: nil)
             return
         }
+        // After QUIT the connection closes once its replies are out; ignore the rest.
+        guard !closing else { return }
         // Answered after every earlier reply, then the connection closes.
         closing = true
         ready[sequenceNext] = CommandDispatcher.Pending(reply: .error("ERR \(protocolError)"), closeAfter: true)

@@ -44,7 +44,10 @@ public actor Engine {
     private var failure: StorageError?
     private var eventsSinceSnapshot = 0
     private var snapshotRunning = false
-    private var timeLast: Timestamp = .min
+    private var timeLast: Timestamp
+    /// Set when even the durable log cannot be read after a WAL failure: nothing is served.
+    private var unreadable = false
+    public private(set) var lastSnapshotLSN: LSN?
 
     private init(
         configuration: Configuration, clock: any EngineClock, logger: Logger, directoryLock: DataDirectoryLock,
@@ -57,6 +60,7 @@ public actor Engine {
         self.directory = DataDirectory(path: configuration.dataDirectory)
         self.directoryLock = directoryLock
         self.state = state
+        self.timeLast = state.timeLast
         var walConfiguration = WriteAheadLog.Configuration(directory: configuration.dataDirectory)
         walConfiguration.fsyncPolicy = configuration.fsyncPolicy
         walConfiguration.segmentBytesMax = configuration.segmentBytesMax
@@ -114,7 +118,7 @@ public actor Engine {
     /// durability: a pipelining connection submits its requests in order and sends
     /// each reply once `whenAcknowledged` says so.
     public func submit(_ command: Command, as role: Role = .admin) -> Submission {
-        if let failure, !command.isRead {
+        if let failure, !command.isRead || unreadable {
             return Submission(outcome: .failure(Rejection(.ioError, "the log cannot be written: \(failure.message)")), lsn: 0)
         }
         let now = stampTime()
@@ -196,6 +200,7 @@ public actor Engine {
                 keepSegments: configuration.keepAllSegments)
         }
         logger.info("snapshot written", metadata: ["wal.lsn": "\(cut.lsn)"])
+        lastSnapshotLSN = max(lastSnapshotLSN ?? 0, cut.lsn)
         return cut.lsn
     }
 
@@ -283,7 +288,7 @@ public actor Engine {
             state = report.state
         } catch {
             logger.critical("cannot rebuild from the durable log; reads refused too", metadata: ["error": "\(error)"])
-            state = OrderlineState()
+            unreadable = true
             failure = StorageError(.failed, "the log failed and the durable state cannot be read: \(error)")
         }
     }

@@ -4,6 +4,7 @@ import Logging
 import OrderlineCore
 import OrderlineServer
 import NIOPosix
+import OrderlineProtocol
 import OrderlineStorage
 import ServiceLifecycle
 import Synchronization
@@ -25,9 +26,13 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Address to listen on.") var host = "127.0.0.1"
     @Option(help: "Port to listen on (0: any free port, printed in the ready line).") var port = 7379
     @Option(help: "Shard actors (this build runs one; the flag is accepted for scripts).") var shards = 1
-    @Option(help: "Token file: one '<token> <role>' per line (see docs/PROTOCOL.md); clients must AUTH.") var auth: String?
+    @Option(help: "Token file: one '<token> <role>' per line (see docs/COMMANDS.md); clients must AUTH.") var auth: String?
     @Option(help: "Close connections idle this many seconds (0: never).") var idleTimeout: Int64 = 0
     @Option(help: "Maximum clients.") var maxClients = 10_000
+    @Option(help: "Longest inline request line, in bytes.") var maxInlineBytes = 64 * 1024
+    @Option(help: "Longest bulk string, in bytes.") var maxBulkBytes = 1024 * 1024
+    @Option(help: "Most elements in a request array.") var maxArrayElements = 1_024
+    @Option(help: "Replies a connection may have outstanding before it stops being read.") var maxPipeline = 1_024
     @Option(help: "Data directory (created if missing).") var data = "./orderline-data"
     @Option(help: "always | interval | never") var fsync: FsyncPolicy = .always
     @Option(help: "A directory of command files applied once to an empty data directory (Data/ holds the demo).")
@@ -39,6 +44,14 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(help: "Cut the WAL at a corrupt frame instead of refusing to start (loses what follows).")
     var truncateCorrupt = false
 
+    private var limits: ProtocolLimits {
+        var limits = ProtocolLimits()
+        limits.inlineLineBytesMax = maxInlineBytes
+        limits.bulkBytesMax = maxBulkBytes
+        limits.arrayElementsMax = maxArrayElements
+        return limits
+    }
+
     func validate() throws {
         guard clock == "system" || clock == "manual" else { throw ValidationError("--clock must be system or manual") }
         guard (0...65535).contains(port) else { throw ValidationError("--port must be in 0...65535") }
@@ -46,6 +59,12 @@ struct ServeCommand: AsyncParsableCommand {
         let loopback = host == "localhost" || host == "::1" || host.hasPrefix("127.")
         guard loopback || auth != nil else {
             throw ValidationError("without --auth the server listens on loopback only; refusing --host \(host)")
+        }
+        guard maxClients >= 1, maxPipeline >= 1 else { throw ValidationError("--max-clients and --max-pipeline must be at least 1") }
+        do {
+            try limits.validate()
+        } catch {
+            throw ValidationError("\(error.message)")
         }
         guard snapshotsKept >= 1 else { throw ValidationError("--snapshots-kept must be at least 1") }
         guard snapshotEvery >= 0 else { throw ValidationError("--snapshot-every must not be negative") }
@@ -76,6 +95,8 @@ struct ServeCommand: AsyncParsableCommand {
         server.host = host
         server.port = port
         server.clientsMax = maxClients
+        server.limits = limits
+        server.pipelineDepthMax = maxPipeline
         server.idleTimeoutSeconds = idleTimeout
         server.manualClock = self.clock == "manual"
         server.tokens = tokens

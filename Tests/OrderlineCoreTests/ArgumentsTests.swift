@@ -11,7 +11,7 @@ private func rejection(_ line: String) -> Rejection? {
 }
 
 @Test(arguments: [
-    ("FROB 1", "ERR unknown command 'FROB'"),
+    ("FROB 1", "ERR unknown command 'FROB', with args beginning with: '1' "),
     ("RESERVE SKU-1", "ERR wrong number of arguments for 'reserve' command"),
     ("RESERVE SKU-1 0", "INVALID qty '0' must be an integer in 1...1000000000"),
     ("RESERVE SKU-1 1000000001", "INVALID qty '1000000001' must be an integer in 1...1000000000"),

@@ -79,3 +79,17 @@ import Testing
     #expect(Role("pos:") == nil)
     #expect(Role("root") == nil)
 }
+
+@Test func idempotencyKeysAreScopedToTheirRole() {
+    var state = CoreDriver.withNetwork().state
+    func reserve(_ role: Role, key: String) -> Reply? {
+        let command = Command.reserve(sku: "HOT", quantity: 1, node: nil, ttlSeconds: 60, idempotencyKey: key)
+        guard case .success(let decision) = state.decide(command, context: state.decisionContext(now: 1_000, role: role)) else { return nil }
+        for event in decision.events { state.apply(event, at: state.lsn + 1) }
+        return decision.reply
+    }
+    #expect(reserve(.channel("web"), key: "cart-1") == .bulk("R1"))
+    #expect(reserve(.channel("app"), key: "cart-1") == .bulk("R2"), "another channel's key space")
+    #expect(reserve(.channel("web"), key: "cart-1") == .bulk("R1"))
+    #expect(state.timeLast == 1_000)
+}

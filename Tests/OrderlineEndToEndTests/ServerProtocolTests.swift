@@ -56,7 +56,7 @@ private func startServer(stock: Int = 200, arguments: [String] = []) throws -> S
 @Test func everyErrorCodeTheServerGivesHasItsWording() throws {
     let server = try startServer(stock: 2)
     let client = try server.client()
-    #expect(try client.call("FROB") == "-ERR unknown command 'FROB'")
+    #expect(try client.call("FROB", "x") == "-ERR unknown command 'FROB', with args beginning with: 'x' ")
     #expect(try client.call("RESERVE", "HOT") == "-ERR wrong number of arguments for 'reserve' command")
     #expect(try client.call("RESERVE", "HOT", "two") == "-INVALID qty 'two' must be an integer in 1...1000000000")
     #expect(try client.call("RESERVE", "COLD", "1") == "-NOTFOUND sku COLD")
@@ -312,4 +312,14 @@ private func freePort() -> Int {
         }
     }
     return Int(UInt16(bigEndian: address.sin_port))
+}
+
+@Test func nothingAfterQuitRuns() throws {
+    let server = try startServer(stock: 10)
+    let client = try server.client()
+    try client.send(raw: "QUIT\r\nRESERVE HOT 1\r\n")
+    #expect(try client.readReply() == .simple("OK"))
+    #expect(try client.isClosedByServer())
+    #expect(try server.client().call("STOCK.GET", "HOT").contains(#""network_reserved":0"#))
+    #expect(server.stop() == 0)
 }
