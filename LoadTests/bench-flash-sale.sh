@@ -10,7 +10,7 @@ scripts/setup.sh
 if ! command -v redis-server >/dev/null; then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends redis-server >/dev/null
 fi
-swift build -c release --product orderline --product orderline-load >/dev/null
+for product in orderline orderline-load; do swift build -c release --product "$product" >/dev/null; done
 bin=.build/release
 attempts=${ATTEMPTS:-200000}
 work=$(mktemp -d /tmp/orderline-flash.XXXXXX)

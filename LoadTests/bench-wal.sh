@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
-swift build -c release --product orderline-walbench --product orderline >/dev/null
+for product in orderline orderline-walbench; do swift build -c release --product "$product" >/dev/null; done
 bench=.build/release/orderline-walbench
 work=$(mktemp -d /tmp/orderline-bench.XXXXXX)
 trap 'rm -rf "$work"' EXIT
