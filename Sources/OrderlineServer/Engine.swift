@@ -45,6 +45,7 @@ public actor Engine {
     private var eventsSinceSnapshot = 0
     private var snapshotRunning = false
     private var timeLast: Timestamp
+    private var writerWakeScheduled = false
     /// Set when even the durable log cannot be read after a WAL failure: nothing is served.
     private var unreadable = false
     public private(set) var lastSnapshotLSN: LSN?
@@ -230,7 +231,18 @@ public actor Engine {
     private func log(_ events: [Event]) -> Rejection? {
         let lastLSN: LSN
         do {
-            lastLSN = try wal.append(events)
+            lastLSN = try wal.append(events, wakeWriter: false)
+            if !writerWakeScheduled {
+                // Woken once, after this loop pass: everything appended in the pass
+                // shares one frame and one fsync.
+                writerWakeScheduled = true
+                eventLoop.execute { [self] in
+                    self.assumeIsolated { engine in
+                        engine.writerWakeScheduled = false
+                        engine.wal.wakeWriter()
+                    }
+                }
+            }
         } catch {
             return ioRejection(error)
         }

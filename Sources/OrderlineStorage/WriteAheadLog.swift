@@ -98,7 +98,11 @@ public final class WriteAheadLog: Sendable {
     /// Assigns the next LSNs to `events`, in order, and queues them for the writer.
     /// Returns the last LSN. Call it from the one place that also applies the events,
     /// so that apply order and LSN order agree.
-    public func append(_ events: [Event]) throws(StorageError) -> LSN {
+    ///
+    /// With `wakeWriter: false` the caller promises to call `wakeWriter()` soon: an
+    /// event loop appends everything it read in one pass, then wakes the writer once,
+    /// so that pass becomes one frame and one fsync (as Redis does before it sleeps).
+    public func append(_ events: [Event], wakeWriter: Bool = true) throws(StorageError) -> LSN {
         precondition(!events.isEmpty, "append needs at least one event")
         var records = BinaryWriter(capacity: events.count * 48)
         var scratch = BinaryWriter(capacity: 64)
@@ -118,7 +122,7 @@ public final class WriteAheadLog: Sendable {
             return .success(last)
         }
         let lsn = try result.get()
-        signalWriter()
+        if wakeWriter { signalWriter() }
         return lsn
     }
 
@@ -176,6 +180,9 @@ public final class WriteAheadLog: Sendable {
     private func acknowledgedLSN(_ statistics: Statistics) -> LSN {
         configuration.fsyncPolicy == .always ? statistics.lsnDurable : statistics.lsnWritten
     }
+
+    /// Tells the writer thread that appends are waiting.
+    public func wakeWriter() { signalWriter() }
 
     private func signalWriter() {
         workAvailable.lock()
