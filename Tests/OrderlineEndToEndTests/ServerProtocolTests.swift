@@ -323,3 +323,25 @@ private func freePort() -> Int {
     #expect(try server.client().call("STOCK.GET", "HOT").contains(#""network_reserved":0"#))
     #expect(server.stop() == 0)
 }
+
+@Test func limitsOnClientsPipelineAndIdleConnectionsHold() throws {
+    let server = try startServer(stock: 1_000, arguments: ["--max-clients", "3", "--max-pipeline", "4", "--idle-timeout", "1"])
+    // Back-pressure: 200 pipelined requests through a window of 4 all get answered, in order.
+    let pipelined = try server.client()
+    // The setup connection has gone once only this one is counted.
+    for _ in 0..<200 where !(try pipelined.call("INFO", "clients").contains("connected_clients:1\r\n")) { usleep(10_000) }
+    try pipelined.send(raw: String(repeating: "RESERVE HOT 1\r\n", count: 200))
+    for index in 1...200 { #expect(try pipelined.readReply() == .bulk("R\(index)")) }
+    // The connection limit: the fourth client is told and closed (three are open).
+    let second = try server.client()
+    #expect(try second.call("PING") == "+PONG")
+    let third = try server.client()
+    #expect(try third.call("PING") == "+PONG")
+    let fourth = try server.client()
+    #expect(try fourth.readReply() == .error("LIMIT max number of clients reached (3)"))
+    #expect(try fourth.isClosedByServer())
+    // The idle timeout closes a silent connection.
+    sleep(2)
+    #expect(try second.isClosedByServer())
+    #expect(server.stop() == 0)
+}
