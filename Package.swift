@@ -110,7 +110,10 @@ let package = Package(
         ),
         .testTarget(
             name: "OrderlineEndToEndTests",
-            dependencies: ["OrderlineCore", "OrderlineStorage", "OrderlineProtocol", "OrderlineTestSupport"]
+            dependencies: [
+                "OrderlineCore", "OrderlineStorage", "OrderlineProtocol", "OrderlineTestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
         ),
         .testTarget(
             name: "OrderlineProtocolTests",

@@ -19,3 +19,10 @@ if [ ${#missing[@]} -gt 0 ]; then
     apt-get update -qq
     apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
+
+# redis-py, an outside client library the end-to-end tests drive the server with.
+if ! python3 -c "import redis" 2>/dev/null; then
+    echo "setup: installing redis-py" >&2
+    python3 -m pip install -q --disable-pip-version-check redis >/dev/null 2>&1 \
+        || python3 -m pip install -q --break-system-packages redis >/dev/null
+fi

@@ -9,6 +9,12 @@ public enum RESPValue: Hashable, Sendable, CustomStringConvertible {
     case integer(Int64)
     case bulk(String?)
     case array([RESPValue]?)
+    /// RESP3 only (`%`): the reply to `HELLO 3`. On a RESP2 connection it is written
+    /// as a flat array of keys and values, as Redis does.
+    case map([(String, RESPValue)])
+
+    public static func == (lhs: RESPValue, rhs: RESPValue) -> Bool { lhs.description == rhs.description }
+    public func hash(into hasher: inout Hasher) { hasher.combine(description) }
 
     public init(_ reply: Reply) {
         switch reply {
@@ -30,14 +36,16 @@ public enum RESPValue: Hashable, Sendable, CustomStringConvertible {
         case .integer(let value): ":\(value)"
         case .bulk(let text): text.map { "$\($0)" } ?? "$-1"
         case .array(let items): items.map { "*[\($0.map(\.description).joined(separator: ", "))]" } ?? "*-1"
+        case .map(let pairs): "%[\(pairs.map { "\($0.0): \($0.1)" }.joined(separator: ", "))]"
         }
     }
 }
 
 extension ByteBuffer {
-    /// Writes `value` in RESP2. Simple strings and errors never contain CR or LF
-    /// (they are replaced by spaces), so a message cannot break the framing.
-    public mutating func writeRESP(_ value: RESPValue) {
+    /// Writes `value` in RESP2, or RESP3 for a connection that said `HELLO 3` (which
+    /// differs only in nulls and maps). Simple strings and errors never contain CR or
+    /// LF (they are replaced by spaces), so a message cannot break the framing.
+    public mutating func writeRESP(_ value: RESPValue, resp3: Bool = false) {
         switch value {
         case .simple(let text):
             writeInteger(UInt8(ascii: "+"))
@@ -50,7 +58,7 @@ extension ByteBuffer {
             writeString(String(number))
             writeStaticString("\r\n")
         case .bulk(.none):
-            writeStaticString("$-1\r\n")
+            if resp3 { writeStaticString("_\r\n") } else { writeStaticString("$-1\r\n") }
         case .bulk(.some(let text)):
             writeInteger(UInt8(ascii: "$"))
             writeString(String(text.utf8.count))
@@ -58,12 +66,20 @@ extension ByteBuffer {
             writeString(text)
             writeStaticString("\r\n")
         case .array(.none):
-            writeStaticString("*-1\r\n")
+            if resp3 { writeStaticString("_\r\n") } else { writeStaticString("*-1\r\n") }
         case .array(.some(let items)):
             writeInteger(UInt8(ascii: "*"))
             writeString(String(items.count))
             writeStaticString("\r\n")
-            for item in items { writeRESP(item) }
+            for item in items { writeRESP(item, resp3: resp3) }
+        case .map(let pairs):
+            writeInteger(UInt8(ascii: resp3 ? "%" : "*"))
+            writeString(String(resp3 ? pairs.count : pairs.count * 2))
+            writeStaticString("\r\n")
+            for (key, item) in pairs {
+                writeRESP(.bulk(key), resp3: resp3)
+                writeRESP(item, resp3: resp3)
+            }
         }
     }
 

@@ -19,12 +19,16 @@ final class CommandDispatcher: Sendable {
         var closeAfter = false
         /// A reply that comes later (a snapshot being written).
         var later: EventLoopFuture<RESPValue>?
+        /// Written the RESP3 way (the connection had said `HELLO 3` by then).
+        var resp3 = false
     }
 
     struct Session: Sendable {
         /// nil until AUTH succeeds, when the server has a token file.
         var role: Role?
         var name = ""
+        /// After `HELLO 3`: nulls and maps are written the RESP3 way.
+        var resp3 = false
     }
 
     private let configuration: ServerConfiguration
@@ -86,10 +90,7 @@ final class CommandDispatcher: Sendable {
             session.role = role
             return Pending(reply: .simple("OK"))
         case "HELLO":
-            if let version = arguments.first, version != "2" {
-                return Pending(reply: .error("NOPROTO unsupported protocol version; this server speaks RESP2"))
-            }
-            return Pending(reply: .array([.bulk("server"), .bulk("orderline"), .bulk("proto"), .integer(2)]))
+            return hello(arguments, session: &session)
         default:
             break
         }
@@ -175,6 +176,52 @@ final class CommandDispatcher: Sendable {
 
     private func arity(_ name: String) -> Pending {
         Pending(reply: .error("ERR wrong number of arguments for '\(name.lowercased())' command"))
+    }
+
+    /// `HELLO [2|3 [AUTH <user> <token>] [SETNAME <name>]]`. RESP3 is offered because
+    /// client libraries such as redis-py 8 start with `HELLO 3`; every reply this
+    /// server gives is the same in both but for nulls and this map.
+    private func hello(_ arguments: [String], session: inout Session) -> Pending {
+        var version = session.resp3 ? 3 : 2
+        var rest = arguments[...]
+        if let first = rest.first {
+            guard let asked = Int(first), asked == 2 || asked == 3 else {
+                return Pending(reply: .error("NOPROTO unsupported protocol version"))
+            }
+            version = asked
+            rest = rest.dropFirst()
+        }
+        var role = session.role
+        var name = session.name
+        while let option = rest.first?.uppercased() {
+            switch (option, rest.count) {
+            case ("AUTH", 3...):
+                let token = rest[rest.startIndex + 2]
+                guard let tokens = configuration.tokens else {
+                    return Pending(reply: .error("ERR AUTH called without any password configured; this server runs without --auth"))
+                }
+                guard let granted = tokens[token] else {
+                    return Pending(reply: .error("WRONGPASS invalid username-password pair or user is disabled."))
+                }
+                role = granted
+                rest = rest.dropFirst(3)
+            case ("SETNAME", 2...):
+                name = rest[rest.startIndex + 1]
+                rest = rest.dropFirst(2)
+            default:
+                return Pending(reply: .error("ERR syntax error in HELLO option '\(option.prefix(40))'"))
+            }
+        }
+        guard role != nil else {
+            return Pending(reply: .error("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time"))
+        }
+        session.role = role
+        session.name = name
+        session.resp3 = version == 3
+        return Pending(reply: .map([
+            ("server", .bulk("orderline")), ("version", .bulk("0.1.0")), ("proto", .integer(Int64(version))),
+            ("id", .integer(0)), ("mode", .bulk("standalone")), ("role", .bulk("master")), ("modules", .array([])),
+        ]))
     }
 
     private func client(_ arguments: [String], session: inout Session) -> Pending {

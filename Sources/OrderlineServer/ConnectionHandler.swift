@@ -69,13 +69,17 @@ final class ConnectionHandler: ChannelDuplexHandler {
         var session = session
         var pending = serving.engine.assumeIsolated { engine in dispatcher.handle(tokens, session: &session, engine: engine) }
         self.session = session
+        pending.resp3 = session.resp3
         // Nothing after QUIT or SHUTDOWN on this connection is run.
         if pending.closeAfter { closing = true }
         if let later = pending.later {
             // Written when it completes; everything after it waits its turn.
             pending.later = nil
+            let resp3 = pending.resp3
             later.hop(to: context.eventLoop).assumeIsolated().whenComplete { [self] result in
-                ready[sequence] = CommandDispatcher.Pending(reply: (try? result.get()) ?? .error("ERR internal"))
+                var reply = CommandDispatcher.Pending(reply: (try? result.get()) ?? .error("ERR internal"))
+                reply.resp3 = resp3
+                ready[sequence] = reply
                 writeReadyReplies()
             }
         } else {
@@ -126,7 +130,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
             }
             ready.removeValue(forKey: sequenceWritten)
             if buffer == nil { buffer = context.channel.allocator.buffer(capacity: 256) }
-            buffer!.writeRESP(next.reply)
+            buffer!.writeRESP(next.reply, resp3: next.resp3)
             sequenceWritten += 1
             if next.closeAfter {
                 closeAfter = true

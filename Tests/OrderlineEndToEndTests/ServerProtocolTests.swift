@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 import OrderlineProtocol
 import OrderlineTestSupport
 import Testing
@@ -343,5 +344,43 @@ private func freePort() -> Int {
     // The idle timeout closes a silent connection.
     sleep(2)
     #expect(try second.isClosedByServer())
+    #expect(server.stop() == 0)
+}
+
+@Test func helloSwitchesToRESP3AndRedisPyWorksUnchanged() throws {
+    let server = try startServer(stock: 50)
+    let client = try server.client()
+    try client.send(raw: "HELLO 3\r\nRESERVATION.GET R9\r\nCLIENT GETNAME\r\n")
+    // The HELLO 3 map, then RESP3 nulls; nothing else changes.
+    var expected = ByteBuffer()
+    expected.writeRESP(.map([
+        ("server", .bulk("orderline")), ("version", .bulk("0.1.0")), ("proto", .integer(3)), ("id", .integer(0)),
+        ("mode", .bulk("standalone")), ("role", .bulk("master")), ("modules", .array([])),
+    ]), resp3: true)
+    expected.writeString("-NOTFOUND reservation R9\r\n_\r\n")
+    #expect(try client.receive(bytes: expected.readableBytes) == String(buffer: expected))
+    #expect(try client.call("HELLO", "4") == "-NOPROTO unsupported protocol version")
+
+    // redis-py 8 speaks RESP3 by default; both protocols must work.
+    let script = """
+        import redis, sys
+        for protocol in (3, 2):
+            r = redis.Redis(host="127.0.0.1", port=int(sys.argv[1]), decode_responses=True, protocol=protocol)
+            assert r.ping()
+            ids = [r.execute_command("RESERVE", "HOT", "1", "idem=py-%d" % protocol) for _ in range(2)]
+            assert ids[0] == ids[1] and ids[0].startswith("R"), ids
+            try:
+                r.execute_command("RESERVE", "HOT", "999")
+                raise SystemExit("no SOLDOUT")
+            except redis.ResponseError as error:
+                assert str(error).startswith("SOLDOUT HOT available="), error
+            pipe = r.pipeline(transaction=False)
+            for _ in range(3): pipe.execute_command("RESERVE", "HOT", "1")
+            assert all(reply.startswith("R") for reply in pipe.execute())
+            assert r.info("persistence")["fsync_policy"] == "always"
+        print("ok")
+        """
+    let result = try runProcess("/usr/bin/env", ["python3", "-c", script, String(server.port)])
+    #expect(result.standardOutput == "ok\n", "\(result.standardError)")
     #expect(server.stop() == 0)
 }
