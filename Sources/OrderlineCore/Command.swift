@@ -33,7 +33,7 @@ public enum Command: Hashable, Sendable {
     public var fingerprint: String {
         switch self {
         case .reserve(let sku, let quantity, let node, let ttlSeconds, _):
-            "RESERVE \(sku) \(quantity) node=\(node ?? "-") ttl=\(ttlSeconds)"
+            "RESERVE \(sku) \(quantity) node=\(node ?? "") ttl=\(ttlSeconds)"
         case .commit(let id, _): "COMMIT \(id)"
         case .stockTransfer(let from, let to, let sku, let quantity, _): "STOCK.TRANSFER \(from) \(to) \(sku) \(quantity)"
         default: "\(self)"

@@ -43,14 +43,19 @@ final class AcknowledgementTracker: Sendable {
     }
 
     /// From the WAL writer thread.
+    ///
+    /// Sequentially consistent on both sides: the writer publishes the LSN then tests
+    /// `scheduled`; the loop clears `scheduled` then reads the LSN. With weaker
+    /// orderings the loop could read an old LSN while the writer saw `scheduled`
+    /// still set, and a reply would wait for the next fsync (forever, when idle).
     func report(_ lsn: LSN, failure: Rejection?) {
-        reported.max(lsn, ordering: .relaxed)
+        reported.max(lsn, ordering: .sequentiallyConsistent)
         if let failure { failureReported.withLock { $0 = failure } }
-        guard !scheduled.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        guard !scheduled.exchange(true, ordering: .sequentiallyConsistent) else { return }
         eventLoop.execute { [self] in
-            scheduled.store(false, ordering: .releasing)
+            scheduled.store(false, ordering: .sequentiallyConsistent)
             let state = waiting.value
-            state.acknowledged = max(state.acknowledged, reported.load(ordering: .relaxed))
+            state.acknowledged = max(state.acknowledged, reported.load(ordering: .sequentiallyConsistent))
             state.failure = failureReported.withLock { $0 }
             let connections = state.connections
             state.connections.removeAll(keepingCapacity: true)

@@ -101,7 +101,8 @@ final class CommandDispatcher: Sendable {
         switch name {
         case "INFO":
             guard arguments.count <= 1 else { return arity(name) }
-            return Pending(reply: .bulk(info(section: arguments.first?.lowercased(), engine: engine)))
+            // It shows lsn_last: sent once that is acknowledged, like any read.
+            return Pending(reply: .bulk(info(section: arguments.first?.lowercased(), engine: engine)), lsn: engine.lsn)
         case "CONFIG":
             guard arguments.count == 2, arguments[0].uppercased() == "GET" else {
                 return Pending(reply: .error("ERR only CONFIG GET <pattern> is supported"))

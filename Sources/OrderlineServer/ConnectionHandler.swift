@@ -41,13 +41,11 @@ final class ConnectionHandler: ChannelDuplexHandler {
 
     func channelActive(context: ChannelHandlerContext) {
         self.context = context
-        statistics.connectedClients.add(1, ordering: .relaxed)
         statistics.totalConnections.add(1, ordering: .relaxed)
         context.fireChannelActive()
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        statistics.connectedClients.add(-1, ordering: .relaxed)
         tracker?.forget(self)
         self.context = nil
         context.fireChannelInactive()

@@ -55,7 +55,10 @@ public final class OrderlineService: Service {
                 .childChannelOption(.maxMessagesPerRead, value: 16)
                 .childChannelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
-                        if statistics.connectedClients.load(ordering: .relaxed) >= configuration.clientsMax {
+                        // Counted here, before anything else can accept another.
+                        let clients = statistics.connectedClients.add(1, ordering: .relaxed).newValue
+                        channel.closeFuture.whenComplete { _ in statistics.connectedClients.subtract(1, ordering: .relaxed) }
+                        if clients > configuration.clientsMax {
                             statistics.rejectedConnections.add(1, ordering: .relaxed)
                             var buffer = channel.allocator.buffer(capacity: 64)
                             buffer.writeRESP(.error("LIMIT max number of clients reached (\(configuration.clientsMax))"))

@@ -158,7 +158,9 @@ public enum Recovery {
                         + "Refusing to start; --truncate-corrupt cuts the log there, losing what follows")
             }
             if options.mode == .repair {
-                if stop.offset == 0 {
+                if stop.offset == 0 || outcome.endOfValidData <= WALFormat.segmentHeaderBytes {
+                    // Nothing valid in it: remove it, or the writer could not create
+                    // a segment of the same name (same first LSN) again.
                     try fileSystem.removeFile(atPath: directory.file(segment.name))
                 } else {
                     try fileSystem.truncateFile(atPath: directory.file(segment.name), toBytes: outcome.endOfValidData)

@@ -59,6 +59,7 @@ public final class ZstdStreamDecompressor {
     public func decompress(_ input: ArraySlice<UInt8>, expectedBytes: Int) throws(StorageError) -> [UInt8] {
         var output = [UInt8](repeating: 0, count: expectedBytes)
         var errorCode: Int?
+        var consumedAll = true
         let produced = input.withUnsafeBytes { inputBytes in
             output.withUnsafeMutableBytes { outputBytes -> Int in
                 var inBuffer = ZSTD_inBuffer(src: inputBytes.baseAddress, size: inputBytes.count, pos: 0)
@@ -74,6 +75,7 @@ public final class ZstdStreamDecompressor {
                     }
                     if before == (inBuffer.pos, outBuffer.pos) { break }
                 }
+                consumedAll = inBuffer.pos == inBuffer.size
                 return outBuffer.pos
             }
         }
@@ -81,6 +83,7 @@ public final class ZstdStreamDecompressor {
         guard produced == expectedBytes else {
             throw StorageError(.corrupt, "compressed payload gave \(produced) bytes, header says \(expectedBytes)")
         }
+        guard consumedAll else { throw StorageError(.corrupt, "compressed payload has bytes after its data") }
         return output
     }
 }

@@ -8,7 +8,7 @@ import Testing
     #expect(core.run("RESERVE HOT 2 idem=cart-1") == "$R1")
     #expect(core.lsn == lsn)
     #expect(core.state.inventory["HOT"]?.networkReserved == 2)
-    #expect(core.run("RESERVE HOT 3 idem=cart-1") == "-CONFLICT idempotency key 'cart-1' was used for another command: RESERVE HOT 2 node=- ttl=900")
+    #expect(core.run("RESERVE HOT 3 idem=cart-1") == "-CONFLICT idempotency key 'cart-1' was used for another command: RESERVE HOT 2 node= ttl=900")
     #expect(core.run("RESERVE HOT 1 node=WH idem=scan-1") == "$R2")
     #expect(core.run("COMMIT R2 idem=sale-1") == "+OK")
     #expect(core.run("COMMIT R2 idem=sale-1") == "+OK")

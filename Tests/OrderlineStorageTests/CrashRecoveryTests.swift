@@ -89,3 +89,23 @@ import Testing
         #expect(try recover(copy.path).state.lsn == lsn + 1)
     }
 }
+
+@Test func aTornFirstFrameOfANewSegmentLeavesNoSegmentBehind() async throws {
+    let directory = TemporaryDirectory()
+    let live = try await writeLog(directory.path, batches: sampleBatches(count: 20))
+    // A crash during the first frame after a roll: header, then half a frame.
+    let scratch = TemporaryDirectory()
+    _ = try await writeLog(scratch.path, batches: [[.skuUpserted(SKU(id: "LOST", priceCents: 1))]], lsnLast: live.lsn)
+    let next = WALFormat.segmentFileName(firstLSN: live.lsn + 1)
+    let whole = read(scratch.file(next))
+    write(Array(whole.prefix(WALFormat.segmentHeaderBytes + 10)), to: directory.file(next))
+
+    let report = try recover(directory.path)
+    #expect(report.state.digest == live.digest)
+    #expect(report.tail?.isCorruption == false)
+    #expect(!FileManager.default.fileExists(atPath: directory.file(next)))
+    // The writer can start that segment again, and what it writes is recovered.
+    let after = try await writeLog(directory.path, batches: [[.skuUpserted(SKU(id: "KEPT", priceCents: 1))]], lsnLast: live.lsn)
+    #expect(after.skus["KEPT"] != nil)
+    #expect(try recover(directory.path).state.skus["KEPT"] != nil)
+}
