@@ -46,6 +46,8 @@ public actor Engine {
     private var snapshotRunning = false
     private var timeLast: Timestamp
     private var writerWakeScheduled = false
+    private var snapshotWriting = false
+    private var snapshotWaiters: [CheckedContinuation<Void, Never>] = []
     /// Set when even the durable log cannot be read after a WAL failure: nothing is served.
     private var unreadable = false
     public private(set) var lastSnapshotLSN: LSN?
@@ -190,8 +192,23 @@ public actor Engine {
         return try await writeSnapshot(of: state)
     }
 
+    /// One snapshot at a time: a second request waits, and is answered by the newer
+    /// snapshot if one was written meanwhile. The WAL must be durable (not merely
+    /// acknowledged) past the cut, or a crash could leave a snapshot ahead of the log.
     private func writeSnapshot(of cut: OrderlineState) async throws -> LSN {
-        if let rejection = await acknowledged(through: cut.lsn) { throw rejection }
+        while snapshotWriting { await withCheckedContinuation { snapshotWaiters.append($0) } }
+        if let last = lastSnapshotLSN, last >= cut.lsn { return last }
+        snapshotWriting = true
+        defer {
+            snapshotWriting = false
+            if !snapshotWaiters.isEmpty { snapshotWaiters.removeFirst().resume() }
+        }
+        do {
+            try await wal.waitUntilDurable(cut.lsn)
+        } catch {
+            await enterReadOnly(after: error)
+            throw ioRejection(error)
+        }
         let configuration = configuration
         let directory = directory
         try await DedicatedThread.run(name: "orderline-snapshot") {
@@ -288,8 +305,10 @@ public actor Engine {
     private func enterReadOnly(after error: any Error) async {
         guard failure == nil else { return }
         failure = (error as? StorageError) ?? StorageError(.failed, "\(error)")
-        let durable = wal.statistics.lsnDurable
-        logger.critical("WAL failed; rebuilding from the durable log and serving reads only", metadata: ["wal.lsn": "\(durable)"])
+        // Everything acknowledged stays (under `interval` and `never` that includes
+        // written frames not yet fsynced: they are in the file, and a client has seen them).
+        let durable = wal.lsnAcknowledged
+        logger.critical("WAL failed; rebuilding from the acknowledged log and serving reads only", metadata: ["wal.lsn": "\(durable)"])
         let directory = directory
         do {
             let report = try await DedicatedThread.run(name: "orderline-rebuild") {

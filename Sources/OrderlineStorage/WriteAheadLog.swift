@@ -60,6 +60,9 @@ public final class WriteAheadLog: Sendable {
 
     private struct Waiter {
         var lsn: LSN
+        /// Wait for `lsnDurable` rather than for acknowledgement (which, under
+        /// `interval` and `never`, comes once the frame is written).
+        var durable = false
         var notify: @Sendable (StorageError?) -> Void
     }
 
@@ -149,6 +152,30 @@ public final class WriteAheadLog: Sendable {
         if case .some(let error) = outcome { notify(error) }
     }
 
+    /// The last LSN acknowledged under the fsync policy.
+    public var lsnAcknowledged: LSN { queue.withLock { acknowledgedLSN($0.statistics) } }
+
+    /// Returns once `lsn` is durable (fdatasync returned), asking the writer for a
+    /// sync if the policy would not do one soon: snapshots must never be ahead of the
+    /// durable log.
+    public func waitUntilDurable(_ lsn: LSN) async throws {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            let outcome: StorageError?? = queue.withLock { queue in
+                if queue.statistics.lsnDurable >= lsn { return .some(nil) }
+                if let failure = queue.failure { return .some(failure) }
+                queue.waiters.append(Waiter(lsn: lsn, durable: true) { error in
+                    if let error { continuation.resume(throwing: error) } else { continuation.resume() }
+                })
+                return .none
+            }
+            switch outcome {
+            case .some(.none): continuation.resume()
+            case .some(.some(let error)): continuation.resume(throwing: error)
+            case .none: signalWriter()
+            }
+        }
+    }
+
     /// Makes the next frame start a new segment. Called when a snapshot cut is taken,
     /// so that recovery from that snapshot reads (and decompresses) only the segment
     /// written after it, not the whole segment the cut fell into.
@@ -203,14 +230,15 @@ public final class WriteAheadLog: Sendable {
                 workAvailable.lock(whenValue: true)
                 workAvailable.unlock(withValue: false)
             }
-            let (batches, closing) = queue.withLock { queue in
+            let (batches, closing, syncRequested) = queue.withLock { queue in
                 let batches = queue.pending
                 queue.pending.removeAll(keepingCapacity: true)
+                let syncRequested = queue.waiters.contains(where: \.durable)
                 if queue.rollRequested && !batches.isEmpty {
                     queue.rollRequested = false
                     writer.rollBeforeNextFrame = true
                 }
-                return (batches, queue.closing)
+                return (batches, queue.closing, syncRequested)
             }
             do {
                 if !batches.isEmpty {
@@ -220,7 +248,7 @@ public final class WriteAheadLog: Sendable {
                 let intervalDue = Double(DispatchTime.now().uptimeNanoseconds - lastSync.uptimeNanoseconds) / 1e9
                     >= configuration.syncIntervalSeconds
                 let mustSync = configuration.fsyncPolicy == .always
-                    || (configuration.fsyncPolicy == .interval && intervalDue) || closing
+                    || (configuration.fsyncPolicy == .interval && intervalDue) || closing || syncRequested
                 if unsynced && mustSync {
                     let syncStarted = DispatchTime.now()
                     try writer.sync()
@@ -281,9 +309,10 @@ public final class WriteAheadLog: Sendable {
     private func resumeAcknowledgedWaiters() {
         let (ready, acknowledged, observer) = queue.withLock { queue in
             let acknowledged = acknowledgedLSN(queue.statistics)
+            let durable = queue.statistics.lsnDurable
             var ready: [Waiter] = []
             queue.waiters.removeAll { waiter in
-                guard waiter.lsn <= acknowledged else { return false }
+                guard waiter.lsn <= (waiter.durable ? durable : acknowledged) else { return false }
                 ready.append(waiter)
                 return true
             }

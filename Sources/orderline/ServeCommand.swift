@@ -115,8 +115,13 @@ struct ServeCommand: AsyncParsableCommand {
                 for skipped in report.skippedSnapshots {
                     FileHandle.standardError.write(Data("orderline: skipped snapshot \(skipped)\n".utf8))
                 }
+                if SeedLoader.interruptedSeed(in: configuration.dataDirectory) {
+                    throw ValidationError(
+                        "a seed of \(configuration.dataDirectory) was cut short by a crash; it holds part of the seed. "
+                            + "Remove the directory and start again with --seed")
+                }
                 if let seed, report.state.lsn == 0 {
-                    let applied = try await SeedLoader.apply(directory: seed, to: engine)
+                    let applied = try await SeedLoader.apply(directory: seed, to: engine, dataDirectory: configuration.dataDirectory)
                     FileHandle.standardError.write(Data("orderline: seeded \(applied) commands from \(seed)\n".utf8))
                 }
                 let summary = "recovered lsn=\(report.state.lsn) in \(recoveryTime.formatted(.units(allowed: [.milliseconds, .seconds])))"
@@ -153,31 +158,72 @@ final class OpenedEngine: Sendable {
 }
 
 /// Applies a seed directory: every `*.txt` file in name order, one inline command per
-/// line, `#` starting a comment line. Stops at the first rejected command.
+/// line, `#` starting a comment line.
+///
+/// All or nothing: the whole seed is first decided against an empty state in memory,
+/// so a bad line stops the start before anything is logged; and a `SEEDING` file in
+/// the data directory, removed once the seed is durable, tells a later start that a
+/// crash cut the seed short (it then refuses to serve a half-seeded directory).
 enum SeedLoader {
-    static func apply(directory: String, to engine: Engine) async throws -> Int {
+    static let markerName = "SEEDING"
+
+    static func apply(directory: String, to engine: Engine, dataDirectory: String) async throws -> Int {
+        let commands = try read(directory)
+        var dryRun = OrderlineState()
+        for (place, command) in commands {
+            switch dryRun.decide(command, context: dryRun.decisionContext(now: 0)) {
+            case .failure(let rejection): throw ValidationError("\(place): \(rejection)")
+            case .success(let decision):
+                for event in decision.events { dryRun.apply(event, at: dryRun.lsn + 1) }
+            }
+        }
+        let marker = dataDirectory + "/" + markerName
+        try writeDurably(marker)
+        var lsnLast: LSN = 0
+        for (place, command) in commands {
+            // Submitted without waiting for each fsync: the WAL groups them.
+            let submission = await engine.submit(command)
+            if case .failure(let rejection) = submission.outcome { throw ValidationError("\(place): \(rejection)") }
+            lsnLast = submission.lsn
+        }
+        if let rejection = await engine.waitUntilAcknowledged(lsnLast) {
+            throw ValidationError("the seed could not be made durable: \(rejection)")
+        }
+        try FileManager.default.removeItem(atPath: marker)
+        try PosixFileSystem().syncDirectory(atPath: dataDirectory)
+        return commands.count
+    }
+
+    /// A seed that did not finish, from an earlier start.
+    static func interruptedSeed(in dataDirectory: String) -> Bool {
+        FileManager.default.fileExists(atPath: dataDirectory + "/" + markerName)
+    }
+
+    private static func read(_ directory: String) throws -> [(place: String, command: Command)] {
         let files = try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasSuffix(".txt") }.sorted()
         guard !files.isEmpty else { throw ValidationError("seed directory \(directory) has no .txt command files") }
-        var applied = 0
-        var lsnLast: LSN = 0
+        var commands: [(String, Command)] = []
         for file in files {
             let text = try String(contentsOfFile: directory + "/" + file, encoding: .utf8)
             for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
                 let trimmed = line.trimmingCharacters(in: .whitespaces)
                 if trimmed.isEmpty || trimmed.hasPrefix("#") { continue }
-                let command = try CommandTable.parse(try InlineTokenizer.tokenize(trimmed))
-                // Submitted without waiting for each fsync: the WAL groups them.
-                let submission = await engine.submit(command)
-                if case .failure(let rejection) = submission.outcome {
-                    throw ValidationError("\(file):\(index + 1): \(rejection)")
+                do {
+                    commands.append(("\(file):\(index + 1)", try CommandTable.parse(try InlineTokenizer.tokenize(trimmed))))
+                } catch {
+                    throw ValidationError("\(file):\(index + 1): \(error)")
                 }
-                lsnLast = submission.lsn
-                applied += 1
             }
         }
-        if let rejection = await engine.waitUntilAcknowledged(lsnLast) {
-            throw ValidationError("the seed could not be made durable: \(rejection)")
-        }
-        return applied
+        return commands
+    }
+
+    private static func writeDurably(_ path: String) throws {
+        let fileSystem = PosixFileSystem()
+        try fileSystem.removeFile(atPath: path)
+        let file = try fileSystem.createFile(atPath: path)
+        try file.sync()
+        file.close()
+        try fileSystem.syncDirectory(atPath: (path as NSString).deletingLastPathComponent)
     }
 }

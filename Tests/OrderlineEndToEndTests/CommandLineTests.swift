@@ -87,3 +87,25 @@ private func seededDirectory() throws -> TemporaryDirectory {
     #expect(result.status != 0)
     #expect(result.standardError.contains("fsync"))
 }
+
+@Test func aBadSeedLogsNothingAndAnInterruptedOneIsRefused() throws {
+    let directory = TemporaryDirectory()
+    let seed = directory.file("seed")
+    try FileManager.default.createDirectory(atPath: seed, withIntermediateDirectories: true)
+    _ = FileManager.default.createFile(atPath: seed + "/01.txt", contents: Data("""
+        NODE.ADD WH kind=warehouse lat=1 lon=2
+        SKU.ADD S1 price=5
+        STOCK.SET WH S2 3
+        """.utf8))
+    let data = directory.file("data")
+    let bad = try runProcess(orderline, ["serve", "--data", data, "--port", "0", "--seed", seed])
+    #expect(bad.status != 0)
+    #expect(bad.standardError.contains("01.txt:3: NOTFOUND sku S2"))
+    #expect(try DataDirectory(path: data).segments().isEmpty, "nothing of a bad seed is logged")
+
+    // A crash mid-seed leaves the marker: the next start refuses the half-seeded data.
+    _ = FileManager.default.createFile(atPath: data + "/SEEDING", contents: Data())
+    let interrupted = try runProcess(orderline, ["serve", "--data", data, "--port", "0", "--seed", seed])
+    #expect(interrupted.status != 0)
+    #expect(interrupted.standardError.contains("cut short by a crash"))
+}
