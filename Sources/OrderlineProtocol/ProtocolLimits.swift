@@ -4,6 +4,9 @@ public struct ProtocolLimits: Sendable, Equatable {
     public var inlineLineBytesMax = 64 * 1024
     public var bulkBytesMax = 1024 * 1024
     public var arrayElementsMax = 1024
+    /// One request in all (every element together): bounds what one connection can
+    /// make the server hold.
+    public var requestBytesMax = 64 * 1024 * 1024
     /// `*<n>` and `$<len>` header lines are short; a longer one is garbage.
     public var headerLineBytesMax = 32
 
@@ -12,7 +15,8 @@ public struct ProtocolLimits: Sendable, Equatable {
     /// Checks the limits against each other at start-up.
     public func validate() throws(ProtocolError) {
         guard inlineLineBytesMax >= 64, bulkBytesMax >= 64, arrayElementsMax >= 1,
-              inlineLineBytesMax <= 512 << 20, bulkBytesMax <= 512 << 20, arrayElementsMax <= 1 << 20
+              inlineLineBytesMax <= 512 << 20, bulkBytesMax <= 512 << 20, arrayElementsMax <= 1 << 20,
+              requestBytesMax >= bulkBytesMax
         else {
             throw ProtocolError("limits too small: inline \(inlineLineBytesMax), bulk \(bulkBytesMax), array \(arrayElementsMax)")
         }

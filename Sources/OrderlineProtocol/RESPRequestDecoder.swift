@@ -9,18 +9,38 @@ public struct RESPRequestDecoder: NIOSingleStepByteToMessageDecoder {
 
     public let limits: ProtocolLimits
 
+    /// An array whose elements are still arriving. Elements are taken out of the
+    /// buffer as they complete, so a large request is parsed once, not once per read.
+    private struct PartialArray {
+        var remaining: Int
+        var tokens: [String]
+        var bytes: Int
+    }
+
+    private var partial: PartialArray?
+
     public init(limits: ProtocolLimits = ProtocolLimits()) { self.limits = limits }
 
     public mutating func decode(buffer: inout ByteBuffer) throws -> [String]? {
-        while let first = buffer.readableBytesView.first {
-            let request = first == UInt8(ascii: "*") ? try decodeArray(&buffer) : try decodeInline(&buffer)
-            switch request {
-            case .none: return nil
-            case .some(let tokens) where tokens.isEmpty: continue
-            case .some(let tokens): return tokens
+        while true {
+            if partial != nil {
+                return try continueArray(&buffer)
             }
+            guard let first = buffer.readableBytesView.first else { return nil }
+            if first == UInt8(ascii: "*") {
+                let headerStart = buffer.readerIndex
+                guard let count = try readHeader(&buffer, what: "multibulk length") else { return nil }
+                guard count <= limits.arrayElementsMax else { throw ProtocolError("invalid multibulk length") }
+                // `*0` and `*-1` carry no command.
+                if count > 0 {
+                    partial = PartialArray(remaining: count, tokens: [], bytes: buffer.readerIndex - headerStart)
+                    partial!.tokens.reserveCapacity(count)
+                }
+                continue
+            }
+            guard let tokens = try decodeInline(&buffer) else { return nil }
+            if !tokens.isEmpty { return tokens }
         }
-        return nil
     }
 
     public mutating func decodeLast(buffer: inout ByteBuffer, seenEOF: Bool) throws -> [String]? {
@@ -46,30 +66,33 @@ public struct RESPRequestDecoder: NIOSingleStepByteToMessageDecoder {
         }
     }
 
-    private func decodeArray(_ buffer: inout ByteBuffer) throws -> [String]? {
-        var cursor = buffer
-        guard let count = try readHeader(&cursor, marker: UInt8(ascii: "*"), what: "multibulk length") else { return nil }
-        guard count <= limits.arrayElementsMax else { throw ProtocolError("invalid multibulk length") }
-        var tokens: [String] = []
-        tokens.reserveCapacity(max(0, count))
-        for _ in 0..<max(0, count) {
-            guard let marker = cursor.readableBytesView.first else { return nil }
+    /// Takes the elements that are complete; the tokens once all are there.
+    private mutating func continueArray(_ buffer: inout ByteBuffer) throws -> [String]? {
+        while partial!.remaining > 0 {
+            guard let marker = buffer.readableBytesView.first else { return nil }
             guard marker == UInt8(ascii: "$") else {
                 throw ProtocolError("expected '$', got '\(Character(Unicode.Scalar(marker)))'")
             }
-            guard let length = try readHeader(&cursor, marker: UInt8(ascii: "$"), what: "bulk length") else { return nil }
+            var cursor = buffer
+            guard let length = try readHeader(&cursor, what: "bulk length") else { return nil }
             guard length >= 0, length <= limits.bulkBytesMax else { throw ProtocolError("invalid bulk length") }
+            let elementBytes = cursor.readerIndex - buffer.readerIndex + length + 2
+            guard partial!.bytes + elementBytes <= limits.requestBytesMax else { throw ProtocolError("too big request") }
             guard cursor.readableBytes >= length + 2 else { return nil }
             let token = cursor.readString(length: length) ?? ""
             guard cursor.readInteger(as: UInt16.self) == 0x0D0A else { throw ProtocolError("bulk string not followed by CRLF") }
-            tokens.append(token)
+            buffer = cursor
+            partial!.tokens.append(token)
+            partial!.remaining -= 1
+            partial!.bytes += elementBytes
         }
-        buffer = cursor
-        return tokens
+        defer { partial = nil }
+        return partial!.tokens
     }
 
-    /// Reads `<marker><integer>\r\n`; nil when the line is not complete yet.
-    private func readHeader(_ cursor: inout ByteBuffer, marker: UInt8, what: String) throws -> Int? {
+    /// Reads `<marker><integer>\r\n`; nil (nothing consumed) when the line is not
+    /// complete yet.
+    private func readHeader(_ cursor: inout ByteBuffer, what: String) throws -> Int? {
         let view = cursor.readableBytesView
         guard let newline = view.firstIndex(of: 0x0A) else {
             if view.count > limits.headerLineBytesMax { throw ProtocolError("invalid \(what)") }

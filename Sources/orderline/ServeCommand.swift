@@ -32,6 +32,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Longest inline request line, in bytes.") var maxInlineBytes = 64 * 1024
     @Option(help: "Longest bulk string, in bytes.") var maxBulkBytes = 1024 * 1024
     @Option(help: "Most elements in a request array.") var maxArrayElements = 1_024
+    @Option(help: "Largest request (all its elements together), in bytes.") var maxRequestBytes = 64 * 1024 * 1024
     @Option(help: "Replies a connection may have outstanding before it stops being read.") var maxPipeline = 1_024
     @Option(help: "Data directory (created if missing).") var data = "./orderline-data"
     @Option(help: "always | interval | never") var fsync: FsyncPolicy = .always
@@ -49,6 +50,7 @@ struct ServeCommand: AsyncParsableCommand {
         limits.inlineLineBytesMax = maxInlineBytes
         limits.bulkBytesMax = maxBulkBytes
         limits.arrayElementsMax = maxArrayElements
+        limits.requestBytesMax = maxRequestBytes
         return limits
     }
 

@@ -53,6 +53,31 @@ func framingErrorsAreNamed(input: String, message: String) {
     #expect(decodeError("*" + String(repeating: "1", count: 40), limits: limits) == ProtocolError("invalid multibulk length"))
 }
 
+@Test func aRequestOverTheTotalLimitIsAProtocolError() {
+    var limits = ProtocolLimits()
+    limits.bulkBytesMax = 100
+    limits.requestBytesMax = 250
+    let element = "$100\r\n" + String(repeating: "x", count: 100) + "\r\n"
+    #expect(decodeError("*2\r\n" + element + element, limits: limits) == nil)
+    #expect(decodeError("*3\r\n" + element + element + element, limits: limits) == ProtocolError("too big request"))
+}
+
+@Test func aLargeRequestArrivingInPiecesIsParsedOnce() throws {
+    // 64 elements of 16 KiB fed 1 KiB at a time: completes once, consumes as it goes.
+    var decoder = RESPRequestDecoder()
+    let element = "$16384\r\n" + String(repeating: "y", count: 16_384) + "\r\n"
+    let request = Array(("*64\r\n" + String(repeating: element, count: 64)).utf8)
+    var buffer = ByteBuffer()
+    var decoded: [[String]] = []
+    for start in stride(from: 0, to: request.count, by: 1_024) {
+        buffer.writeBytes(request[start..<min(start + 1_024, request.count)])
+        while let tokens = try decoder.decode(buffer: &buffer) { decoded.append(tokens) }
+        #expect(buffer.readableBytes < 16_384 + 32, "completed elements are taken out of the buffer")
+    }
+    #expect(decoded.count == 1)
+    #expect(decoded.first?.count == 64)
+}
+
 @Test func repliesRoundTrip() throws {
     let values: [RESPValue] = [
         .simple("OK"), .error("SOLDOUT HOT-1 available=0"), .integer(-42), .bulk("R1"), .bulk(nil), .bulk(""),
