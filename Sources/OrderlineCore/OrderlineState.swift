@@ -126,8 +126,13 @@ public struct OrderlineState: Sendable {
         }
         guard case .some(.some(let reservation)) = ended else { return nil }
         changeHeld(reservation, by: -reservation.quantity)
-        while let first = expiryQueue.min, first.id == id || reservations[first.id]?.status != .held {
+        // The top is always held; only when this one was the top can ended ones
+        // surface, so only then is the table consulted.
+        if expiryQueue.min?.id == id {
             expiryQueue.removeMin()
+            while let first = expiryQueue.min, reservations[first.id]?.status != .held {
+                expiryQueue.removeMin()
+            }
         }
         endedReservations.append(id)
         if endedReservations.count > Self.endedReservationsMax, let oldest = endedReservations.popFirst() {
