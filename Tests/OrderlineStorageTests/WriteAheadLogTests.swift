@@ -84,3 +84,24 @@ import Testing
         #expect(try decompressor.decompress(chunk[...], expectedBytes: record.count) == record)
     }
 }
+
+@Test(arguments: [FsyncPolicy.interval, .never])
+func weakerPoliciesAcknowledgeOnWriteAndSyncLater(policy: FsyncPolicy) async throws {
+    let directory = TemporaryDirectory()
+    var configuration = WriteAheadLog.Configuration(directory: directory.path)
+    configuration.fsyncPolicy = policy
+    configuration.syncIntervalSeconds = 3_600  // no interval sync during the test
+    let wal = WriteAheadLog(configuration: configuration, lsnLast: 0)
+    for index in 0..<50 {
+        let lsn = try wal.append([.skuUpserted(SKU(id: "S\(index)", priceCents: 1))])
+        try await wal.waitUntilAcknowledged(lsn)
+    }
+    let statistics = wal.statistics
+    #expect(statistics.lsnWritten == 50)
+    #expect(statistics.lsnDurable < 50, "acknowledged without waiting for fdatasync")
+    // A snapshot asks for durability explicitly and gets it.
+    try await wal.waitUntilDurable(50)
+    #expect(wal.statistics.lsnDurable == 50)
+    await wal.close()
+    #expect(try recover(directory.path).state.skus.count == 50)
+}
