@@ -21,7 +21,7 @@ public struct Arguments: Sendable {
         var positional: [String] = []
         var options: [String: String] = [:]
         var index = tokens.startIndex
-        while index < tokens.endIndex, !tokens[index].contains("=") {
+        while index < tokens.endIndex, !tokens[index].utf8.contains(UInt8(ascii: "=")) {
             positional.append(tokens[index])
             index += 1
         }
@@ -29,8 +29,8 @@ public struct Arguments: Sendable {
             throw Rejection(.err, "wrong number of arguments for '\(command.lowercased())' command")
         }
         for token in tokens[index...] {
-            guard let equals = token.firstIndex(of: "=") else {
-                throw .invalid("expected key=value after the positional arguments, got '\(token)'")
+            guard let equals = token.utf8.firstIndex(of: UInt8(ascii: "=")) else {
+                throw .invalid("expected key=value after the positional arguments, got '\(token.prefix(80))'")
             }
             let key = String(token[..<equals])
             guard allowedOptions.contains(key) else { throw .invalid("unknown option '\(key)' for \(command)") }

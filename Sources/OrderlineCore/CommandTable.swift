@@ -117,7 +117,18 @@ public enum CommandTable {
 
     private static let byName: [String: CommandSpec] = Dictionary(uniqueKeysWithValues: specs.map { ($0.name, $0) })
 
-    public static func spec(named name: String) -> CommandSpec? { byName[name.uppercased()] }
+    /// Looks a command up by name, in any case (names are ASCII).
+    public static func spec(named name: String) -> CommandSpec? { byName[asciiUppercased(name)] }
+
+    /// For a name already upper-cased.
+    public static func spec(uppercasedName name: String) -> CommandSpec? { byName[name] }
+
+    /// `uppercased()` without Unicode case mapping: command names are ASCII, and this
+    /// runs for every request.
+    public static func asciiUppercased(_ name: String) -> String {
+        guard name.utf8.contains(where: { $0 >= UInt8(ascii: "a") && $0 <= UInt8(ascii: "z") }) else { return name }
+        return String(decoding: name.utf8.map { $0 >= UInt8(ascii: "a") && $0 <= UInt8(ascii: "z") ? $0 - 32 : $0 }, as: UTF8.self)
+    }
 
     /// Parses one request (`tokens[0]` is the command name) into a core command.
     public static func parse(_ tokens: [String]) throws(Rejection) -> Command {

@@ -63,9 +63,9 @@ final class CommandDispatcher: Sendable {
     /// One request, on the engine's loop.
     func handle(_ tokens: [String], session: inout Session, engine: isolated Engine) -> Pending {
         statistics.commandsProcessed.add(1, ordering: .relaxed)
-        let name = tokens[0].uppercased()
+        let name = CommandTable.asciiUppercased(tokens[0])
         // The hot path first: an authenticated core command.
-        if let role = session.role, let spec = CommandTable.spec(named: name) {
+        if let role = session.role, let spec = CommandTable.spec(uppercasedName: name) {
             return submit(tokens, spec: spec, role: role, engine: engine)
         }
         let arguments = Array(tokens.dropFirst())
