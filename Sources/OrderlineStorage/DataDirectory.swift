@@ -1,6 +1,23 @@
 import Glibc
 import OrderlineCore
 
+/// A file name that carries an LSN, zero-padded to 20 digits so names sort like LSNs:
+/// `wal-00000000000000000001.log`, `snapshot-<LSN>.snap`.
+struct LSNFileName: Sendable {
+    let prefix: String
+    let suffix: String
+
+    func name(_ lsn: LSN) -> String {
+        let digits = String(lsn)
+        return prefix + String(repeating: "0", count: 20 - digits.count) + digits + suffix
+    }
+
+    func lsn(of name: String) -> LSN? {
+        guard name.hasPrefix(prefix), name.hasSuffix(suffix), name.count == prefix.count + 20 + suffix.count else { return nil }
+        return LSN(name.dropFirst(prefix.count).prefix(20))
+    }
+}
+
 /// The files of one data directory: WAL segments, snapshots and the lock.
 public struct DataDirectory: Sendable {
     public let path: String

@@ -19,15 +19,11 @@ public enum SnapshotFile {
     public static let magic: [UInt8] = Array("OLSNAP01".utf8)
     public static let headerBytes = 48
 
-    public static func fileName(lsn: LSN) -> String {
-        let digits = String(lsn)
-        return "snapshot-" + String(repeating: "0", count: 20 - digits.count) + digits + ".snap"
-    }
+    private static let names = LSNFileName(prefix: "snapshot-", suffix: ".snap")
 
-    public static func lsn(fileName: String) -> LSN? {
-        guard fileName.hasPrefix("snapshot-"), fileName.hasSuffix(".snap"), fileName.count == 34 else { return nil }
-        return LSN(fileName.dropFirst(9).prefix(20))
-    }
+    public static func fileName(lsn: LSN) -> String { names.name(lsn) }
+
+    public static func lsn(fileName: String) -> LSN? { names.lsn(of: fileName) }
 
     public static func encode(_ state: OrderlineState, compressionLevel: Int32 = 3) throws(StorageError) -> [UInt8] {
         let raw = state.canonicalEncoding()

@@ -37,15 +37,11 @@ public enum WALFormat {
     /// A frame's raw payload is at most this large; bigger batches take several frames.
     public static let frameRawBytesMax = 4 << 20
 
-    public static func segmentFileName(firstLSN: LSN) -> String {
-        let digits = String(firstLSN)
-        return "wal-" + String(repeating: "0", count: 20 - digits.count) + digits + ".log"
-    }
+    private static let segmentNames = LSNFileName(prefix: "wal-", suffix: ".log")
 
-    public static func segmentFirstLSN(fileName: String) -> LSN? {
-        guard fileName.hasPrefix("wal-"), fileName.hasSuffix(".log"), fileName.count == 28 else { return nil }
-        return LSN(fileName.dropFirst(4).prefix(20))
-    }
+    public static func segmentFileName(firstLSN: LSN) -> String { segmentNames.name(firstLSN) }
+
+    public static func segmentFirstLSN(fileName: String) -> LSN? { segmentNames.lsn(of: fileName) }
 
     public static func segmentHeader(firstLSN: LSN) -> [UInt8] {
         var writer = BinaryWriter(capacity: segmentHeaderBytes)
