@@ -293,7 +293,7 @@ final class CommandDispatcher: Sendable {
                 ("total_commands_processed", String(commands)),
                 ("average_ops_per_sec", String(commands / Int(seconds))),
             ]),
-            ("shards", [("shards", "1")]),
+            ("shards", [("shards", "1"), ("shards_requested", String(configuration.shardsRequested))]),
         ]
         return sections.filter { section == nil || section == "all" || section == $0.0 }.map { name, fields in
             "# \(name.prefix(1).uppercased() + name.dropFirst())\r\n" + fields.map { "\($0.0):\($0.1)\r\n" }.joined()

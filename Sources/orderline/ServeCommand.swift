@@ -91,6 +91,10 @@ struct ServeCommand: AsyncParsableCommand {
                 throw ExitCode(2)
             }
         }
+        if shards > 1 {
+            FileHandle.standardError.write(Data(
+                "orderline: --shards \(shards): this build runs one engine shard for all SKUs (see docs/ARCHITECTURE.md)\n".utf8))
+        }
         // One event loop for the listener and the engine together.
         let eventLoopGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         var server = ServerConfiguration()
@@ -102,6 +106,7 @@ struct ServeCommand: AsyncParsableCommand {
         server.idleTimeoutSeconds = idleTimeout
         server.manualClock = self.clock == "manual"
         server.tokens = tokens
+        server.shardsRequested = shards
         let logger = Logger(label: "orderline")
         let host = host
         let seed = seed
