@@ -1,0 +1,54 @@
+import Foundation
+import OrderlineTestSupport
+import Testing
+
+/// Whether this machine lets us mount a small tmpfs (root on Linux): the disk-full
+/// test needs a file system that really fills up.
+private let canMountTmpfs: Bool = {
+    let probe = TemporaryDirectory("orderline-mount-probe")
+    guard (try? runProcess("/bin/mount", ["-t", "tmpfs", "-o", "size=64k", "tmpfs", probe.path]))?.status == 0 else { return false }
+    _ = try? runProcess("/bin/umount", [probe.path])
+    return true
+}()
+
+/// A real disk-full: the server's data directory on a 192 KiB tmpfs, reserving until
+/// the WAL cannot write. Then writes get IOERR, reads still work, and exactly the
+/// acknowledged reservations are held.
+@Test(.enabled(if: canMountTmpfs, "needs root to mount a tmpfs"))
+func aFullDiskTurnsWritesIntoIOERRAndKeepsWhatWasAcknowledged() throws {
+    let mountPoint = TemporaryDirectory("orderline-full")
+    #expect(try runProcess("/bin/mount", ["-t", "tmpfs", "-o", "size=192k", "tmpfs", mountPoint.path]).status == 0)
+    defer { _ = try? runProcess("/bin/umount", ["-l", mountPoint.path]) }
+    let server = try ServerProcess(data: mountPoint.file("data"))
+    let client = try server.client()
+    #expect(try client.call("NODE.ADD", "WH", "kind=warehouse", "lat=1", "lon=2") == "+OK")
+    #expect(try client.call("SKU.ADD", "HOT", "price=1") == "+OK")
+    #expect(try client.call("STOCK.SET", "WH", "HOT", "1000000000") == ":1000000000")
+
+    var acknowledged = 0
+    var failure = ""
+    for _ in 0..<1_000_000 {
+        let reply = try client.call("RESERVE", "HOT", "1", "ttl=3600")
+        if reply.hasPrefix("$R") {
+            acknowledged += 1
+        } else {
+            failure = reply
+            break
+        }
+    }
+    #expect(failure.hasPrefix("-IOERR the log cannot be written"), "\(failure)")
+    #expect(acknowledged > 100)
+    #expect(try client.call("RESERVE", "HOT", "1").hasPrefix("-IOERR"))
+    #expect(try client.call("STOCK.SET", "WH", "HOT", "5").hasPrefix("-IOERR"))
+    // Reads are served again once the state is rebuilt from the log as acknowledged
+    // (until then they too get IOERR: they could see what never became durable):
+    // every acknowledged cart, no other.
+    var stock = try client.call("STOCK.GET", "HOT")
+    for _ in 0..<500 where stock.hasPrefix("-IOERR") {
+        usleep(10_000)
+        stock = try client.call("STOCK.GET", "HOT")
+    }
+    #expect(stock.contains("\"network_reserved\":\(acknowledged),"), "\(stock.prefix(200)) vs \(acknowledged) acknowledged")
+    #expect(try client.call("INFO", "persistence").contains("No space left on device"))
+    server.stop()
+}
