@@ -36,21 +36,21 @@ public actor Engine {
     public nonisolated let eventLoop: any EventLoop
     public nonisolated var unownedExecutor: UnownedSerialExecutor { eventLoop.executor.asUnownedSerialExecutor() }
     private let clock: any EngineClock
-    private let logger: Logger
-    private let directory: DataDirectory
+    let logger: Logger
+    let directory: DataDirectory
     private let directoryLock: DataDirectoryLock
-    private let wal: WriteAheadLog
-    private var state: OrderlineState
-    private var failure: StorageError?
+    let wal: WriteAheadLog
+    var state: OrderlineState
+    var failure: StorageError?
     private var eventsSinceSnapshot = 0
-    private var snapshotRunning = false
+    var snapshotRunning = false
     private var timeLast: Timestamp
     private var writerWakeScheduled = false
-    private var snapshotWriting = false
-    private var snapshotWaiters: [CheckedContinuation<Void, Never>] = []
+    var snapshotWriting = false
+    var snapshotWaiters: [CheckedContinuation<Void, Never>] = []
     /// Set when even the durable log cannot be read after a WAL failure: nothing is served.
-    private var unreadable = false
-    public private(set) var lastSnapshotLSN: LSN?
+    var unreadable = false
+    public internal(set) var lastSnapshotLSN: LSN?
 
     private init(
         configuration: Configuration, clock: any EngineClock, logger: Logger, directoryLock: DataDirectoryLock,
@@ -119,7 +119,7 @@ public actor Engine {
 
     /// Stamps, decides, appends and applies in one actor turn, without waiting for
     /// durability: a pipelining connection submits its requests in order and sends
-    /// each reply once `whenAcknowledged` says so.
+    /// each reply once the WAL has acknowledged its `lsn`.
     public func submit(_ command: Command, as role: Role = .admin) -> Submission {
         if let failure, !command.isRead || unreadable {
             return Submission(outcome: .failure(Rejection(.ioError, "the log cannot be written: \(failure.message)")), lsn: 0)
@@ -166,15 +166,6 @@ public actor Engine {
     /// once the WAL acknowledges its LSN).
     public var currentDigest: StateDigest { state.digest }
 
-    /// Starts a snapshot of the state as it is now; the future completes with its LSN.
-    public func startSnapshot() -> EventLoopFuture<LSN> {
-        let promise = eventLoop.makePromise(of: LSN.self)
-        let cut = state
-        wal.rollSegmentAtNextFrame()
-        promise.completeWithTask { try await self.writeSnapshot(of: cut) }
-        return promise.futureResult
-    }
-
     public var nextExpiry: Timestamp? { state.nextExpiring?.expiresAt }
 
     /// The digest of the state as acknowledged: waits until the WAL covers it.
@@ -182,44 +173,6 @@ public actor Engine {
         let snapshot = state
         if let rejection = await acknowledged(through: snapshot.lsn) { throw rejection }
         return snapshot.digest
-    }
-
-    /// Writes a snapshot of the current state once the WAL is durable past it.
-    /// Returns its LSN.
-    @discardableResult
-    public func snapshot() async throws -> LSN {
-        wal.rollSegmentAtNextFrame()
-        return try await writeSnapshot(of: state)
-    }
-
-    /// One snapshot at a time: a second request waits, and is answered by the newer
-    /// snapshot if one was written meanwhile. The WAL must be durable (not merely
-    /// acknowledged) past the cut, or a crash could leave a snapshot ahead of the log.
-    private func writeSnapshot(of cut: OrderlineState) async throws -> LSN {
-        while snapshotWriting { await withCheckedContinuation { snapshotWaiters.append($0) } }
-        if let last = lastSnapshotLSN, last >= cut.lsn { return last }
-        snapshotWriting = true
-        defer {
-            snapshotWriting = false
-            if !snapshotWaiters.isEmpty { snapshotWaiters.removeFirst().resume() }
-        }
-        do {
-            try await wal.waitUntilDurable(cut.lsn)
-        } catch {
-            await enterReadOnly(after: error)
-            throw ioRejection(error)
-        }
-        let configuration = configuration
-        let directory = directory
-        try await DedicatedThread.run(name: "orderline-snapshot") {
-            _ = try SnapshotFile.write(cut, to: directory, fileSystem: configuration.fileSystem)
-            _ = try SnapshotFile.applyRetention(
-                in: directory, fileSystem: configuration.fileSystem, snapshotsKept: configuration.snapshotsKept,
-                keepSegments: configuration.keepAllSegments)
-        }
-        logger.info("snapshot written", metadata: ["wal.lsn": "\(cut.lsn)"])
-        lastSnapshotLSN = max(lastSnapshotLSN ?? 0, cut.lsn)
-        return cut.lsn
     }
 
     /// Stops the WAL after writing and syncing what is queued.
@@ -277,50 +230,13 @@ public actor Engine {
         return nil
     }
 
-    private func runPeriodicSnapshot() async {
-        do {
-            try await snapshot()
-        } catch {
-            logger.error("periodic snapshot failed", metadata: ["error": "\(error)"])
-        }
-        snapshotRunning = false
-    }
-
-    private func acknowledged(through lsn: LSN) async -> Rejection? {
+    func acknowledged(through lsn: LSN) async -> Rejection? {
         do {
             try await wal.waitUntilAcknowledged(lsn)
             return nil
         } catch {
             await enterReadOnly(after: error)
             return ioRejection(error)
-        }
-    }
-
-    private func ioRejection(_ error: any Error) -> Rejection {
-        Rejection(.ioError, "the log cannot be written: \((error as? StorageError)?.message ?? "\(error)")")
-    }
-
-    /// After a WAL failure: drop everything that was never durable by rebuilding the
-    /// state from the log up to the last durable LSN; from then on, serve reads only.
-    private func enterReadOnly(after error: any Error) async {
-        guard failure == nil else { return }
-        failure = (error as? StorageError) ?? StorageError(.failed, "\(error)")
-        // Everything acknowledged stays (under `interval` and `never` that includes
-        // written frames not yet fsynced: they are in the file, and a client has seen them).
-        let durable = wal.lsnAcknowledged
-        logger.critical("WAL failed; rebuilding from the acknowledged log and serving reads only", metadata: ["wal.lsn": "\(durable)"])
-        let directory = directory
-        do {
-            let report = try await DedicatedThread.run(name: "orderline-rebuild") {
-                var options = Recovery.Options(mode: .readOnly)
-                options.untilLSN = durable
-                return try Recovery.recover(directory, options: options)
-            }
-            state = report.state
-        } catch {
-            logger.critical("cannot rebuild from the durable log; reads refused too", metadata: ["error": "\(error)"])
-            unreadable = true
-            failure = StorageError(.failed, "the log failed and the durable state cannot be read: \(error)")
         }
     }
 }

@@ -1,0 +1,64 @@
+import NIOCore
+import OrderlineCore
+import OrderlineStorage
+
+/// Snapshots: a consistent cut of the state (a copy-on-write value, taken in one
+/// actor turn), written on a dedicated thread once the WAL is durable past it.
+extension Engine {
+    /// Starts a snapshot of the state as it is now; the future completes with its LSN.
+    public func startSnapshot() -> EventLoopFuture<LSN> {
+        let promise = eventLoop.makePromise(of: LSN.self)
+        let cut = state
+        wal.rollSegmentAtNextFrame()
+        promise.completeWithTask { try await self.writeSnapshot(of: cut) }
+        return promise.futureResult
+    }
+
+    /// Writes a snapshot of the current state once the WAL is durable past it.
+    /// Returns its LSN.
+    @discardableResult
+    public func snapshot() async throws -> LSN {
+        wal.rollSegmentAtNextFrame()
+        return try await writeSnapshot(of: state)
+    }
+
+    /// One snapshot at a time: a second request waits, and is answered by the newer
+    /// snapshot if one was written meanwhile. The WAL must be durable (not merely
+    /// acknowledged) past the cut, or a crash could leave a snapshot ahead of the log.
+    func writeSnapshot(of cut: OrderlineState) async throws -> LSN {
+        while snapshotWriting { await withCheckedContinuation { snapshotWaiters.append($0) } }
+        if let last = lastSnapshotLSN, last >= cut.lsn { return last }
+        snapshotWriting = true
+        defer {
+            snapshotWriting = false
+            if !snapshotWaiters.isEmpty { snapshotWaiters.removeFirst().resume() }
+        }
+        do {
+            try await wal.waitUntilDurable(cut.lsn)
+        } catch {
+            await enterReadOnly(after: error)
+            throw ioRejection(error)
+        }
+        let configuration = configuration
+        let directory = directory
+        try await DedicatedThread.run(name: "orderline-snapshot") {
+            _ = try SnapshotFile.write(cut, to: directory, fileSystem: configuration.fileSystem)
+            _ = try SnapshotFile.applyRetention(
+                in: directory, fileSystem: configuration.fileSystem, snapshotsKept: configuration.snapshotsKept,
+                keepSegments: configuration.keepAllSegments)
+        }
+        logger.info("snapshot written", metadata: ["wal.lsn": "\(cut.lsn)"])
+        lastSnapshotLSN = max(lastSnapshotLSN ?? 0, cut.lsn)
+        return cut.lsn
+    }
+
+    func runPeriodicSnapshot() async {
+        do {
+            try await snapshot()
+        } catch {
+            logger.error("periodic snapshot failed", metadata: ["error": "\(error)"])
+        }
+        snapshotRunning = false
+    }
+
+}
