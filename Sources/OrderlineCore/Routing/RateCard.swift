@@ -1,0 +1,84 @@
+/// What the customer paid for: how fast the parcel must arrive.
+public enum ServiceLevel: String, Hashable, Sendable, CaseIterable {
+    case standard, express, nextday
+
+    /// The promise: at most this many days in transit.
+    public var transitDaysMax: Int {
+        switch self {
+        case .standard: 5
+        case .express: 2
+        case .nextday: 1
+        }
+    }
+}
+
+/// One carrier service's prices and transit times: base + per km + per started kg;
+/// transit days by distance band. A distance beyond the last band is not served.
+public struct CarrierService: Hashable, Sendable {
+    public struct DistanceBand: Hashable, Sendable {
+        public var kmMax: Int64
+        public var transitDays: Int
+        public init(kmMax: Int64, transitDays: Int) {
+            self.kmMax = kmMax
+            self.transitDays = transitDays
+        }
+    }
+
+    public var carrier: String
+    public var name: String
+    public var baseCents: Int64
+    /// Thousandths of a cent per km, so that cheap per-km rates stay exact integers.
+    public var perKmMillicents: Int64
+    public var perKgCents: Int64
+    /// Sorted by `kmMax`.
+    public var bands: [DistanceBand]
+
+    public init(carrier: String, name: String, baseCents: Int64, perKmMillicents: Int64, perKgCents: Int64, bands: [DistanceBand]) {
+        self.carrier = carrier
+        self.name = name
+        self.baseCents = baseCents
+        self.perKmMillicents = perKmMillicents
+        self.perKgCents = perKgCents
+        self.bands = bands.sorted { $0.kmMax < $1.kmMax }
+    }
+
+    public func transitDays(km: Int64) -> Int? { bands.first { km <= $0.kmMax }?.transitDays }
+
+    public func costCents(km: Int64, grams: Int64) -> Int64 {
+        let startedKilograms = (max(0, grams) + 999) / 1_000
+        return baseCents + (km * perKmMillicents + 999) / 1_000 + startedKilograms * perKgCents
+    }
+}
+
+/// A priced way to move one parcel.
+public struct Quote: Hashable, Sendable {
+    public var carrier: String
+    public var service: String
+    public var costCents: Int64
+    public var transitDays: Int
+}
+
+/// All carrier services Orderline may book.
+public struct RateCard: Hashable, Sendable {
+    public var services: [CarrierService]
+
+    public init(services: [CarrierService]) { self.services = services }
+
+    /// Every service that reaches `km` within `transitDaysMax`, cheapest first (then
+    /// faster, then by carrier and service name: the same order on every run).
+    public func quotes(km: Int64, grams: Int64, transitDaysMax: Int) -> [Quote] {
+        services.compactMap { service -> Quote? in
+            guard let days = service.transitDays(km: km), days <= transitDaysMax else { return nil }
+            return Quote(carrier: service.carrier, service: service.name, costCents: service.costCents(km: km, grams: grams), transitDays: days)
+        }.sorted { ($0.costCents, $0.transitDays, $0.carrier, $0.service) < ($1.costCents, $1.transitDays, $1.carrier, $1.service) }
+    }
+
+    public func cheapest(km: Int64, grams: Int64, transitDaysMax: Int) -> Quote? {
+        quotes(km: km, grams: grams, transitDaysMax: transitDaysMax).first
+    }
+
+    public func fastest(km: Int64, grams: Int64, transitDaysMax: Int) -> Quote? {
+        quotes(km: km, grams: grams, transitDaysMax: transitDaysMax)
+            .min { ($0.transitDays, $0.costCents, $0.carrier, $0.service) < ($1.transitDays, $1.costCents, $1.carrier, $1.service) }
+    }
+}

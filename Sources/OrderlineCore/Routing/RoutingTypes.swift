@@ -1,0 +1,94 @@
+/// DOM rules, changed at run time (as logged events, once orders exist).
+public struct RoutingRules: Hashable, Sendable {
+    public enum Strategy: String, Hashable, Sendable, CaseIterable { case cost, fastest, priority }
+
+    public var strategy: Strategy = .cost
+    public var allowSplit = true
+    /// Added for every shipment after the first.
+    public var splitPenaltyCents: Int64 = 500
+    public var shipFromStore = true
+    public var excludedNodes: Set<String> = []
+    /// For `priority`: nodes in the order to try.
+    public var priority: [String] = []
+
+    public init() {}
+}
+
+public struct RoutingLine: Hashable, Sendable {
+    public var sku: String
+    public var quantity: Int64
+    public var weightGrams: Int64
+
+    public init(sku: String, quantity: Int64, weightGrams: Int64) {
+        self.sku = sku
+        self.quantity = quantity
+        self.weightGrams = weightGrams
+    }
+}
+
+public struct RoutingRequest: Hashable, Sendable {
+    public var lines: [RoutingLine]
+    public var destination: Coordinate
+    public var service: ServiceLevel
+    /// BOPIS: the store the customer collects at (no carrier).
+    public var pickupStore: String?
+
+    public init(lines: [RoutingLine], destination: Coordinate, service: ServiceLevel = .standard, pickupStore: String? = nil) {
+        self.lines = lines
+        self.destination = destination
+        self.service = service
+        self.pickupStore = pickupStore
+    }
+}
+
+/// A node as routing sees it: its ATP by SKU and the orders it can still take today.
+public struct NodeStock: Sendable {
+    public var node: Node
+    public var atp: [String: Int64]
+    /// nil: no daily limit.
+    public var capacityLeft: Int64?
+
+    public init(node: Node, atp: [String: Int64], capacityLeft: Int64? = nil) {
+        self.node = node
+        self.atp = atp
+        self.capacityLeft = capacityLeft
+    }
+}
+
+/// One node as the router weighed it.
+public struct Candidate: Hashable, Sendable {
+    public var node: String
+    public var distanceKm: Int64
+    public var quote: Quote?
+    /// Handling plus carrier, for the whole order from this node.
+    public var costCents: Int64?
+    public var hasEveryLine = false
+    public var excludedBecause: String?
+
+    public init(node: String, distanceKm: Int64) {
+        self.node = node
+        self.distanceKm = distanceKm
+    }
+}
+
+public struct PlannedShipment: Sendable {
+    public var node: String
+    public var lines: [(sku: String, quantity: Int64)]
+    /// nil for a pickup.
+    public var quote: Quote?
+    public var costCents: Int64
+}
+
+public struct RoutingPlan: Sendable {
+    public var shipments: [PlannedShipment]
+    public var backordered: [(sku: String, quantity: Int64)]
+    public var candidates: [Candidate] = []
+    public var rule = ""
+    public var totalCostCents: Int64
+
+    init(shipments: [PlannedShipment], backordered: [(sku: String, quantity: Int64)] = []) {
+        self.shipments = shipments
+        self.backordered = backordered
+        totalCostCents = shipments.reduce(0) { $0 + $1.costCents }
+    }
+}
