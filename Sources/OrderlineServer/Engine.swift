@@ -213,6 +213,8 @@ public actor Engine {
                     }
                 }
             }
+        } catch where error.code == .busy {
+            return Rejection(.limit, "\(error.message); retry shortly")
         } catch {
             return ioRejection(error)
         }

@@ -12,6 +12,9 @@ public struct StorageError: Error, CustomStringConvertible, Sendable {
         case locked
         /// The WAL failed earlier; no write is accepted any more.
         case failed
+        /// The write queue is full: the writer is behind (a slow disk); nothing was
+        /// queued, and a retry may succeed.
+        case busy
         /// The request cannot be served from what is on disk (e.g. `--until` before
         /// the oldest kept snapshot).
         case unavailable

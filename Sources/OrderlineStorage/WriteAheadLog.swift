@@ -29,6 +29,9 @@ public final class WriteAheadLog: Sendable {
         public var syncIntervalSeconds: Double = 1
         public var segmentBytesMax = 64 << 20
         public var compressionLevel: Int32 = 1
+        /// Encoded events waiting for the writer, at most; an append beyond it fails
+        /// with `.busy` instead of queueing without bound behind a slow disk.
+        public var pendingBytesMax = 64 << 20
         public var fileSystem: any FileSystem = PosixFileSystem()
 
         public init(directory: String) { self.directory = directory }
@@ -68,6 +71,7 @@ public final class WriteAheadLog: Sendable {
 
     private struct Queue {
         var pending: [PendingBatch] = []
+        var pendingBytes = 0
         var waiters: [Waiter] = []
         var statistics: Statistics
         var failure: StorageError?
@@ -118,6 +122,10 @@ public final class WriteAheadLog: Sendable {
         let result: Result<LSN, StorageError> = queue.withLock { queue in
             if let failure = queue.failure { return .failure(failure) }
             if queue.closing { return .failure(StorageError(.failed, "the WAL is closing")) }
+            if queue.pendingBytes > 0, queue.pendingBytes + records.bytes.count > configuration.pendingBytesMax {
+                return .failure(StorageError(.busy, "the WAL's queue holds \(queue.pendingBytes) bytes waiting for the disk"))
+            }
+            queue.pendingBytes += records.bytes.count
             let first = queue.statistics.lsnLast + 1
             let last = queue.statistics.lsnLast + LSN(events.count)
             queue.statistics.lsnLast = last
@@ -233,6 +241,7 @@ public final class WriteAheadLog: Sendable {
             let (batches, closing, syncRequested) = queue.withLock { queue in
                 let batches = queue.pending
                 queue.pending.removeAll(keepingCapacity: true)
+                queue.pendingBytes = 0
                 let syncRequested = queue.waiters.contains(where: \.durable)
                 if queue.rollRequested && !batches.isEmpty {
                     queue.rollRequested = false
@@ -329,6 +338,7 @@ public final class WriteAheadLog: Sendable {
             queue.failure = failure
             queue.statistics.failure = failure.description
             queue.pending.removeAll()
+            queue.pendingBytes = 0
             let waiters = queue.waiters
             queue.waiters.removeAll()
             return (waiters, acknowledgedLSN(queue.statistics), queue.observer)

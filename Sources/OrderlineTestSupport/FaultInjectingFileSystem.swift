@@ -24,7 +24,13 @@ public final class FaultInjectingFileSystem: FileSystem {
     private let fault: Fault
     private let counters = Mutex(Counters())
 
-    public init(_ fault: Fault) { self.fault = fault }
+    /// Every fsync takes at least this long (a slow disk).
+    public let syncDelayMilliseconds: Int
+
+    public init(_ fault: Fault, syncDelayMilliseconds: Int = 0) {
+        self.fault = fault
+        self.syncDelayMilliseconds = syncDelayMilliseconds
+    }
 
     public var hasFired: Bool { counters.withLock { $0.fired } }
 
@@ -81,6 +87,7 @@ private final class FaultyFile: AppendableFile {
     }
 
     func sync() throws(StorageError) {
+        if owner.syncDelayMilliseconds > 0 { usleep(useconds_t(owner.syncDelayMilliseconds * 1_000)) }
         if owner.syncShouldFail() { throw StorageError(.io, "fdatasync of \(path) failed (injected)", errno: EIO) }
         try base.sync()
     }

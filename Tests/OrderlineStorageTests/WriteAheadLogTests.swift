@@ -105,3 +105,30 @@ func weakerPoliciesAcknowledgeOnWriteAndSyncLater(policy: FsyncPolicy) async thr
     await wal.close()
     #expect(try recover(directory.path).state.skus.count == 50)
 }
+
+@Test func aFullWriteQueueRefusesAppendsInsteadOfGrowingWithoutBound() async throws {
+    let directory = TemporaryDirectory()
+    var configuration = WriteAheadLog.Configuration(directory: directory.path)
+    configuration.pendingBytesMax = 2_000
+    configuration.fileSystem = FaultInjectingFileSystem(.none, syncDelayMilliseconds: 300)  // a slow disk
+    let wal = WriteAheadLog(configuration: configuration, lsnLast: 0)
+    var accepted: LSN = 0
+    var refusal: StorageError?
+    for index in 0..<10_000 {
+        do {
+            accepted = try wal.append([.skuUpserted(SKU(id: "S\(index)", priceCents: 1, name: String(repeating: "n", count: 50)))])
+        } catch {
+            refusal = error
+            break
+        }
+    }
+    #expect(refusal?.code == .busy)
+    #expect(accepted >= 10, "the queue took appends up to its limit")
+    // Once the writer has caught up, appends are taken again, and nothing refused was written.
+    try await wal.waitUntilAcknowledged(accepted)
+    let next = try wal.append([.skuUpserted(SKU(id: "LATER", priceCents: 1))])
+    #expect(next == accepted + 1)
+    try await wal.waitUntilAcknowledged(next)
+    await wal.close()
+    #expect(try recover(directory.path).state.skus.count == Int(next))
+}
