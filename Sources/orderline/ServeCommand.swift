@@ -122,6 +122,10 @@ struct ServeCommand: AsyncParsableCommand {
                 for skipped in report.skippedSnapshots {
                     FileHandle.standardError.write(Data("orderline: skipped snapshot \(skipped)\n".utf8))
                 }
+                let summary = "recovered lsn=\(report.state.lsn) in \(recoveryTime.formatted(.units(allowed: [.milliseconds, .seconds])))"
+                    + " (snapshot: \(report.snapshot ?? "none"), replayed \(report.eventsReplayed) events"
+                    + " from \(report.segmentsRead) segments)"
+                FileHandle.standardError.write(Data("orderline: \(summary)\n".utf8))
                 if SeedLoader.interruptedSeed(in: configuration.dataDirectory) {
                     throw ValidationError(
                         "a seed of \(configuration.dataDirectory) was cut short by a crash; it holds part of the seed. "
@@ -131,10 +135,6 @@ struct ServeCommand: AsyncParsableCommand {
                     let applied = try await SeedLoader.apply(directory: seed, to: engine, dataDirectory: configuration.dataDirectory)
                     FileHandle.standardError.write(Data("orderline: seeded \(applied) commands from \(seed)\n".utf8))
                 }
-                let summary = "recovered lsn=\(report.state.lsn) in \(recoveryTime.formatted(.units(allowed: [.milliseconds, .seconds])))"
-                    + " (snapshot: \(report.snapshot ?? "none"), replayed \(report.eventsReplayed) events"
-                    + " from \(report.segmentsRead) segments)"
-                FileHandle.standardError.write(Data("orderline: \(summary)\n".utf8))
                 return engine
             },
             onReady: { address, engine in
