@@ -81,6 +81,17 @@ public struct Arguments: Sendable {
         return value
     }
 
+    /// `A,B,C` of node ids; empty for none. At most 256.
+    public static func nodeList(_ value: String, _ name: String) throws(Rejection) -> [String] {
+        guard !value.isEmpty else { return [] }
+        let nodes = value.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        guard nodes.count <= 256 else { throw .invalid("\(name) lists more than 256 nodes") }
+        var checked: [String] = []
+        for node in nodes { checked.append(try identifier(node, name)) }
+        guard Set(checked).count == checked.count else { throw .invalid("\(name) names a node twice") }
+        return checked
+    }
+
     /// `R123`, `T7`: a numbered id of the expected kind.
     public static func numberedID<Kind>(_ value: String) throws(Rejection) -> NumberedID<Kind> {
         guard let id = NumberedID<Kind>(wire: value) else {

@@ -16,6 +16,9 @@ public enum Command: Hashable, Sendable {
     case stockTransfer(from: String, to: String, sku: String, quantity: Int64, idempotencyKey: String?)
     case transferReceive(TransferID)
     case transferGet(TransferID)
+    case routingGet
+    /// Sets the named DOM rules; the others keep their values.
+    case routingSet(RoutingRulesUpdate)
     /// Fires every reservation whose expiry is at or before `now`; the shell sends it
     /// whenever its clock reaches the next expiry.
     case expireDue
@@ -42,7 +45,7 @@ public enum Command: Hashable, Sendable {
 
     public var isRead: Bool {
         switch self {
-        case .nodeGet, .nodeList, .skuGet, .stockGet, .reservationGet, .transferGet: true
+        case .nodeGet, .nodeList, .skuGet, .stockGet, .reservationGet, .transferGet, .routingGet: true
         default: false
         }
     }
@@ -82,6 +85,29 @@ public struct NodeUpdate: Hashable, Sendable {
             acceptsReturns: acceptsReturns ?? existing?.acceptsReturns ?? (kind != .dropship),
             capacityPerDay: capacityPerDay ?? existing?.capacityPerDay ?? 0,
             handlingCostCents: handlingCostCents ?? existing?.handlingCostCents ?? 0)
+    }
+}
+
+/// `ROUTING.SET`: the rules it names; nil keeps the current value.
+public struct RoutingRulesUpdate: Hashable, Sendable {
+    public var strategy: RoutingRules.Strategy?
+    public var allowSplit: Bool?
+    public var splitPenaltyCents: Int64?
+    public var shipFromStore: Bool?
+    public var excludedNodes: [String]?
+    public var priority: [String]?
+
+    public init() {}
+
+    func applied(to rules: RoutingRules) -> RoutingRules {
+        var updated = rules
+        if let strategy { updated.strategy = strategy }
+        if let allowSplit { updated.allowSplit = allowSplit }
+        if let splitPenaltyCents { updated.splitPenaltyCents = splitPenaltyCents }
+        if let shipFromStore { updated.shipFromStore = shipFromStore }
+        if let excludedNodes { updated.excludedNodes = Set(excludedNodes) }
+        if let priority { updated.priority = priority }
+        return updated
     }
 }
 

@@ -93,6 +93,30 @@ public enum CommandTable {
         CommandSpec("TRANSFER.GET", positional: 1...1, writes: false) { arguments throws(Rejection) in
             .transferGet(try Arguments.numberedID(arguments.positional[0]))
         },
+        CommandSpec("ROUTING.GET", positional: 0...0, writes: false) { _ throws(Rejection) in .routingGet },
+        CommandSpec(
+            "ROUTING.SET", positional: 0...0, options: ["strategy", "split", "split_penalty", "ship_from_store", "exclude", "priority"],
+            writes: true
+        ) { arguments throws(Rejection) in
+            var update = RoutingRulesUpdate()
+            if let text = arguments.option("strategy") {
+                guard let strategy = RoutingRules.Strategy(rawValue: text.lowercased()) else {
+                    throw .invalid("strategy '\(text.prefix(40))' must be cost, fastest or priority")
+                }
+                update.strategy = strategy
+            }
+            update.allowSplit = try arguments.option("split").map { v throws(Rejection) in try Arguments.flag(v, "split") }
+            update.splitPenaltyCents = try arguments.option("split_penalty").map { v throws(Rejection) in
+                try Arguments.integer(v, "split_penalty", in: 0...Arguments.moneyMax)
+            }
+            update.shipFromStore = try arguments.option("ship_from_store").map { v throws(Rejection) in
+                try Arguments.flag(v, "ship_from_store")
+            }
+            update.excludedNodes = try arguments.option("exclude").map { v throws(Rejection) in try Arguments.nodeList(v, "exclude") }
+            update.priority = try arguments.option("priority").map { v throws(Rejection) in try Arguments.nodeList(v, "priority") }
+            guard update != RoutingRulesUpdate() else { throw .invalid("ROUTING.SET needs at least one key=value") }
+            return .routingSet(update)
+        },
         CommandSpec("RESERVE", positional: 2...2, options: ["node", "ttl", "idem"], writes: true) { arguments throws(Rejection) in
             .reserve(
                 sku: try arguments.identifier(at: 0, "sku"), quantity: try Arguments.quantity(arguments.positional[1]),

@@ -10,7 +10,7 @@ extension Event {
     private enum Tag: UInt8 {
         case nodeUpserted = 1, skuUpserted, stockSet, stockAdjusted
         case reservationCreated, reservationReleased, reservationCommitted, reservationExpired
-        case idempotencyKeyRecorded, transferShipped, transferReceived
+        case idempotencyKeyRecorded, transferShipped, transferReceived, routingRulesSet
     }
 
     public func encode(into writer: inout BinaryWriter) {
@@ -55,6 +55,9 @@ extension Event {
         case .transferReceived(let id):
             writer.write(Tag.transferReceived.rawValue)
             writer.writeVarUInt(id.number)
+        case .routingRulesSet(let rules):
+            writer.write(Tag.routingRulesSet.rawValue)
+            rules.encode(into: &writer)
         }
     }
 
@@ -90,6 +93,8 @@ extension Event {
             return .transferShipped(try Transfer.decode(from: &reader))
         case .transferReceived:
             return .transferReceived(TransferID(try reader.readVarUInt()))
+        case .routingRulesSet:
+            return .routingRulesSet(try RoutingRules.decode(from: &reader))
         }
     }
 
@@ -227,5 +232,46 @@ extension Reply {
             return .array(items)
         case let tag: throw DecodingError("unknown reply tag \(tag)")
         }
+    }
+}
+
+extension RoutingRules {
+    func encode(into writer: inout BinaryWriter) {
+        writer.write(strategy.rawValue)
+        writer.write(allowSplit)
+        writer.writeVarInt(splitPenaltyCents)
+        writer.write(shipFromStore)
+        writer.writeVarUInt(UInt64(excludedNodes.count))
+        for node in excludedNodes.sorted() { writer.write(node) }
+        writer.writeVarUInt(UInt64(priority.count))
+        for node in priority { writer.write(node) }
+    }
+
+    static func decode(from reader: inout BinaryReader) throws(DecodingError) -> RoutingRules {
+        var rules = RoutingRules()
+        let strategy = try reader.readString()
+        guard let known = Strategy(rawValue: strategy) else { throw DecodingError("unknown routing strategy '\(strategy)'") }
+        rules.strategy = known
+        rules.allowSplit = try reader.readBool()
+        rules.splitPenaltyCents = try reader.readVarInt()
+        rules.shipFromStore = try reader.readBool()
+        let excluded = try reader.readVarUInt()
+        guard excluded <= UInt64(reader.remaining) else { throw DecodingError("excluded node count past the end") }
+        for _ in 0..<excluded { rules.excludedNodes.insert(try reader.readString()) }
+        let prioritized = try reader.readVarUInt()
+        guard prioritized <= UInt64(reader.remaining) else { throw DecodingError("priority count past the end") }
+        for _ in 0..<prioritized { rules.priority.append(try reader.readString()) }
+        return rules
+    }
+
+    var json: JSONObject {
+        var object = JSONObject()
+        object.add("strategy", strategy.rawValue)
+        object.add("split", allowSplit)
+        object.add("split_penalty", splitPenaltyCents)
+        object.add("ship_from_store", shipFromStore)
+        object.addRaw("exclude", "[" + excludedNodes.sorted().map(JSONObject.quote).joined(separator: ",") + "]")
+        object.addRaw("priority", "[" + priority.map(JSONObject.quote).joined(separator: ",") + "]")
+        return object
     }
 }

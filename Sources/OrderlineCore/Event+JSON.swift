@@ -35,6 +35,8 @@ extension Event {
             object.add("transfer", transfer.json)
         case .transferReceived(let id):
             object.add("id", id.description)
+        case .routingRulesSet(let rules):
+            object.add("rules", rules.json)
         }
         return object.json
     }

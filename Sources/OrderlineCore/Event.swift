@@ -14,6 +14,8 @@ public enum Event: Hashable, Sendable {
     case idempotencyKeyRecorded(IdempotencyRecord)
     case transferShipped(Transfer)
     case transferReceived(TransferID)
+    /// The DOM rules as a whole, after a change.
+    case routingRulesSet(RoutingRules)
 
     public var name: String {
         switch self {
@@ -28,6 +30,7 @@ public enum Event: Hashable, Sendable {
         case .idempotencyKeyRecorded: "idempotency_key_recorded"
         case .transferShipped: "transfer_shipped"
         case .transferReceived: "transfer_received"
+        case .routingRulesSet: "routing_rules_set"
         }
     }
 }

@@ -6,7 +6,7 @@ import DequeModule
 /// so the digest does not depend on dictionary order or on how state is sharded.
 extension OrderlineState {
     private enum RecordTag: UInt8 {
-        case node = 1, sku, stockLevel, networkReserved, reservation, counters, endedReservations, idempotencyRecord, transfer
+        case node = 1, sku, stockLevel, networkReserved, reservation, counters, endedReservations, idempotencyRecord, transfer, routingRules
     }
 
     /// Calls `body` with the encoding of each record, in canonical order.
@@ -59,6 +59,9 @@ extension OrderlineState {
                 }
             }
         }
+        if routingRules != RoutingRules() {
+            try emit(.routingRules) { routingRules.encode(into: &$0) }
+        }
         for id in transfers.keys.sorted() {
             try emit(.transfer) { transfers[id]!.encode(into: &$0) }
         }
@@ -109,6 +112,8 @@ extension OrderlineState {
                     ended.append(ReservationID(previous))
                 }
                 state.load(endedReservations: ended)
+            case .routingRules:
+                state.load(routingRules: try RoutingRules.decode(from: &record))
             case .transfer:
                 state.load(transfer: try Transfer.decode(from: &record))
             case .idempotencyRecord:

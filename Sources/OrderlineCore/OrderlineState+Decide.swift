@@ -130,6 +130,14 @@ extension OrderlineState {
             guard let transfer = transfers[id] else { throw .notFound("transfer \(id)") }
             return Decision(events: [], reply: .bulk(transfer.json.json))
 
+        case .routingGet:
+            return Decision(events: [], reply: .bulk(routingRules.json.json))
+
+        case .routingSet(let update):
+            for node in (update.excludedNodes ?? []) + (update.priority ?? []) { try existingNode(node) }
+            let rules = update.applied(to: routingRules)
+            return Decision(events: rules == routingRules ? [] : [.routingRulesSet(rules)], reply: .ok)
+
         case .expireDue:
             guard let next = nextExpiring, next.expiresAt <= context.now else { return Decision(events: [], reply: .ok) }
             return Decision(events: [.reservationExpired(next.id, at: next.expiresAt)], reply: .ok)

@@ -10,6 +10,8 @@ public struct OrderlineState: Sendable {
     public private(set) var inventory: [String: SKUInventory] = [:]
     public private(set) var reservations = PartitionedDictionary<ReservationID, Reservation>()
     public private(set) var transfers: [TransferID: Transfer] = [:]
+    /// How orders are routed (`ROUTING.SET`).
+    public private(set) var routingRules = RoutingRules()
     public private(set) var transferIDMax = TransferID(0)
     /// The highest reservation id ever created; the shell numbers new ones above it.
     public private(set) var reservationIDMax = ReservationID(0)
@@ -81,6 +83,8 @@ public struct OrderlineState: Sendable {
             transferIDMax = max(transferIDMax, transfer.id)
             inventory[transfer.sku, default: SKUInventory()].levels[transfer.from, default: StockLevel()].onHand -= transfer.quantity
             inventory[transfer.sku, default: SKUInventory()].levels[transfer.to, default: StockLevel()].inTransit += transfer.quantity
+        case .routingRulesSet(let rules):
+            routingRules = rules
         case .transferReceived(let id):
             guard var transfer = transfers[id], transfer.status == .inTransit else { return }
             transfer.status = .received
@@ -100,7 +104,7 @@ public struct OrderlineState: Sendable {
             return reservations[id].map { checkInvariants(sku: $0.sku) } ?? true
         case .transferShipped(let transfer): return checkInvariants(sku: transfer.sku)
         case .transferReceived(let id): return transfers[id].map { checkInvariants(sku: $0.sku) } ?? true
-        case .nodeUpserted, .skuUpserted, .idempotencyKeyRecorded: return true
+        case .nodeUpserted, .skuUpserted, .idempotencyKeyRecorded, .routingRulesSet: return true
         }
     }
 
@@ -184,6 +188,7 @@ public struct OrderlineState: Sendable {
         inventory[sku, default: SKUInventory()].networkReserved = networkReserved
     }
     mutating func load(reservation: Reservation) { reservations[reservation.id] = reservation }
+    mutating func load(routingRules: RoutingRules) { self.routingRules = routingRules }
     mutating func load(transfer: Transfer) {
         transfers[transfer.id] = transfer
         transferIDMax = max(transferIDMax, transfer.id)

@@ -42,7 +42,13 @@ public enum RandomWorkload {
             case 80..<85: steps.append(.command(["STOCK.SET", node, sku, "\(Int.random(in: 0...40, using: &generator))", "safety=\(Int.random(in: 0...3, using: &generator))"]))
             case 85..<87: steps.append(.command(["RESERVE", "NOPE", "1"]))
             case 87..<89: steps.append(.command(["STOCK.TRANSFER", node, nodes.randomElement(using: &generator)!, sku, "\(Int.random(in: 1...3, using: &generator))"]))
-            case 89: steps.append(.command(["TRANSFER.RECEIVE", "T\(Int.random(in: 1...5, using: &generator))"]))
+            case 89:
+                if Bool.random(using: &generator) {
+                    steps.append(.command(["TRANSFER.RECEIVE", "T\(Int.random(in: 1...5, using: &generator))"]))
+                } else {
+                    let strategy = ["cost", "fastest", "priority"].randomElement(using: &generator)!
+                    steps.append(.command(["ROUTING.SET", "strategy=\(strategy)", "split=\(Bool.random(using: &generator) ? "yes" : "no")", "exclude=\(node)"]))
+                }
             case 90..<95: steps.append(.command(["STOCK.GET", sku]))
             default: steps.append(.advanceClock(seconds: Int64.random(in: 1...90, using: &generator)))
             }

@@ -133,6 +133,25 @@ struct CoreDriver {
     #expect(core.run("STOCK.TRANSFER WH WH HOT 1") == "-INVALID a transfer needs two different nodes")
 }
 
+@Test func routingRulesAreSetAsLoggedEvents() throws {
+    var core = CoreDriver.withNetwork()
+    #expect(core.run("ROUTING.GET") == "$" + #"{"strategy":"cost","split":true,"split_penalty":500,"ship_from_store":true,"exclude":[],"priority":[]}"#)
+    let lsn = core.lsn
+    #expect(core.run("ROUTING.SET strategy=fastest split=no exclude=ST priority=WH,ST") == "+OK")
+    #expect(core.lsn == lsn + 1)
+    #expect(core.run("ROUTING.SET split=no") == "+OK")
+    #expect(core.lsn == lsn + 1, "no change, no event")
+    #expect(core.run("ROUTING.GET") == "$" + #"{"strategy":"fastest","split":false,"split_penalty":500,"ship_from_store":true,"exclude":["ST"],"priority":["WH","ST"]}"#)
+    #expect(core.run("ROUTING.SET strategy=cheapest") == "-INVALID strategy 'cheapest' must be cost, fastest or priority")
+    #expect(core.run("ROUTING.SET exclude=NOPE") == "-NOTFOUND node NOPE")
+    #expect(core.run("ROUTING.SET priority=WH,WH") == "-INVALID priority names a node twice")
+    #expect(core.run("ROUTING.SET") == "-INVALID ROUTING.SET needs at least one key=value")
+    #expect(core.run("ROUTING.SET exclude=") == "+OK")
+    let restored = try OrderlineState.decodeCanonical(core.state.canonicalEncoding())
+    #expect(restored.routingRules == core.state.routingRules)
+    #expect(restored.digest == core.state.digest)
+}
+
 @Test func unchangedUpsertsLogNothing() {
     var core = CoreDriver.withNetwork()
     let lsn = core.lsn
