@@ -155,7 +155,9 @@ public enum Recovery {
                     .corrupt,
                     "corrupt WAL frame in \(directory.file(segment.name)) at offset \(stop.offset): \(stop.reason); "
                         + "valid data follows, so this is not a torn write. "
-                        + "Refusing to start; --truncate-corrupt cuts the log there, losing what follows")
+                        + (options.mode == .repair
+                            ? "Refusing to start; serve --truncate-corrupt cuts the log there, losing what follows"
+                            : "The log cannot be read past it"))
             }
             if options.mode == .repair {
                 if stop.offset == 0 || outcome.endOfValidData <= WALFormat.segmentHeaderBytes {
