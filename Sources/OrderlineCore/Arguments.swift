@@ -81,6 +81,23 @@ public struct Arguments: Sendable {
         return value
     }
 
+    /// `<km>:<days>,…`: transit days by distance band, km strictly increasing
+    /// (1…40,075, the Earth's circumference), days 1…30; at most 16 bands.
+    public static func distanceBands(_ value: String) throws(Rejection) -> [CarrierService.DistanceBand] {
+        let parts = value.split(separator: ",", omittingEmptySubsequences: false)
+        guard (1...16).contains(parts.count) else { throw .invalid("bands must list 1 to 16 <km>:<days> pairs") }
+        var bands: [CarrierService.DistanceBand] = []
+        for part in parts {
+            let fields = part.split(separator: ":", omittingEmptySubsequences: false)
+            guard fields.count == 2, let km = Int64(fields[0]), (1...40_075).contains(km), let days = Int(fields[1]), (1...30).contains(days) else {
+                throw .invalid("band '\(part.prefix(40))' must be <km 1-40075>:<days 1-30>")
+            }
+            guard km > (bands.last?.kmMax ?? 0) else { throw .invalid("bands must grow in km") }
+            bands.append(CarrierService.DistanceBand(kmMax: km, transitDays: days))
+        }
+        return bands
+    }
+
     /// `A,B,C` of node ids; empty for none. At most 256.
     public static func nodeList(_ value: String, _ name: String) throws(Rejection) -> [String] {
         guard !value.isEmpty else { return [] }

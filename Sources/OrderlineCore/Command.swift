@@ -17,6 +17,9 @@ public enum Command: Hashable, Sendable {
     case transferReceive(TransferID)
     case transferGet(TransferID)
     case routingGet
+    /// Creates or replaces one carrier service of the rate card.
+    case carrierSet(CarrierService)
+    case carrierList
     /// Sets the named DOM rules; the others keep their values.
     case routingSet(RoutingRulesUpdate)
     /// Fires every reservation whose expiry is at or before `now`; the shell sends it
@@ -45,7 +48,7 @@ public enum Command: Hashable, Sendable {
 
     public var isRead: Bool {
         switch self {
-        case .nodeGet, .nodeList, .skuGet, .stockGet, .reservationGet, .transferGet, .routingGet: true
+        case .nodeGet, .nodeList, .skuGet, .stockGet, .reservationGet, .transferGet, .routingGet, .carrierList: true
         default: false
         }
     }

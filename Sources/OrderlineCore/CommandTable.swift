@@ -93,6 +93,15 @@ public enum CommandTable {
         CommandSpec("TRANSFER.GET", positional: 1...1, writes: false) { arguments throws(Rejection) in
             .transferGet(try Arguments.numberedID(arguments.positional[0]))
         },
+        CommandSpec("CARRIER.SET", positional: 2...2, options: ["base", "per_km", "per_kg", "bands"], writes: true) { arguments throws(Rejection) in
+            .carrierSet(CarrierService(
+                carrier: try arguments.identifier(at: 0, "carrier"), name: try arguments.identifier(at: 1, "service"),
+                baseCents: try Arguments.integer(try arguments.required("base"), "base", in: 0...Arguments.moneyMax),
+                perKmMillicents: try Arguments.integer(try arguments.required("per_km"), "per_km", in: 0...Arguments.moneyMax),
+                perKgCents: try Arguments.integer(try arguments.required("per_kg"), "per_kg", in: 0...Arguments.moneyMax),
+                bands: try Arguments.distanceBands(try arguments.required("bands"))))
+        },
+        CommandSpec("CARRIER.LIST", positional: 0...0, writes: false) { _ throws(Rejection) in .carrierList },
         CommandSpec("ROUTING.GET", positional: 0...0, writes: false) { _ throws(Rejection) in .routingGet },
         CommandSpec(
             "ROUTING.SET", positional: 0...0, options: ["strategy", "split", "split_penalty", "ship_from_store", "exclude", "priority"],

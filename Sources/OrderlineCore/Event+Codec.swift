@@ -10,7 +10,7 @@ extension Event {
     private enum Tag: UInt8 {
         case nodeUpserted = 1, skuUpserted, stockSet, stockAdjusted
         case reservationCreated, reservationReleased, reservationCommitted, reservationExpired
-        case idempotencyKeyRecorded, transferShipped, transferReceived, routingRulesSet
+        case idempotencyKeyRecorded, transferShipped, transferReceived, routingRulesSet, carrierServiceSet
     }
 
     public func encode(into writer: inout BinaryWriter) {
@@ -58,6 +58,9 @@ extension Event {
         case .routingRulesSet(let rules):
             writer.write(Tag.routingRulesSet.rawValue)
             rules.encode(into: &writer)
+        case .carrierServiceSet(let service):
+            writer.write(Tag.carrierServiceSet.rawValue)
+            service.encode(into: &writer)
         }
     }
 
@@ -95,6 +98,8 @@ extension Event {
             return .transferReceived(TransferID(try reader.readVarUInt()))
         case .routingRulesSet:
             return .routingRulesSet(try RoutingRules.decode(from: &reader))
+        case .carrierServiceSet:
+            return .carrierServiceSet(try CarrierService.decode(from: &reader))
         }
     }
 
@@ -272,6 +277,54 @@ extension RoutingRules {
         object.add("ship_from_store", shipFromStore)
         object.addRaw("exclude", "[" + excludedNodes.sorted().map(JSONObject.quote).joined(separator: ",") + "]")
         object.addRaw("priority", "[" + priority.map(JSONObject.quote).joined(separator: ",") + "]")
+        return object
+    }
+}
+
+extension CarrierService {
+    func encode(into writer: inout BinaryWriter) {
+        writer.write(carrier)
+        writer.write(name)
+        writer.writeVarInt(baseCents)
+        writer.writeVarInt(perKmMillicents)
+        writer.writeVarInt(perKgCents)
+        writer.writeVarUInt(UInt64(bands.count))
+        for band in bands {
+            writer.writeVarInt(band.kmMax)
+            writer.writeVarInt(Int64(band.transitDays))
+        }
+    }
+
+    static func decode(from reader: inout BinaryReader) throws(DecodingError) -> CarrierService {
+        let carrier = try reader.readString()
+        let name = try reader.readString()
+        let base = try reader.readVarInt()
+        let perKm = try reader.readVarInt()
+        let perKg = try reader.readVarInt()
+        let count = try reader.readVarUInt()
+        guard count <= UInt64(reader.remaining) else { throw DecodingError("band count past the end") }
+        var bands: [DistanceBand] = []
+        for _ in 0..<count {
+            let kmMax = try reader.readVarInt()
+            guard let days = Int(exactly: try reader.readVarInt()) else { throw DecodingError("transit days out of range") }
+            bands.append(DistanceBand(kmMax: kmMax, transitDays: days))
+        }
+        return CarrierService(carrier: carrier, name: name, baseCents: base, perKmMillicents: perKm, perKgCents: perKg, bands: bands)
+    }
+
+    var json: JSONObject {
+        var object = JSONObject()
+        object.add("carrier", carrier)
+        object.add("service", name)
+        object.add("base", baseCents)
+        object.add("per_km_millicents", perKmMillicents)
+        object.add("per_kg", perKgCents)
+        object.add("bands", bands.map { band in
+            var entry = JSONObject()
+            entry.add("km_max", band.kmMax)
+            entry.add("days", Int64(band.transitDays))
+            return entry
+        })
         return object
     }
 }

@@ -37,6 +37,8 @@ extension Event {
             object.add("id", id.description)
         case .routingRulesSet(let rules):
             object.add("rules", rules.json)
+        case .carrierServiceSet(let service):
+            object.add("service", service.json)
         }
         return object.json
     }

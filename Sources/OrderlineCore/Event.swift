@@ -16,6 +16,8 @@ public enum Event: Hashable, Sendable {
     case transferReceived(TransferID)
     /// The DOM rules as a whole, after a change.
     case routingRulesSet(RoutingRules)
+    /// One carrier service of the rate card, created or replaced.
+    case carrierServiceSet(CarrierService)
 
     public var name: String {
         switch self {
@@ -31,6 +33,7 @@ public enum Event: Hashable, Sendable {
         case .transferShipped: "transfer_shipped"
         case .transferReceived: "transfer_received"
         case .routingRulesSet: "routing_rules_set"
+        case .carrierServiceSet: "carrier_service_set"
         }
     }
 }

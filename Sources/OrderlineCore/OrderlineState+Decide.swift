@@ -130,6 +130,13 @@ extension OrderlineState {
             guard let transfer = transfers[id] else { throw .notFound("transfer \(id)") }
             return Decision(events: [], reply: .bulk(transfer.json.json))
 
+        case .carrierSet(let service):
+            let current = rateCard.services.first { $0.carrier == service.carrier && $0.name == service.name }
+            return Decision(events: current == service ? [] : [.carrierServiceSet(service)], reply: .ok)
+
+        case .carrierList:
+            return Decision(events: [], reply: .bulk(JSONObject.array(rateCard.services.map(\.json))))
+
         case .routingGet:
             return Decision(events: [], reply: .bulk(routingRules.json.json))
 

@@ -12,6 +12,8 @@ public struct OrderlineState: Sendable {
     public private(set) var transfers: [TransferID: Transfer] = [:]
     /// How orders are routed (`ROUTING.SET`).
     public private(set) var routingRules = RoutingRules()
+    /// The carrier services orders can ship with (`CARRIER.SET`).
+    public private(set) var rateCard = RateCard()
     public private(set) var transferIDMax = TransferID(0)
     /// The highest reservation id ever created; the shell numbers new ones above it.
     public private(set) var reservationIDMax = ReservationID(0)
@@ -85,6 +87,8 @@ public struct OrderlineState: Sendable {
             inventory[transfer.sku, default: SKUInventory()].levels[transfer.to, default: StockLevel()].inTransit += transfer.quantity
         case .routingRulesSet(let rules):
             routingRules = rules
+        case .carrierServiceSet(let service):
+            rateCard.set(service)
         case .transferReceived(let id):
             guard var transfer = transfers[id], transfer.status == .inTransit else { return }
             transfer.status = .received
@@ -104,7 +108,7 @@ public struct OrderlineState: Sendable {
             return reservations[id].map { checkInvariants(sku: $0.sku) } ?? true
         case .transferShipped(let transfer): return checkInvariants(sku: transfer.sku)
         case .transferReceived(let id): return transfers[id].map { checkInvariants(sku: $0.sku) } ?? true
-        case .nodeUpserted, .skuUpserted, .idempotencyKeyRecorded, .routingRulesSet: return true
+        case .nodeUpserted, .skuUpserted, .idempotencyKeyRecorded, .routingRulesSet, .carrierServiceSet: return true
         }
     }
 
@@ -189,6 +193,7 @@ public struct OrderlineState: Sendable {
     }
     mutating func load(reservation: Reservation) { reservations[reservation.id] = reservation }
     mutating func load(routingRules: RoutingRules) { self.routingRules = routingRules }
+    mutating func load(carrierService: CarrierService) { rateCard.set(carrierService) }
     mutating func load(transfer: Transfer) {
         transfers[transfer.id] = transfer
         transferIDMax = max(transferIDMax, transfer.id)

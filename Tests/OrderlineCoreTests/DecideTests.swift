@@ -152,6 +152,24 @@ struct CoreDriver {
     #expect(restored.digest == core.state.digest)
 }
 
+@Test func carrierServicesFormTheRateCard() throws {
+    var core = CoreDriver.withNetwork()
+    #expect(core.run("CARRIER.SET ZED ground base=650 per_km=120 per_kg=45 bands=300:1,800:2") == "+OK")
+    #expect(core.run("CARRIER.SET ACME express base=1400 per_km=350 per_kg=90 bands=1200:1") == "+OK")
+    let lsn = core.lsn
+    #expect(core.run("CARRIER.SET ACME express base=1400 per_km=350 per_kg=90 bands=1200:1") == "+OK")
+    #expect(core.lsn == lsn, "unchanged, nothing logged")
+    #expect(core.run("CARRIER.SET ZED ground base=700 per_km=120 per_kg=45 bands=300:1,800:2") == "+OK")
+    #expect(core.state.rateCard.services.map { "\($0.carrier)/\($0.name)/\($0.baseCents)" } == ["ACME/express/1400", "ZED/ground/700"])
+    #expect(core.run("CARRIER.LIST") == "$" + #"[{"carrier":"ACME","service":"express","base":1400,"per_km_millicents":350,"per_kg":90,"bands":[{"km_max":1200,"days":1}]},{"carrier":"ZED","service":"ground","base":700,"per_km_millicents":120,"per_kg":45,"bands":[{"km_max":300,"days":1},{"km_max":800,"days":2}]}]"#)
+    #expect(core.run("CARRIER.SET ZED ground base=1 per_km=1 per_kg=1 bands=800:2,300:1") == "-INVALID bands must grow in km")
+    #expect(core.run("CARRIER.SET ZED ground base=1 per_km=1 per_kg=1 bands=50000:2") == "-INVALID band '50000:2' must be <km 1-40075>:<days 1-30>")
+    #expect(core.run("CARRIER.SET ZED ground base=1 per_km=1 per_kg=1") == "-INVALID CARRIER.SET needs bands=")
+    let restored = try OrderlineState.decodeCanonical(core.state.canonicalEncoding())
+    #expect(restored.rateCard == core.state.rateCard)
+    #expect(restored.digest == core.state.digest)
+}
+
 @Test func unchangedUpsertsLogNothing() {
     var core = CoreDriver.withNetwork()
     let lsn = core.lsn

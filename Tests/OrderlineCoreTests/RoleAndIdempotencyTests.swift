@@ -46,11 +46,13 @@ import Testing
         ("RESERVATION.GET R1", .reservationGet(ReservationID(1))), ("RELEASE R2", .release(ReservationID(2))),
         ("RESERVATION.GET R2", .reservationGet(ReservationID(2))),
         ("ROUTING.GET", .routingGet), ("ROUTING.SET", .routingSet(RoutingRulesUpdate())),
+        ("CARRIER.LIST", .carrierList),
+        ("CARRIER.SET", .carrierSet(CarrierService(carrier: "C", name: "s", baseCents: 1, perKmMillicents: 1, perKgCents: 1, bands: []))),
     ]
     let allowed: [Role: Set<String>] = [
         .admin: Set(commands.map(\.0)),
         .ops: Set(commands.map(\.0)),
-        .viewer: ["NODE.GET", "NODE.LIST", "SKU.GET", "STOCK.GET", "RESERVATION.GET R1", "RESERVATION.GET R2", "ROUTING.GET"],
+        .viewer: ["NODE.GET", "NODE.LIST", "SKU.GET", "STOCK.GET", "RESERVATION.GET R1", "RESERVATION.GET R2", "ROUTING.GET", "CARRIER.LIST"],
         .pos(node: "ST"): ["NODE.GET", "NODE.LIST", "SKU.GET", "STOCK.GET", "RESERVE@ST", "RELEASE R1", "COMMIT R1", "RESERVATION.GET R1"],
         .pos(node: "WH"): ["NODE.GET", "NODE.LIST", "SKU.GET", "STOCK.GET"],
         .channel("web"): ["SKU.GET", "STOCK.GET", "RESERVE@net"],

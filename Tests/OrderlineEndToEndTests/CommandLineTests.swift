@@ -31,6 +31,9 @@ private func seededDirectory() throws -> TemporaryDirectory {
     let state = try Recovery.recover(DataDirectory(path: directory.path), options: .init(mode: .readOnly)).state
     #expect(state.skus.count >= 1_000)
     #expect(state.nodes.count >= 10)
+    #expect(state.rateCard.services.count >= 6)
+    #expect(Set(state.rateCard.services.map(\.carrier)).count >= 3)
+    #expect(state.routingRules.splitPenaltyCents == 450)
     #expect(state.checkInvariants())
 }
 

@@ -62,7 +62,15 @@ public struct Quote: Hashable, Sendable {
 public struct RateCard: Hashable, Sendable {
     public var services: [CarrierService]
 
-    public init(services: [CarrierService]) { self.services = services }
+    public init(services: [CarrierService] = []) { self.services = services }
+
+    /// Adds `service`, or replaces the one with its carrier and name; kept sorted so
+    /// that the card (and its quotes' tie-breaks) is the same on every replay.
+    public mutating func set(_ service: CarrierService) {
+        services.removeAll { $0.carrier == service.carrier && $0.name == service.name }
+        services.append(service)
+        services.sort { ($0.carrier, $0.name) < ($1.carrier, $1.name) }
+    }
 
     /// Every service that reaches `km` within `transitDaysMax`, cheapest first (then
     /// faster, then by carrier and service name: the same order on every run).
