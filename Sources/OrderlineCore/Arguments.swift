@@ -98,6 +98,29 @@ public struct Arguments: Sendable {
         return bands
     }
 
+    /// `<sku>:<qty>,…`: 1 to 100 lines, each SKU once.
+    public static func orderLines(_ value: String) throws(Rejection) -> [(sku: String, quantity: Int64)] {
+        let parts = value.split(separator: ",", omittingEmptySubsequences: false)
+        guard (1...100).contains(parts.count) else { throw .invalid("lines must list 1 to 100 <sku>:<qty> pairs") }
+        var lines: [(sku: String, quantity: Int64)] = []
+        for part in parts {
+            guard let colon = part.lastIndex(of: ":") else { throw .invalid("line '\(part.prefix(40))' must be <sku>:<qty>") }
+            let sku = try identifier(String(part[..<colon]), "sku")
+            guard !lines.contains(where: { $0.sku == sku }) else { throw .invalid("lines name \(sku) twice") }
+            lines.append((sku, try quantity(String(part[part.index(after: colon)...]))))
+        }
+        return lines
+    }
+
+    /// `<lat>,<lon>` in decimal degrees.
+    public static func coordinate(_ value: String, _ name: String) throws(Rejection) -> Coordinate {
+        let parts = value.split(separator: ",", omittingEmptySubsequences: false)
+        guard parts.count == 2 else { throw .invalid("\(name) '\(value.prefix(40))' must be <lat>,<lon>") }
+        return Coordinate(
+            latitudeMicrodegrees: try degrees(String(parts[0]), "\(name) latitude", limit: 90),
+            longitudeMicrodegrees: try degrees(String(parts[1]), "\(name) longitude", limit: 180))
+    }
+
     /// `A,B,C` of node ids; empty for none. At most 256.
     public static func nodeList(_ value: String, _ name: String) throws(Rejection) -> [String] {
         guard !value.isEmpty else { return [] }

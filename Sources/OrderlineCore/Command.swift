@@ -16,6 +16,11 @@ public enum Command: Hashable, Sendable {
     case stockTransfer(from: String, to: String, sku: String, quantity: Int64, idempotencyKey: String?)
     case transferReceive(TransferID)
     case transferGet(TransferID)
+    case orderCreate(OrderRequest)
+    case orderGet(String)
+    case orderExplain(String)
+    case orderCancel(String)
+    case orderList(status: Order.Status?, customer: String?, channel: Order.Channel?, limit: Int)
     case routingGet
     /// Creates or replaces one carrier service of the rate card.
     case carrierSet(CarrierService)
@@ -48,7 +53,8 @@ public enum Command: Hashable, Sendable {
 
     public var isRead: Bool {
         switch self {
-        case .nodeGet, .nodeList, .skuGet, .stockGet, .reservationGet, .transferGet, .routingGet, .carrierList: true
+        case .nodeGet, .nodeList, .skuGet, .stockGet, .reservationGet, .transferGet, .routingGet, .carrierList,
+             .orderGet, .orderExplain, .orderList: true
         default: false
         }
     }
@@ -88,6 +94,41 @@ public struct NodeUpdate: Hashable, Sendable {
             acceptsReturns: acceptsReturns ?? existing?.acceptsReturns ?? (kind != .dropship),
             capacityPerDay: capacityPerDay ?? existing?.capacityPerDay ?? 0,
             handlingCostCents: handlingCostCents ?? existing?.handlingCostCents ?? 0)
+    }
+}
+
+/// What `ORDER.CREATE` asks for, validated for form.
+public struct OrderRequest: Hashable, Sendable {
+    public var id: String
+    public var channel: Order.Channel
+    public var customer: String
+    public var lines: [(sku: String, quantity: Int64)]
+    public var destination: Coordinate?
+    public var address: String
+    public var pickupStore: String?
+    public var service: ServiceLevel
+
+    public init(
+        id: String, channel: Order.Channel, customer: String, lines: [(sku: String, quantity: Int64)], destination: Coordinate?,
+        address: String = "", pickupStore: String? = nil, service: ServiceLevel = .standard
+    ) {
+        self.id = id
+        self.channel = channel
+        self.customer = customer
+        self.lines = lines
+        self.destination = destination
+        self.address = address
+        self.pickupStore = pickupStore
+        self.service = service
+    }
+
+    public static func == (lhs: Self, rhs: Self) -> Bool { lhs.fingerprint == rhs.fingerprint && lhs.id == rhs.id }
+    public func hash(into hasher: inout Hasher) { hasher.combine(id); hasher.combine(fingerprint) }
+
+    /// The same text `Order.request` gives for the order it created.
+    var fingerprint: String {
+        let lineText = lines.map { "\($0.sku):\($0.quantity)" }.joined(separator: ",")
+        return "\(channel.rawValue) \(customer) \(lineText) \(destination?.description ?? "-") \(pickupStore ?? "-") \(service.rawValue) \(address)"
     }
 }
 

@@ -93,6 +93,61 @@ public enum CommandTable {
         CommandSpec("TRANSFER.GET", positional: 1...1, writes: false) { arguments throws(Rejection) in
             .transferGet(try Arguments.numberedID(arguments.positional[0]))
         },
+        CommandSpec(
+            "ORDER.CREATE", positional: 1...1, options: ["channel", "customer", "lines", "ship", "address", "mode", "store", "service"],
+            writes: true
+        ) { arguments throws(Rejection) in
+            let channelText = try arguments.required("channel")
+            guard let channel = Order.Channel(rawValue: channelText.lowercased()) else {
+                throw .invalid("channel '\(channelText.prefix(40))' must be one of \(Order.Channel.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            let mode = arguments.option("mode")?.lowercased() ?? "ship"
+            guard mode == "ship" || mode == "pickup" else { throw .invalid("mode '\(mode.prefix(40))' must be ship or pickup") }
+            let store = try arguments.option("store").map { v throws(Rejection) in try Arguments.identifier(v, "store") }
+            guard (mode == "pickup") == (store != nil) else { throw .invalid("store= goes with mode=pickup, and mode=pickup needs store=") }
+            let serviceText = arguments.option("service") ?? "standard"
+            guard let service = ServiceLevel(rawValue: serviceText.lowercased()) else {
+                throw .invalid("service '\(serviceText.prefix(40))' must be standard, express or nextday")
+            }
+            return .orderCreate(OrderRequest(
+                id: try arguments.identifier(at: 0, "order"), channel: channel,
+                customer: try Arguments.identifier(try arguments.required("customer"), "customer"),
+                lines: try Arguments.orderLines(try arguments.required("lines")),
+                destination: try arguments.option("ship").map { v throws(Rejection) in try Arguments.coordinate(v, "ship") },
+                address: try arguments.option("address").map { v throws(Rejection) in try Arguments.text(v, "address") } ?? "",
+                pickupStore: store, service: service))
+        },
+        CommandSpec("ORDER.GET", positional: 1...1, writes: false) { arguments throws(Rejection) in
+            .orderGet(try arguments.identifier(at: 0, "order"))
+        },
+        CommandSpec("ORDER.EXPLAIN", positional: 1...1, writes: false) { arguments throws(Rejection) in
+            .orderExplain(try arguments.identifier(at: 0, "order"))
+        },
+        CommandSpec("ORDER.CANCEL", positional: 1...1, options: ["reason"], writes: true) { arguments throws(Rejection) in
+            _ = try arguments.option("reason").map { v throws(Rejection) in try Arguments.text(v, "reason") }
+            return .orderCancel(try arguments.identifier(at: 0, "order"))
+        },
+        CommandSpec("ORDER.LIST", positional: 0...0, options: ["status", "customer", "channel", "limit"], writes: false) { arguments throws(Rejection) in
+            var status: Order.Status?
+            if let text = arguments.option("status") {
+                guard let known = Order.Status(rawValue: text.lowercased()) else {
+                    throw .invalid("status '\(text.prefix(40))' must be allocated, backordered or cancelled")
+                }
+                status = known
+            }
+            var channel: Order.Channel?
+            if let text = arguments.option("channel") {
+                guard let known = Order.Channel(rawValue: text.lowercased()) else { throw .invalid("channel '\(text.prefix(40))' is unknown") }
+                channel = known
+            }
+            return .orderList(
+                status: status,
+                customer: try arguments.option("customer").map { v throws(Rejection) in try Arguments.identifier(v, "customer") },
+                channel: channel,
+                limit: Int(try arguments.option("limit").map { v throws(Rejection) in
+                    try Arguments.integer(v, "limit", in: 1...Int64(OrderlineState.orderListLimitMax))
+                } ?? 100))
+        },
         CommandSpec("CARRIER.SET", positional: 2...2, options: ["base", "per_km", "per_kg", "bands"], writes: true) { arguments throws(Rejection) in
             .carrierSet(CarrierService(
                 carrier: try arguments.identifier(at: 0, "carrier"), name: try arguments.identifier(at: 1, "service"),

@@ -11,6 +11,7 @@ extension Event {
         case nodeUpserted = 1, skuUpserted, stockSet, stockAdjusted
         case reservationCreated, reservationReleased, reservationCommitted, reservationExpired
         case idempotencyKeyRecorded, transferShipped, transferReceived, routingRulesSet, carrierServiceSet
+        case orderPlaced, orderCancelled
     }
 
     public func encode(into writer: inout BinaryWriter) {
@@ -61,6 +62,13 @@ extension Event {
         case .carrierServiceSet(let service):
             writer.write(Tag.carrierServiceSet.rawValue)
             service.encode(into: &writer)
+        case .orderPlaced(let order):
+            writer.write(Tag.orderPlaced.rawValue)
+            order.encode(into: &writer)
+        case .orderCancelled(let id, let at):
+            writer.write(Tag.orderCancelled.rawValue)
+            writer.write(id)
+            writer.writeVarInt(at)
         }
     }
 
@@ -100,6 +108,10 @@ extension Event {
             return .routingRulesSet(try RoutingRules.decode(from: &reader))
         case .carrierServiceSet:
             return .carrierServiceSet(try CarrierService.decode(from: &reader))
+        case .orderPlaced:
+            return .orderPlaced(try Order.decode(from: &reader))
+        case .orderCancelled:
+            return .orderCancelled(try reader.readString(), at: try reader.readVarInt())
         }
     }
 

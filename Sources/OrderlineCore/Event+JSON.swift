@@ -39,6 +39,11 @@ extension Event {
             object.add("rules", rules.json)
         case .carrierServiceSet(let service):
             object.add("service", service.json)
+        case .orderPlaced(let order):
+            object.add("order", order.json)
+        case .orderCancelled(let id, let at):
+            object.add("id", id)
+            object.add("at", at)
         }
         return object.json
     }

@@ -18,6 +18,10 @@ public enum Event: Hashable, Sendable {
     case routingRulesSet(RoutingRules)
     /// One carrier service of the rate card, created or replaced.
     case carrierServiceSet(CarrierService)
+    /// An order captured and routed: its allocations hold stock at their nodes.
+    case orderPlaced(Order)
+    /// Releases what the order held.
+    case orderCancelled(String, at: Timestamp)
 
     public var name: String {
         switch self {
@@ -34,6 +38,8 @@ public enum Event: Hashable, Sendable {
         case .transferReceived: "transfer_received"
         case .routingRulesSet: "routing_rules_set"
         case .carrierServiceSet: "carrier_service_set"
+        case .orderPlaced: "order_placed"
+        case .orderCancelled: "order_cancelled"
         }
     }
 }

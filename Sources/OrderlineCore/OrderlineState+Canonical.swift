@@ -6,7 +6,7 @@ import DequeModule
 /// so the digest does not depend on dictionary order or on how state is sharded.
 extension OrderlineState {
     private enum RecordTag: UInt8 {
-        case node = 1, sku, stockLevel, networkReserved, reservation, counters, endedReservations, idempotencyRecord, transfer, routingRules, carrierService
+        case node = 1, sku, stockLevel, networkReserved, reservation, counters, endedReservations, idempotencyRecord, transfer, routingRules, carrierService, order
     }
 
     /// Calls `body` with the encoding of each record, in canonical order.
@@ -58,6 +58,9 @@ extension OrderlineState {
                     previous = id.number
                 }
             }
+        }
+        for id in orders.keys.sorted() {
+            try emit(.order) { orders[id]!.encode(into: &$0) }
         }
         for service in rateCard.services {
             try emit(.carrierService) { service.encode(into: &$0) }
@@ -115,6 +118,8 @@ extension OrderlineState {
                     ended.append(ReservationID(previous))
                 }
                 state.load(endedReservations: ended)
+            case .order:
+                state.load(order: try Order.decode(from: &record))
             case .carrierService:
                 state.load(carrierService: try CarrierService.decode(from: &record))
             case .routingRules:

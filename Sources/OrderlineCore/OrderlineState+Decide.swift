@@ -26,6 +26,7 @@ extension OrderlineState {
     }
 
     private func decideOnce(_ command: Command, context: DecisionContext) throws(Rejection) -> Decision {
+        if let decision = try decideOrder(command, context: context) { return decision }
         switch command {
         case .nodeAdd(let update):
             let node = update.applied(to: nodes[update.id])
@@ -144,6 +145,9 @@ extension OrderlineState {
             for node in (update.excludedNodes ?? []) + (update.priority ?? []) { try existingNode(node) }
             let rules = update.applied(to: routingRules)
             return Decision(events: rules == routingRules ? [] : [.routingRulesSet(rules)], reply: .ok)
+
+        case .orderCreate, .orderGet, .orderExplain, .orderCancel, .orderList:
+            preconditionFailure("decided by decideOrder")
 
         case .expireDue:
             guard let next = nextExpiring, next.expiresAt <= context.now else { return Decision(events: [], reply: .ok) }

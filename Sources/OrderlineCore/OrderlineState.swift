@@ -12,6 +12,7 @@ public struct OrderlineState: Sendable {
     public private(set) var transfers: [TransferID: Transfer] = [:]
     /// How orders are routed (`ROUTING.SET`).
     public private(set) var routingRules = RoutingRules()
+    public private(set) var orders = PartitionedDictionary<String, Order>()
     /// The carrier services orders can ship with (`CARRIER.SET`).
     public private(set) var rateCard = RateCard()
     public private(set) var transferIDMax = TransferID(0)
@@ -89,6 +90,20 @@ public struct OrderlineState: Sendable {
             routingRules = rules
         case .carrierServiceSet(let service):
             rateCard.set(service)
+        case .orderPlaced(let order):
+            timeLast = max(timeLast, order.placedAt)
+            orders[order.id] = order
+            for allocation in order.allocations {
+                inventory[allocation.sku, default: SKUInventory()].levels[allocation.node, default: StockLevel()].allocated += allocation.quantity
+            }
+        case .orderCancelled(let id, let at):
+            timeLast = max(timeLast, at)
+            guard var order = orders[id], order.status != .cancelled else { return }
+            for allocation in order.allocations {
+                inventory[allocation.sku, default: SKUInventory()].levels[allocation.node, default: StockLevel()].allocated -= allocation.quantity
+            }
+            order.status = .cancelled
+            orders[id] = order
         case .transferReceived(let id):
             guard var transfer = transfers[id], transfer.status == .inTransit else { return }
             transfer.status = .received
@@ -108,6 +123,8 @@ public struct OrderlineState: Sendable {
             return reservations[id].map { checkInvariants(sku: $0.sku) } ?? true
         case .transferShipped(let transfer): return checkInvariants(sku: transfer.sku)
         case .transferReceived(let id): return transfers[id].map { checkInvariants(sku: $0.sku) } ?? true
+        case .orderPlaced(let order): return order.allocations.allSatisfy { checkInvariants(sku: $0.sku) }
+        case .orderCancelled(let id, _): return orders[id]?.allocations.allSatisfy { checkInvariants(sku: $0.sku) } ?? true
         case .nodeUpserted, .skuUpserted, .idempotencyKeyRecorded, .routingRulesSet, .carrierServiceSet: return true
         }
     }
@@ -194,6 +211,7 @@ public struct OrderlineState: Sendable {
     mutating func load(reservation: Reservation) { reservations[reservation.id] = reservation }
     mutating func load(routingRules: RoutingRules) { self.routingRules = routingRules }
     mutating func load(carrierService: CarrierService) { rateCard.set(carrierService) }
+    mutating func load(order: Order) { orders[order.id] = order }
     mutating func load(transfer: Transfer) {
         transfers[transfer.id] = transfer
         transferIDMax = max(transferIDMax, transfer.id)

@@ -56,8 +56,16 @@ extension OrderlineState {
             return nil
         case .viewer:
             return command.isRead ? nil : deny("may only read")
-        case .customer:
-            return deny("may only see and return its own orders")
+        case .customer(let id):
+            switch command {
+            case .orderGet(let order), .orderExplain(let order):
+                guard let found = orders[order] else { return nil }
+                return found.customer == id ? nil : deny("may only see its own orders")
+            case .orderList(_, let customer, _, _):
+                return customer == id ? nil : deny("lists its own orders only: add customer=\(id)")
+            default:
+                return deny("may only see and return its own orders")
+            }
         case .pos(let node):
             switch command {
             case .skuGet, .stockGet, .nodeGet, .nodeList: return nil
@@ -66,10 +74,16 @@ extension OrderlineState {
             case .commit(let id, _), .release(let id), .reservationGet(let id):
                 guard let reservation = reservations[id] else { return nil }  // NOTFOUND says more
                 return reservation.node == node ? nil : deny("may only touch reservations at \(node)")
+            case .orderCreate(let request):
+                return request.channel == .pos && request.pickupStore == node
+                    ? nil : deny("takes POS orders at its store only: channel=pos mode=pickup store=\(node)")
+            case .orderGet(let id), .orderExplain(let id), .orderCancel(let id):
+                guard let order = orders[id] else { return nil }
+                return order.channel == .pos && order.pickupStore == node ? nil : deny("may only touch POS orders at \(node)")
             default:
                 return deny("may not run this command")
             }
-        case .channel:
+        case .channel(let channelName):
             switch command {
             case .skuGet, .stockGet: return nil
             case .reserve(_, _, let target, _, _):
@@ -77,6 +91,13 @@ extension OrderlineState {
             case .release(let id), .reservationGet(let id):
                 guard let reservation = reservations[id] else { return nil }
                 return reservation.owner == role.ownerTag ? nil : deny("may only touch its own reservations")
+            case .orderCreate(let request):
+                return request.channel.rawValue == channelName ? nil : deny("creates orders of its own channel only: channel=\(channelName)")
+            case .orderGet(let id), .orderExplain(let id), .orderCancel(let id):
+                guard let order = orders[id] else { return nil }
+                return order.channel.rawValue == channelName ? nil : deny("may only touch orders of its channel")
+            case .orderList(_, _, let channel, _):
+                return channel?.rawValue == channelName ? nil : deny("lists its channel's orders only: add channel=\(channelName)")
             default:
                 return deny("may not run this command")
             }

@@ -15,6 +15,8 @@ public enum RandomWorkload {
             ["NODE.ADD", "ST-1", "kind=store", "lat=41.8781", "lon=-87.6298", "pickup=yes"],
             ["NODE.ADD", "ST-2", "kind=store", "lat=29.7604", "lon=-95.3698", "cost=450"],
         ]
+        commands.append(["CARRIER.SET", "GROUND", "standard", "base=500", "per_km=100", "per_kg=50", "bands=500:2,1500:3,5000:5"])
+        commands.append(["CARRIER.SET", "AIR", "express", "base=1500", "per_km=300", "per_kg=100", "bands=1000:1,5000:2"])
         for index in 0..<skuCount {
             commands.append(["SKU.ADD", "SKU-\(index)", "price=\(100 + index * 7)", "weight=\(50 + index)"])
         }
@@ -49,7 +51,13 @@ public enum RandomWorkload {
                     let strategy = ["cost", "fastest", "priority"].randomElement(using: &generator)!
                     steps.append(.command(["ROUTING.SET", "strategy=\(strategy)", "split=\(Bool.random(using: &generator) ? "yes" : "no")", "exclude=\(node)"]))
                 }
-            case 90..<95: steps.append(.command(["STOCK.GET", sku]))
+            case 90..<92: steps.append(.command(["STOCK.GET", sku]))
+            case 92..<94:
+                let order = "O-\(Int.random(in: 1...30, using: &generator))"
+                let other = "SKU-\(Int.random(in: 0..<skuCount, using: &generator))"
+                let lines = other == sku ? "\(sku):1" : "\(sku):\(Int.random(in: 1...3, using: &generator)),\(other):1"
+                steps.append(.command(["ORDER.CREATE", order, "channel=web", "customer=C-\(Int.random(in: 1...5, using: &generator))", "lines=\(lines)", "ship=39.9526,-75.1652"]))
+            case 94: steps.append(.command(["ORDER.CANCEL", "O-\(Int.random(in: 1...30, using: &generator))"]))
             default: steps.append(.advanceClock(seconds: Int64.random(in: 1...90, using: &generator)))
             }
         }

@@ -1,0 +1,125 @@
+/// Orders: capture, routing through `Router.plan`, allocation, cancel, reads.
+extension OrderlineState {
+    static let orderListLimitMax = 1_000
+
+    func decideOrder(_ command: Command, context: DecisionContext) throws(Rejection) -> Decision? {
+        switch command {
+        case .orderCreate(let request):
+            return try placeOrder(request, context: context)
+        case .orderGet(let id):
+            return Decision(events: [], reply: .bulk(try existingOrder(id).json.json))
+        case .orderExplain(let id):
+            return Decision(events: [], reply: .bulk(try existingOrder(id).explanation))
+        case .orderCancel(let id):
+            let order = try existingOrder(id)
+            guard order.status != .cancelled else { return Decision(events: [], reply: .ok) }
+            return Decision(events: [.orderCancelled(id, at: context.now)], reply: .ok)
+        case .orderList(let status, let customer, let channel, let limit):
+            let matching = orders.values
+                .filter { (status == nil || $0.status == status) && (customer == nil || $0.customer == customer) && (channel == nil || $0.channel == channel) }
+                .sorted { $0.id < $1.id }
+                .prefix(limit)
+            return Decision(events: [], reply: .bulk(JSONObject.array(matching.map(\.json))))
+        default:
+            return nil
+        }
+    }
+
+    private func existingOrder(_ id: String) throws(Rejection) -> Order {
+        guard let order = orders[id] else { throw .notFound("order \(id)") }
+        return order
+    }
+
+    /// The same id with the same request is the same order (nothing changes); with
+    /// another request, `CONFLICT`. Otherwise route, allocate and log it.
+    private func placeOrder(_ request: OrderRequest, context: DecisionContext) throws(Rejection) -> Decision {
+        if let existing = orders[request.id] {
+            guard existing.request == request.fingerprint else {
+                throw .conflict("order \(request.id) exists with other content: \(existing.request)")
+            }
+            return Decision(events: [], reply: .bulk(existing.json.json))
+        }
+        var lines: [Order.Line] = []
+        var routingLines: [RoutingLine] = []
+        for (sku, quantity) in request.lines {
+            guard let item = skus[sku] else { throw .notFound("sku \(sku)") }
+            lines.append(Order.Line(sku: sku, quantity: quantity, priceCents: item.priceCents))
+            routingLines.append(RoutingLine(sku: sku, quantity: quantity, weightGrams: item.weightGrams))
+        }
+        let destination: Coordinate
+        if let store = request.pickupStore {
+            guard let node = nodes[store] else { throw .notFound("node \(store)") }
+            guard node.offersPickup else { throw .invalid("store=\(store) does not offer pickup") }
+            destination = node.location
+        } else {
+            guard let shipTo = request.destination else { throw .invalid("ORDER.CREATE needs ship=<lat>,<lon> (or mode=pickup store=<node>)") }
+            destination = shipTo
+        }
+        // What each node can promise, never more than the network can (carts hold some).
+        let stock = nodes.values.map { node in
+            NodeStock(node: node, atp: Dictionary(uniqueKeysWithValues: Set(request.lines.map(\.sku)).map { sku in
+                let item = inventory[sku] ?? SKUInventory()
+                return (sku, min(item.levels[node.id]?.atp ?? 0, item.networkATP))
+            }))
+        }
+        let plan = Router.plan(
+            RoutingRequest(lines: routingLines, destination: destination, service: request.service, pickupStore: request.pickupStore),
+            stock: stock, rateCard: rateCard, rules: routingRules)
+        var allocations: [Order.Allocation] = plan.shipments.flatMap { shipment in
+            shipment.lines.map { Order.Allocation(sku: $0.sku, node: shipment.node, quantity: $0.quantity) }
+        }
+        var backordered = plan.backordered.map { Order.Allocation(sku: $0.sku, node: "", quantity: $0.quantity) }
+        capToNetworkATP(&allocations, backordered: &backordered)
+        let order = Order(
+            id: request.id, channel: request.channel, customer: request.customer, lines: lines, destination: request.destination,
+            address: request.address, pickupStore: request.pickupStore, service: request.service,
+            status: backordered.isEmpty ? .allocated : .backordered, allocations: allocations, backordered: backordered,
+            explanation: explanation(plan), placedAt: context.now)
+        return Decision(events: [.orderPlaced(order)], reply: .bulk(order.json.json))
+    }
+
+    /// Allocations of one SKU across nodes may not add up to more than network ATP:
+    /// what is over moves, from the last allocation back, to the backorder.
+    private func capToNetworkATP(_ allocations: inout [Order.Allocation], backordered: inout [Order.Allocation]) {
+        for sku in Set(allocations.map(\.sku)) {
+            var over = allocations.filter { $0.sku == sku }.reduce(0) { $0 + $1.quantity } - (inventory[sku]?.networkATP ?? 0)
+            for index in allocations.indices.reversed() where over > 0 && allocations[index].sku == sku {
+                let taken = min(over, allocations[index].quantity)
+                allocations[index].quantity -= taken
+                over -= taken
+                backordered.append(Order.Allocation(sku: sku, node: "", quantity: taken))
+            }
+        }
+        allocations.removeAll { $0.quantity == 0 }
+    }
+
+    private func explanation(_ plan: RoutingPlan) -> String {
+        var object = JSONObject()
+        object.add("rule", plan.rule)
+        object.add("strategy", routingRules.strategy.rawValue)
+        object.add("candidates", plan.candidates.map { candidate in
+            var entry = JSONObject()
+            entry.add("node", candidate.node)
+            entry.add("distance_km", candidate.distanceKm)
+            if let cost = candidate.costCents { entry.add("cost", cost) } else { entry.addNull("cost") }
+            if let quote = candidate.quote {
+                entry.add("carrier", quote.carrier)
+                entry.add("service", quote.service)
+                entry.add("transit_days", Int64(quote.transitDays))
+            }
+            entry.add("has_every_line", candidate.hasEveryLine)
+            entry.add("excluded", candidate.excludedBecause)
+            return entry
+        })
+        object.add("shipments", plan.shipments.map { shipment in
+            var entry = JSONObject()
+            entry.add("node", shipment.node)
+            entry.add("cost", shipment.costCents)
+            entry.add("carrier", shipment.quote?.carrier)
+            entry.add("service", shipment.quote?.service)
+            return entry
+        })
+        object.add("total_cost", plan.totalCostCents)
+        return object.json
+    }
+}
