@@ -112,6 +112,19 @@ public struct Arguments: Sendable {
         return lines
     }
 
+    /// `R1,R2,…`: 1 to 100 distinct reservation ids.
+    public static func reservationList(_ value: String) throws(Rejection) -> [ReservationID] {
+        let parts = value.split(separator: ",", omittingEmptySubsequences: false)
+        guard (1...100).contains(parts.count) else { throw .invalid("reservations must list 1 to 100 ids") }
+        var ids: [ReservationID] = []
+        for part in parts {
+            let id: ReservationID = try numberedID(String(part))
+            guard !ids.contains(id) else { throw .invalid("reservations name \(id) twice") }
+            ids.append(id)
+        }
+        return ids
+    }
+
     /// `<lat>,<lon>` in decimal degrees.
     public static func coordinate(_ value: String, _ name: String) throws(Rejection) -> Coordinate {
         let parts = value.split(separator: ",", omittingEmptySubsequences: false)

@@ -107,11 +107,14 @@ public struct OrderRequest: Hashable, Sendable {
     public var address: String
     public var pickupStore: String?
     public var service: ServiceLevel
+    /// Carts (network reservations) whose units the order takes over.
+    public var reservations: [ReservationID]
 
     public init(
         id: String, channel: Order.Channel, customer: String, lines: [(sku: String, quantity: Int64)], destination: Coordinate?,
-        address: String = "", pickupStore: String? = nil, service: ServiceLevel = .standard
+        address: String = "", pickupStore: String? = nil, service: ServiceLevel = .standard, reservations: [ReservationID] = []
     ) {
+        self.reservations = reservations
         self.id = id
         self.channel = channel
         self.customer = customer
@@ -128,7 +131,9 @@ public struct OrderRequest: Hashable, Sendable {
     /// The same text `Order.request` gives for the order it created.
     var fingerprint: String {
         let lineText = lines.map { "\($0.sku):\($0.quantity)" }.joined(separator: ",")
-        return "\(channel.rawValue) \(customer) \(lineText) \(destination?.description ?? "-") \(pickupStore ?? "-") \(service.rawValue) \(address)"
+        return Order.requestText(
+            channel: channel, customer: customer, lines: lineText, destination: destination, pickupStore: pickupStore,
+            service: service, reservations: reservations, address: address)
     }
 }
 

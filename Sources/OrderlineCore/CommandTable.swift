@@ -94,7 +94,8 @@ public enum CommandTable {
             .transferGet(try Arguments.numberedID(arguments.positional[0]))
         },
         CommandSpec(
-            "ORDER.CREATE", positional: 1...1, options: ["channel", "customer", "lines", "ship", "address", "mode", "store", "service"],
+            "ORDER.CREATE", positional: 1...1,
+            options: ["channel", "customer", "lines", "ship", "address", "mode", "store", "service", "reservations"],
             writes: true
         ) { arguments throws(Rejection) in
             let channelText = try arguments.required("channel")
@@ -115,7 +116,8 @@ public enum CommandTable {
                 lines: try Arguments.orderLines(try arguments.required("lines")),
                 destination: try arguments.option("ship").map { v throws(Rejection) in try Arguments.coordinate(v, "ship") },
                 address: try arguments.option("address").map { v throws(Rejection) in try Arguments.text(v, "address") } ?? "",
-                pickupStore: store, service: service))
+                pickupStore: store, service: service,
+                reservations: try arguments.option("reservations").map { v throws(Rejection) in try Arguments.reservationList(v) } ?? []))
         },
         CommandSpec("ORDER.GET", positional: 1...1, writes: false) { arguments throws(Rejection) in
             .orderGet(try arguments.identifier(at: 0, "order"))

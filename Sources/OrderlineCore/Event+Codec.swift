@@ -11,7 +11,7 @@ extension Event {
         case nodeUpserted = 1, skuUpserted, stockSet, stockAdjusted
         case reservationCreated, reservationReleased, reservationCommitted, reservationExpired
         case idempotencyKeyRecorded, transferShipped, transferReceived, routingRulesSet, carrierServiceSet
-        case orderPlaced, orderCancelled
+        case orderPlaced, orderCancelled, reservationConverted
     }
 
     public func encode(into writer: inout BinaryWriter) {
@@ -69,6 +69,9 @@ extension Event {
             writer.write(Tag.orderCancelled.rawValue)
             writer.write(id)
             writer.writeVarInt(at)
+        case .reservationConverted(let id):
+            writer.write(Tag.reservationConverted.rawValue)
+            writer.writeVarUInt(id.number)
         }
     }
 
@@ -112,6 +115,8 @@ extension Event {
             return .orderPlaced(try Order.decode(from: &reader))
         case .orderCancelled:
             return .orderCancelled(try reader.readString(), at: try reader.readVarInt())
+        case .reservationConverted:
+            return .reservationConverted(ReservationID(try reader.readVarUInt()))
         }
     }
 

@@ -21,7 +21,7 @@ extension Event {
             object.add("reason", reason)
         case .reservationCreated(let reservation):
             object.add("reservation", reservation.json)
-        case .reservationReleased(let id), .reservationCommitted(let id):
+        case .reservationReleased(let id), .reservationCommitted(let id), .reservationConverted(let id):
             object.add("id", id.description)
         case .reservationExpired(let id, let at):
             object.add("id", id.description)

@@ -9,6 +9,9 @@ public enum Event: Hashable, Sendable {
     case reservationReleased(ReservationID)
     case reservationCommitted(ReservationID)
     case reservationExpired(ReservationID, at: Timestamp)
+    /// A cart's network reservation became part of an order (its units move to the
+    /// order's allocations, logged right after).
+    case reservationConverted(ReservationID)
     /// A command with an idempotency key succeeded; a retry within the window gets
     /// `reply` again and changes nothing.
     case idempotencyKeyRecorded(IdempotencyRecord)
@@ -33,6 +36,7 @@ public enum Event: Hashable, Sendable {
         case .reservationReleased: "reservation_released"
         case .reservationCommitted: "reservation_committed"
         case .reservationExpired: "reservation_expired"
+        case .reservationConverted: "reservation_converted"
         case .idempotencyKeyRecorded: "idempotency_key_recorded"
         case .transferShipped: "transfer_shipped"
         case .transferReceived: "transfer_received"

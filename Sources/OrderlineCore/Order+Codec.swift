@@ -28,6 +28,8 @@ extension Order {
         }
         writer.write(explanation)
         writer.writeVarInt(placedAt)
+        writer.writeVarUInt(UInt64(reservations.count))
+        for id in reservations { writer.writeVarUInt(id.number) }
     }
 
     static func decode(from reader: inout BinaryReader) throws(DecodingError) -> Order {
@@ -64,10 +66,16 @@ extension Order {
             }
             lists.append(list)
         }
+        let explanation = try reader.readString()
+        let placedAt = try reader.readVarInt()
+        let cartCount = try reader.readVarUInt()
+        guard cartCount <= UInt64(reader.remaining) else { throw DecodingError("order reservation count past the end") }
+        var reservations: [ReservationID] = []
+        for _ in 0..<cartCount { reservations.append(ReservationID(try reader.readVarUInt())) }
         return Order(
             id: id, channel: channel, customer: customer, lines: lines, destination: destination, address: address,
             pickupStore: store.isEmpty ? nil : store, service: service, status: status, allocations: lists[0],
-            backordered: lists[1], explanation: try reader.readString(), placedAt: try reader.readVarInt())
+            backordered: lists[1], explanation: explanation, placedAt: placedAt, reservations: reservations)
     }
 
     var json: JSONObject {
@@ -89,6 +97,7 @@ extension Order {
         object.add("store", pickupStore)
         object.add("service", service.rawValue)
         object.add("total", totalCents)
+        object.addRaw("reservations", "[" + reservations.map { JSONObject.quote($0.description) }.joined(separator: ",") + "]")
         object.add("placed_at", placedAt)
         return object
     }

@@ -38,13 +38,24 @@ public struct Order: Hashable, Sendable {
     /// `ORDER.EXPLAIN`: the router's candidates and the rule that decided, as JSON.
     public var explanation: String
     public var placedAt: Timestamp
+    /// The carts converted into it.
+    public var reservations: [ReservationID]
 
     public var totalCents: Int64 { lines.reduce(0) { $0 + $1.priceCents * $1.quantity } }
 
     /// What `ORDER.CREATE` said, without what the server added: a retry with the same
     /// id must say the same.
     var request: String {
-        let lineText = lines.map { "\($0.sku):\($0.quantity)" }.joined(separator: ",")
-        return "\(channel.rawValue) \(customer) \(lineText) \(destination?.description ?? "-") \(pickupStore ?? "-") \(service.rawValue) \(address)"
+        Order.requestText(
+            channel: channel, customer: customer, lines: lines.map { "\($0.sku):\($0.quantity)" }.joined(separator: ","),
+            destination: destination, pickupStore: pickupStore, service: service, reservations: reservations, address: address)
+    }
+
+    static func requestText(
+        channel: Channel, customer: String, lines: String, destination: Coordinate?, pickupStore: String?, service: ServiceLevel,
+        reservations: [ReservationID], address: String
+    ) -> String {
+        let carts = reservations.isEmpty ? "-" : reservations.map(\.description).joined(separator: ",")
+        return "\(channel.rawValue) \(customer) \(lines) \(destination?.description ?? "-") \(pickupStore ?? "-") \(service.rawValue) \(carts) \(address)"
     }
 }

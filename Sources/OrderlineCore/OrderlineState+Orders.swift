@@ -55,11 +55,27 @@ extension OrderlineState {
             guard let shipTo = request.destination else { throw .invalid("ORDER.CREATE needs ship=<lat>,<lon> (or mode=pickup store=<node>)") }
             destination = shipTo
         }
-        // What each node can promise, never more than the network can (carts hold some).
+        // Carts being converted: their units become the order's to place.
+        var converted: [String: Int64] = [:]
+        for id in request.reservations {
+            guard let cart = reservations[id] else { throw .notFound("reservation \(id)") }
+            guard cart.status == .held else { throw .conflict("reservation \(id) is \(cart.status.name)") }
+            guard cart.node == nil else { throw .conflict("reservation \(id) holds stock at \(cart.node ?? ""); an order converts network carts") }
+            guard context.role.ownerTag.isEmpty || cart.owner == context.role.ownerTag else {
+                throw Rejection(.noPermission, "\(context.role) may only convert its own reservations")
+            }
+            let ordered = request.lines.first { $0.sku == cart.sku }?.quantity ?? 0
+            guard converted[cart.sku, default: 0] + cart.quantity <= ordered else {
+                throw .conflict("reservations hold more \(cart.sku) than the order's lines (\(ordered))")
+            }
+            converted[cart.sku, default: 0] += cart.quantity
+        }
+        // What each node can promise, never more than the network can (other carts
+        // hold some; the converted ones are this order's).
         let stock = nodes.values.map { node in
             NodeStock(node: node, atp: Dictionary(uniqueKeysWithValues: Set(request.lines.map(\.sku)).map { sku in
                 let item = inventory[sku] ?? SKUInventory()
-                return (sku, min(item.levels[node.id]?.atp ?? 0, item.networkATP))
+                return (sku, min(item.levels[node.id]?.atp ?? 0, item.networkATP + converted[sku, default: 0]))
             }))
         }
         let plan = Router.plan(
@@ -69,20 +85,24 @@ extension OrderlineState {
             shipment.lines.map { Order.Allocation(sku: $0.sku, node: shipment.node, quantity: $0.quantity) }
         }
         var backordered = plan.backordered.map { Order.Allocation(sku: $0.sku, node: "", quantity: $0.quantity) }
-        capToNetworkATP(&allocations, backordered: &backordered)
+        capToNetworkATP(&allocations, backordered: &backordered, converted: converted)
         let order = Order(
             id: request.id, channel: request.channel, customer: request.customer, lines: lines, destination: request.destination,
             address: request.address, pickupStore: request.pickupStore, service: request.service,
             status: backordered.isEmpty ? .allocated : .backordered, allocations: allocations, backordered: backordered,
-            explanation: explanation(plan), placedAt: context.now)
-        return Decision(events: [.orderPlaced(order)], reply: .bulk(order.json.json))
+            explanation: explanation(plan), placedAt: context.now, reservations: request.reservations)
+        return Decision(
+            events: request.reservations.map(Event.reservationConverted) + [.orderPlaced(order)], reply: .bulk(order.json.json))
     }
 
     /// Allocations of one SKU across nodes may not add up to more than network ATP:
     /// what is over moves, from the last allocation back, to the backorder.
-    private func capToNetworkATP(_ allocations: inout [Order.Allocation], backordered: inout [Order.Allocation]) {
+    private func capToNetworkATP(
+        _ allocations: inout [Order.Allocation], backordered: inout [Order.Allocation], converted: [String: Int64]
+    ) {
         for sku in Set(allocations.map(\.sku)) {
-            var over = allocations.filter { $0.sku == sku }.reduce(0) { $0 + $1.quantity } - (inventory[sku]?.networkATP ?? 0)
+            let promisable = (inventory[sku]?.networkATP ?? 0) + converted[sku, default: 0]
+            var over = allocations.filter { $0.sku == sku }.reduce(0) { $0 + $1.quantity } - promisable
             for index in allocations.indices.reversed() where over > 0 && allocations[index].sku == sku {
                 let taken = min(over, allocations[index].quantity)
                 allocations[index].quantity -= taken

@@ -74,6 +74,8 @@ public struct OrderlineState: Sendable {
         case .reservationExpired(let id, let at):
             timeLast = max(timeLast, at)
             end(id, as: .expired)
+        case .reservationConverted(let id):
+            end(id, as: .converted)
         case .reservationCommitted(let id):
             guard let reservation = end(id, as: .committed), let node = reservation.node else { return }
             inventory[reservation.sku, default: SKUInventory()].levels[node, default: StockLevel()].onHand -= reservation.quantity
@@ -119,7 +121,7 @@ public struct OrderlineState: Sendable {
         switch event {
         case .stockSet(_, let sku, _, _), .stockAdjusted(_, let sku, _, _): return checkInvariants(sku: sku)
         case .reservationCreated(let reservation): return checkInvariants(sku: reservation.sku)
-        case .reservationReleased(let id), .reservationCommitted(let id), .reservationExpired(let id, _):
+        case .reservationReleased(let id), .reservationCommitted(let id), .reservationExpired(let id, _), .reservationConverted(let id):
             return reservations[id].map { checkInvariants(sku: $0.sku) } ?? true
         case .transferShipped(let transfer): return checkInvariants(sku: transfer.sku)
         case .transferReceived(let id): return transfers[id].map { checkInvariants(sku: $0.sku) } ?? true

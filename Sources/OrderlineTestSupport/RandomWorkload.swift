@@ -56,7 +56,9 @@ public enum RandomWorkload {
                 let order = "O-\(Int.random(in: 1...30, using: &generator))"
                 let other = "SKU-\(Int.random(in: 0..<skuCount, using: &generator))"
                 let lines = other == sku ? "\(sku):1" : "\(sku):\(Int.random(in: 1...3, using: &generator)),\(other):1"
-                steps.append(.command(["ORDER.CREATE", order, "channel=web", "customer=C-\(Int.random(in: 1...5, using: &generator))", "lines=\(lines)", "ship=39.9526,-75.1652"]))
+                var create = ["ORDER.CREATE", order, "channel=web", "customer=C-\(Int.random(in: 1...5, using: &generator))", "lines=\(lines)", "ship=39.9526,-75.1652"]
+                if Int.random(in: 0..<3, using: &generator) == 0 { create.append("reservations=\(someReservation)") }
+                steps.append(.command(create))
             case 94: steps.append(.command(["ORDER.CANCEL", "O-\(Int.random(in: 1...30, using: &generator))"]))
             default: steps.append(.advanceClock(seconds: Int64.random(in: 1...90, using: &generator)))
             }

@@ -115,3 +115,25 @@ func badOrdersAreRejectedClearly(line: String, expected: String) {
     #expect(core.state.authorize(.orderCancel("O-1"), as: .viewer)?.code == .noPermission)
     #expect(core.state.authorize(.orderGet("O-1"), as: .viewer) == nil)
 }
+
+@Test func aCartIsConvertedIntoTheOrder() {
+    var core = orderNetwork()
+    #expect(core.run("RESERVE HOT 6 ttl=600") == "$R1")
+    // The cart holds 6 of the network's 7: without it an order gets 1 unit at most.
+    #expect(core.run("ORDER.CREATE O-0 channel=web customer=C-0 lines=HOT:2 \(philadelphia)").contains(#""backordered":[{"sku":"HOT","node":"","qty":1}]"#))
+    _ = core.run("ORDER.CANCEL O-0")
+    #expect(core.run("ORDER.CREATE O-1 channel=web customer=C-1 lines=HOT:2 reservations=R1 \(philadelphia)")
+        == "-CONFLICT reservations hold more HOT than the order's lines (2)")
+    let reply = core.run("ORDER.CREATE O-1 channel=web customer=C-1 lines=HOT:6 reservations=R1 \(philadelphia)")
+    #expect(reply.contains(#""status":"allocated""#), "\(reply)")
+    #expect(reply.contains(#""reservations":["R1"]"#))
+    #expect(core.state.reservations[ReservationID(1)]?.status == .converted)
+    #expect(core.state.inventory["HOT"]?.networkReserved == 0)
+    #expect(core.state.inventory["HOT"]?.levels.values.map(\.allocated).reduce(0, +) == 6)
+    #expect(core.state.checkInvariants())
+    // A retry is the same order; the cart cannot be used twice.
+    #expect(core.run("ORDER.CREATE O-1 channel=web customer=C-1 lines=HOT:6 reservations=R1 \(philadelphia)") == reply)
+    #expect(core.run("ORDER.CREATE O-2 channel=web customer=C-1 lines=HOT:1 reservations=R1 \(philadelphia)") == "-CONFLICT reservation R1 is converted")
+    #expect(core.run("RELEASE R1") == "-CONFLICT reservation R1 is converted")
+    #expect(core.run("ORDER.CREATE O-3 channel=web customer=C-1 lines=HOT:1 reservations=R9 \(philadelphia)") == "-NOTFOUND reservation R9")
+}
