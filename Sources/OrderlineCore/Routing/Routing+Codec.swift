@@ -1,0 +1,89 @@
+/// The binary and JSON forms of the routing rules and the rate card.
+extension RoutingRules {
+    func encode(into writer: inout BinaryWriter) {
+        writer.write(strategy.rawValue)
+        writer.write(allowSplit)
+        writer.writeVarInt(splitPenaltyCents)
+        writer.write(shipFromStore)
+        writer.writeVarUInt(UInt64(excludedNodes.count))
+        for node in excludedNodes.sorted() { writer.write(node) }
+        writer.writeVarUInt(UInt64(priority.count))
+        for node in priority { writer.write(node) }
+    }
+
+    static func decode(from reader: inout BinaryReader) throws(DecodingError) -> RoutingRules {
+        var rules = RoutingRules()
+        let strategy = try reader.readString()
+        guard let known = Strategy(rawValue: strategy) else { throw DecodingError("unknown routing strategy '\(strategy)'") }
+        rules.strategy = known
+        rules.allowSplit = try reader.readBool()
+        rules.splitPenaltyCents = try reader.readVarInt()
+        rules.shipFromStore = try reader.readBool()
+        let excluded = try reader.readVarUInt()
+        guard excluded <= UInt64(reader.remaining) else { throw DecodingError("excluded node count past the end") }
+        for _ in 0..<excluded { rules.excludedNodes.insert(try reader.readString()) }
+        let prioritized = try reader.readVarUInt()
+        guard prioritized <= UInt64(reader.remaining) else { throw DecodingError("priority count past the end") }
+        for _ in 0..<prioritized { rules.priority.append(try reader.readString()) }
+        return rules
+    }
+
+    var json: JSONObject {
+        var object = JSONObject()
+        object.add("strategy", strategy.rawValue)
+        object.add("split", allowSplit)
+        object.add("split_penalty", splitPenaltyCents)
+        object.add("ship_from_store", shipFromStore)
+        object.addRaw("exclude", "[" + excludedNodes.sorted().map(JSONObject.quote).joined(separator: ",") + "]")
+        object.addRaw("priority", "[" + priority.map(JSONObject.quote).joined(separator: ",") + "]")
+        return object
+    }
+}
+
+extension CarrierService {
+    func encode(into writer: inout BinaryWriter) {
+        writer.write(carrier)
+        writer.write(name)
+        writer.writeVarInt(baseCents)
+        writer.writeVarInt(perKmMillicents)
+        writer.writeVarInt(perKgCents)
+        writer.writeVarUInt(UInt64(bands.count))
+        for band in bands {
+            writer.writeVarInt(band.kmMax)
+            writer.writeVarInt(Int64(band.transitDays))
+        }
+    }
+
+    static func decode(from reader: inout BinaryReader) throws(DecodingError) -> CarrierService {
+        let carrier = try reader.readString()
+        let name = try reader.readString()
+        let base = try reader.readVarInt()
+        let perKm = try reader.readVarInt()
+        let perKg = try reader.readVarInt()
+        let count = try reader.readVarUInt()
+        guard count <= UInt64(reader.remaining) else { throw DecodingError("band count past the end") }
+        var bands: [DistanceBand] = []
+        for _ in 0..<count {
+            let kmMax = try reader.readVarInt()
+            guard let days = Int(exactly: try reader.readVarInt()) else { throw DecodingError("transit days out of range") }
+            bands.append(DistanceBand(kmMax: kmMax, transitDays: days))
+        }
+        return CarrierService(carrier: carrier, name: name, baseCents: base, perKmMillicents: perKm, perKgCents: perKg, bands: bands)
+    }
+
+    var json: JSONObject {
+        var object = JSONObject()
+        object.add("carrier", carrier)
+        object.add("service", name)
+        object.add("base", baseCents)
+        object.add("per_km_millicents", perKmMillicents)
+        object.add("per_kg", perKgCents)
+        object.add("bands", bands.map { band in
+            var entry = JSONObject()
+            entry.add("km_max", band.kmMax)
+            entry.add("days", Int64(band.transitDays))
+            return entry
+        })
+        return object
+    }
+}
