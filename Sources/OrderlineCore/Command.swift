@@ -109,12 +109,16 @@ public struct OrderRequest: Hashable, Sendable {
     public var service: ServiceLevel
     /// Carts (network reservations) whose units the order takes over.
     public var reservations: [ReservationID]
+    /// A payment token to authorise the total with (see `PaymentSimulator`).
+    public var paymentToken: String?
 
     public init(
         id: String, channel: Order.Channel, customer: String, lines: [(sku: String, quantity: Int64)], destination: Coordinate?,
-        address: String = "", pickupStore: String? = nil, service: ServiceLevel = .standard, reservations: [ReservationID] = []
+        address: String = "", pickupStore: String? = nil, service: ServiceLevel = .standard, reservations: [ReservationID] = [],
+        paymentToken: String? = nil
     ) {
         self.reservations = reservations
+        self.paymentToken = paymentToken
         self.id = id
         self.channel = channel
         self.customer = customer
@@ -134,6 +138,7 @@ public struct OrderRequest: Hashable, Sendable {
         return Order.requestText(
             channel: channel, customer: customer, lines: lineText, destination: destination, pickupStore: pickupStore,
             service: service, reservations: reservations, address: address)
+            + " " + (paymentToken.map { PaymentSimulator.authorize(token: $0, amountCents: 0).token } ?? "-")
     }
 }
 

@@ -95,7 +95,7 @@ public enum CommandTable {
         },
         CommandSpec(
             "ORDER.CREATE", positional: 1...1,
-            options: ["channel", "customer", "lines", "ship", "address", "mode", "store", "service", "reservations"],
+            options: ["channel", "customer", "lines", "ship", "address", "mode", "store", "service", "reservations", "payment"],
             writes: true
         ) { arguments throws(Rejection) in
             let channelText = try arguments.required("channel")
@@ -117,7 +117,8 @@ public enum CommandTable {
                 destination: try arguments.option("ship").map { v throws(Rejection) in try Arguments.coordinate(v, "ship") },
                 address: try arguments.option("address").map { v throws(Rejection) in try Arguments.text(v, "address") } ?? "",
                 pickupStore: store, service: service,
-                reservations: try arguments.option("reservations").map { v throws(Rejection) in try Arguments.reservationList(v) } ?? []))
+                reservations: try arguments.option("reservations").map { v throws(Rejection) in try Arguments.reservationList(v) } ?? [],
+                paymentToken: try arguments.option("payment").map { v throws(Rejection) in try Arguments.identifier(v, "payment") }))
         },
         CommandSpec("ORDER.GET", positional: 1...1, writes: false) { arguments throws(Rejection) in
             .orderGet(try arguments.identifier(at: 0, "order"))
@@ -133,7 +134,7 @@ public enum CommandTable {
             var status: Order.Status?
             if let text = arguments.option("status") {
                 guard let known = Order.Status(rawValue: text.lowercased()) else {
-                    throw .invalid("status '\(text.prefix(40))' must be allocated, backordered or cancelled")
+                    throw .invalid("status '\(text.prefix(40))' must be allocated, backordered, cancelled or rejected")
                 }
                 status = known
             }

@@ -30,6 +30,13 @@ extension Order {
         writer.writeVarInt(placedAt)
         writer.writeVarUInt(UInt64(reservations.count))
         for id in reservations { writer.writeVarUInt(id.number) }
+        writer.write(payment != nil)
+        if let payment {
+            writer.write(payment.token)
+            writer.write(payment.status.rawValue)
+            writer.writeVarInt(payment.amountCents)
+            writer.write(payment.reason)
+        }
     }
 
     static func decode(from reader: inout BinaryReader) throws(DecodingError) -> Order {
@@ -72,10 +79,17 @@ extension Order {
         guard cartCount <= UInt64(reader.remaining) else { throw DecodingError("order reservation count past the end") }
         var reservations: [ReservationID] = []
         for _ in 0..<cartCount { reservations.append(ReservationID(try reader.readVarUInt())) }
+        var payment: Payment?
+        if try reader.readBool() {
+            let token = try reader.readString()
+            let statusText = try reader.readString()
+            guard let status = Payment.Status(rawValue: statusText) else { throw DecodingError("unknown payment status '\(statusText)'") }
+            payment = Payment(token: token, status: status, amountCents: try reader.readVarInt(), reason: try reader.readString())
+        }
         return Order(
             id: id, channel: channel, customer: customer, lines: lines, destination: destination, address: address,
             pickupStore: store.isEmpty ? nil : store, service: service, status: status, allocations: lists[0],
-            backordered: lists[1], explanation: explanation, placedAt: placedAt, reservations: reservations)
+            backordered: lists[1], explanation: explanation, placedAt: placedAt, reservations: reservations, payment: payment)
     }
 
     var json: JSONObject {
@@ -98,6 +112,16 @@ extension Order {
         object.add("service", service.rawValue)
         object.add("total", totalCents)
         object.addRaw("reservations", "[" + reservations.map { JSONObject.quote($0.description) }.joined(separator: ",") + "]")
+        if let payment {
+            var paid = JSONObject()
+            paid.add("token", payment.token)
+            paid.add("status", payment.status.rawValue)
+            paid.add("amount", payment.amountCents)
+            paid.add("reason", payment.reason)
+            object.add("payment", paid)
+        } else {
+            object.addNull("payment")
+        }
         object.add("placed_at", placedAt)
         return object
     }

@@ -7,6 +7,19 @@ public struct Order: Hashable, Sendable {
 
     public enum Status: String, Hashable, Sendable {
         case allocated, backordered, cancelled
+        /// Payment was declined or failed: nothing is held.
+        case rejected
+    }
+
+    /// The authorisation taken at capture (captured at shipment, refunded on return:
+    /// to come with shipments and returns).
+    public struct Payment: Hashable, Sendable {
+        public enum Status: String, Hashable, Sendable { case authorized, declined, failed }
+        /// Masked: the log never holds a whole token.
+        public var token: String
+        public var status: Status
+        public var amountCents: Int64
+        public var reason: String
     }
 
     public struct Line: Hashable, Sendable {
@@ -40,6 +53,8 @@ public struct Order: Hashable, Sendable {
     public var placedAt: Timestamp
     /// The carts converted into it.
     public var reservations: [ReservationID]
+    /// nil when the order came without `payment=` (invoiced channels: B2B, EDI).
+    public var payment: Payment?
 
     public var totalCents: Int64 { lines.reduce(0) { $0 + $1.priceCents * $1.quantity } }
 
@@ -49,6 +64,7 @@ public struct Order: Hashable, Sendable {
         Order.requestText(
             channel: channel, customer: customer, lines: lines.map { "\($0.sku):\($0.quantity)" }.joined(separator: ","),
             destination: destination, pickupStore: pickupStore, service: service, reservations: reservations, address: address)
+            + " " + (payment?.token ?? "-")
     }
 
     static func requestText(

@@ -12,7 +12,7 @@ extension OrderlineState {
             return Decision(events: [], reply: .bulk(try existingOrder(id).explanation))
         case .orderCancel(let id):
             let order = try existingOrder(id)
-            guard order.status != .cancelled else { return Decision(events: [], reply: .ok) }
+            guard order.status != .cancelled, order.status != .rejected else { return Decision(events: [], reply: .ok) }
             return Decision(events: [.orderCancelled(id, at: context.now)], reply: .ok)
         case .orderList(let status, let customer, let channel, let limit):
             let matching = orders.values
@@ -86,11 +86,21 @@ extension OrderlineState {
         }
         var backordered = plan.backordered.map { Order.Allocation(sku: $0.sku, node: "", quantity: $0.quantity) }
         capToNetworkATP(&allocations, backordered: &backordered, converted: converted)
-        let order = Order(
+        var order = Order(
             id: request.id, channel: request.channel, customer: request.customer, lines: lines, destination: request.destination,
             address: request.address, pickupStore: request.pickupStore, service: request.service,
             status: backordered.isEmpty ? .allocated : .backordered, allocations: allocations, backordered: backordered,
             explanation: explanation(plan), placedAt: context.now, reservations: request.reservations)
+        if let token = request.paymentToken {
+            order.payment = PaymentSimulator.authorize(token: token, amountCents: order.totalCents)
+            if order.payment?.status != .authorized {
+                // Rejected: logged (it counts in KPIs) but holds nothing; carts stay carts.
+                order.status = .rejected
+                order.allocations = []
+                order.backordered = []
+                return Decision(events: [.orderPlaced(order)], reply: .bulk(order.json.json))
+            }
+        }
         return Decision(
             events: request.reservations.map(Event.reservationConverted) + [.orderPlaced(order)], reply: .bulk(order.json.json))
     }

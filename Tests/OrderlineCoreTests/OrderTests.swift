@@ -137,3 +137,21 @@ func badOrdersAreRejectedClearly(line: String, expected: String) {
     #expect(core.run("RELEASE R1") == "-CONFLICT reservation R1 is converted")
     #expect(core.run("ORDER.CREATE O-3 channel=web customer=C-1 lines=HOT:1 reservations=R9 \(philadelphia)") == "-NOTFOUND reservation R9")
 }
+
+@Test func paymentIsAuthorisedAtCaptureAndADeclineHoldsNothing() {
+    var core = orderNetwork()
+    let paid = core.run("ORDER.CREATE O-1 channel=web customer=C-1 lines=MUG:2 payment=tok_4242424242 \(philadelphia)")
+    #expect(paid.contains(#""payment":{"token":"tok_…4242","status":"authorized","amount":3000,"reason":""}"#), "\(paid)")
+    #expect(core.run("RESERVE HOT 2") == "$R1")
+    let declined = core.run("ORDER.CREATE O-2 channel=web customer=C-1 lines=HOT:2 reservations=R1 payment=tok_decline \(philadelphia)")
+    #expect(declined.contains(#""status":"rejected""#) && declined.contains(#""allocations":[]"#), "\(declined)")
+    #expect(declined.contains(#""reason":"declined by the issuer""#))
+    #expect(core.state.reservations[ReservationID(1)]?.status == .held, "the cart stays a cart")
+    #expect(core.state.inventory["HOT"]?.levels.values.map(\.allocated).reduce(0, +) == 0)
+    #expect(core.run("ORDER.CREATE O-3 channel=web customer=C-1 lines=MUG:1 payment=tok_fail \(philadelphia)").contains(#""reason":"payment gateway unavailable""#))
+    #expect(core.run("ORDER.CANCEL O-2") == "+OK")
+    #expect(core.run("ORDER.GET O-2").contains(#""status":"rejected""#))
+    #expect(core.run("ORDER.LIST status=rejected").components(separatedBy: #""id":"#).count - 1 == 2)
+    // The retry of a rejected order is the same rejected order.
+    #expect(core.run("ORDER.CREATE O-2 channel=web customer=C-1 lines=HOT:2 reservations=R1 payment=tok_decline \(philadelphia)") == declined)
+}

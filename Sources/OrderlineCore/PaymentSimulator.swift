@@ -1,0 +1,16 @@
+/// The built-in payment gateway: deterministic, for demos and tests. A real gateway
+/// answers over the network, outside the core; its answer would be logged the same
+/// way, so a replay never asks again.
+///
+/// Test tokens: `tok_decline` is declined by the issuer, `tok_fail` finds the gateway
+/// down; any other token is authorised for the order's total.
+public enum PaymentSimulator {
+    public static func authorize(token: String, amountCents: Int64) -> Order.Payment {
+        let masked = token.count > 8 ? String(token.prefix(4)) + "…" + String(token.suffix(4)) : token
+        switch token {
+        case "tok_decline": return Order.Payment(token: masked, status: .declined, amountCents: amountCents, reason: "declined by the issuer")
+        case "tok_fail": return Order.Payment(token: masked, status: .failed, amountCents: amountCents, reason: "payment gateway unavailable")
+        default: return Order.Payment(token: masked, status: .authorized, amountCents: amountCents, reason: "")
+        }
+    }
+}
