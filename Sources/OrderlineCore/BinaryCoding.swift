@@ -16,6 +16,9 @@ public struct BinaryWriter: Sendable {
         bytes.reserveCapacity(capacity)
     }
 
+    /// Empties the writer, keeping its storage: one scratch writer serves many records.
+    public mutating func reset() { bytes.removeAll(keepingCapacity: true) }
+
     public mutating func write(_ byte: UInt8) { bytes.append(byte) }
 
     public mutating func write(_ flag: Bool) { bytes.append(flag ? 1 : 0) }

@@ -138,7 +138,7 @@ public struct OrderRequest: Hashable, Sendable {
         return Order.requestText(
             channel: channel, customer: customer, lines: lineText, destination: destination, pickupStore: pickupStore,
             service: service, reservations: reservations, address: address)
-            + " " + (paymentToken.map { PaymentSimulator.authorize(token: $0, amountCents: 0).token } ?? "-")
+            + " " + (paymentToken.map(PaymentSimulator.mask) ?? "-")
     }
 }
 

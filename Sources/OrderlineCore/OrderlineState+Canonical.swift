@@ -13,7 +13,7 @@ extension OrderlineState {
     public func forEachCanonicalRecord(_ body: (BinaryWriter) throws -> Void) rethrows {
         var writer = BinaryWriter(capacity: 256)
         func emit(_ tag: RecordTag, _ fill: (inout BinaryWriter) -> Void) throws {
-            writer = BinaryWriter(capacity: 256)
+            writer.reset()
             writer.write(tag.rawValue)
             fill(&writer)
             try body(writer)

@@ -26,7 +26,6 @@ extension OrderlineState {
     }
 
     private func decideOnce(_ command: Command, context: DecisionContext) throws(Rejection) -> Decision {
-        if let decision = try decideOrder(command, context: context) { return decision }
         switch command {
         case .nodeAdd(let update):
             let node = update.applied(to: nodes[update.id])
@@ -146,8 +145,20 @@ extension OrderlineState {
             let rules = update.applied(to: routingRules)
             return Decision(events: rules == routingRules ? [] : [.routingRulesSet(rules)], reply: .ok)
 
-        case .orderCreate, .orderGet, .orderExplain, .orderCancel, .orderList:
-            preconditionFailure("decided by decideOrder")
+        case .orderCreate(let request):
+            return try placeOrder(request, context: context)
+
+        case .orderGet(let id):
+            return Decision(events: [], reply: .bulk(try existingOrder(id).json.json))
+
+        case .orderExplain(let id):
+            return Decision(events: [], reply: .bulk(try existingOrder(id).explanation))
+
+        case .orderCancel(let id):
+            return try cancelOrder(id, context: context)
+
+        case .orderList(let status, let customer, let channel, let limit):
+            return listOrders(status: status, customer: customer, channel: channel, limit: limit)
 
         case .expireDue:
             guard let next = nextExpiring, next.expiresAt <= context.now else { return Decision(events: [], reply: .ok) }

@@ -2,37 +2,28 @@
 extension OrderlineState {
     static let orderListLimitMax = 1_000
 
-    func decideOrder(_ command: Command, context: DecisionContext) throws(Rejection) -> Decision? {
-        switch command {
-        case .orderCreate(let request):
-            return try placeOrder(request, context: context)
-        case .orderGet(let id):
-            return Decision(events: [], reply: .bulk(try existingOrder(id).json.json))
-        case .orderExplain(let id):
-            return Decision(events: [], reply: .bulk(try existingOrder(id).explanation))
-        case .orderCancel(let id):
-            let order = try existingOrder(id)
-            guard order.status != .cancelled, order.status != .rejected else { return Decision(events: [], reply: .ok) }
-            return Decision(events: [.orderCancelled(id, at: context.now)], reply: .ok)
-        case .orderList(let status, let customer, let channel, let limit):
-            let matching = orders.values
-                .filter { (status == nil || $0.status == status) && (customer == nil || $0.customer == customer) && (channel == nil || $0.channel == channel) }
-                .sorted { $0.id < $1.id }
-                .prefix(limit)
-            return Decision(events: [], reply: .bulk(JSONObject.array(matching.map(\.json))))
-        default:
-            return nil
-        }
+    func cancelOrder(_ id: String, context: DecisionContext) throws(Rejection) -> Decision {
+        let order = try existingOrder(id)
+        guard order.status != .cancelled, order.status != .rejected else { return Decision(events: [], reply: .ok) }
+        return Decision(events: [.orderCancelled(id, at: context.now)], reply: .ok)
     }
 
-    private func existingOrder(_ id: String) throws(Rejection) -> Order {
+    func listOrders(status: Order.Status?, customer: String?, channel: Order.Channel?, limit: Int) -> Decision {
+        let matching = orders.values
+            .filter { (status == nil || $0.status == status) && (customer == nil || $0.customer == customer) && (channel == nil || $0.channel == channel) }
+            .sorted { $0.id < $1.id }
+            .prefix(limit)
+        return Decision(events: [], reply: .bulk(JSONObject.array(matching.map(\.json))))
+    }
+
+    func existingOrder(_ id: String) throws(Rejection) -> Order {
         guard let order = orders[id] else { throw .notFound("order \(id)") }
         return order
     }
 
     /// The same id with the same request is the same order (nothing changes); with
     /// another request, `CONFLICT`. Otherwise route, allocate and log it.
-    private func placeOrder(_ request: OrderRequest, context: DecisionContext) throws(Rejection) -> Decision {
+    func placeOrder(_ request: OrderRequest, context: DecisionContext) throws(Rejection) -> Decision {
         if let existing = orders[request.id] {
             guard existing.request == request.fingerprint else {
                 throw .conflict("order \(request.id) exists with other content: \(existing.request)")

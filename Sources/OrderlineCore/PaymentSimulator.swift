@@ -5,8 +5,13 @@
 /// Test tokens: `tok_decline` is declined by the issuer, `tok_fail` finds the gateway
 /// down; any other token is authorised for the order's total.
 public enum PaymentSimulator {
+    /// What the log and replies show of a token.
+    public static func mask(_ token: String) -> String {
+        token.count > 8 ? String(token.prefix(4)) + "…" + String(token.suffix(4)) : token
+    }
+
     public static func authorize(token: String, amountCents: Int64) -> Order.Payment {
-        let masked = token.count > 8 ? String(token.prefix(4)) + "…" + String(token.suffix(4)) : token
+        let masked = mask(token)
         switch token {
         case "tok_decline": return Order.Payment(token: masked, status: .declined, amountCents: amountCents, reason: "declined by the issuer")
         case "tok_fail": return Order.Payment(token: masked, status: .failed, amountCents: amountCents, reason: "payment gateway unavailable")

@@ -114,7 +114,7 @@ public final class WriteAheadLog: Sendable {
         var records = BinaryWriter(capacity: events.count * 48)
         var scratch = BinaryWriter(capacity: 64)
         for event in events {
-            scratch = BinaryWriter(capacity: 64)
+            scratch.reset()
             event.encode(into: &scratch)
             records.writeVarUInt(UInt64(scratch.bytes.count))
             records.write(contentsOf: scratch.bytes)

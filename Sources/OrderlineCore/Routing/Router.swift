@@ -30,7 +30,9 @@ public enum Router {
         }
 
         let single = bestSingleNode(candidates, rules: rules)
-        let split = rules.allowSplit ? greedySplit(request, eligible: eligible, rateCard: rateCard, rules: rules) : nil
+        let distances = Dictionary(uniqueKeysWithValues: candidates.map { ($0.node, $0.distanceKm) })
+        let split = rules.allowSplit
+            ? greedySplit(request, eligible: eligible, distances: distances, rateCard: rateCard, rules: rules) : nil
         var plan: RoutingPlan
         switch (single, split) {
         case (let single?, let split?) where split.backordered.isEmpty && split.shipments.count > 1
@@ -92,7 +94,7 @@ public enum Router {
     /// adds the least cost (a new shipment costs its handling, its carrier and, after
     /// the first, the split penalty).
     private static func greedySplit(
-        _ request: RoutingRequest, eligible: [NodeStock], rateCard: RateCard, rules: RoutingRules
+        _ request: RoutingRequest, eligible: [NodeStock], distances: [String: Int64], rateCard: RateCard, rules: RoutingRules
     ) -> RoutingPlan? {
         var atp = Dictionary(uniqueKeysWithValues: eligible.map { ($0.node.id, $0.atp) })
         var grams: [String: Int64] = [:]
@@ -102,8 +104,10 @@ public enum Router {
         let nodes = Dictionary(uniqueKeysWithValues: eligible.map { ($0.node.id, $0.node) })
 
         func shipmentCost(_ node: Node, grams: Int64) -> (cost: Int64, quote: Quote)? {
-            let km = GreatCircle.distanceKm(from: node.location, to: request.destination)
-            guard let quote = quote(rateCard, km: km, grams: grams, request: request, rules: rules) else { return nil }
+            // Distances were measured once, for the candidates.
+            guard let km = distances[node.id], let quote = quote(rateCard, km: km, grams: grams, request: request, rules: rules) else {
+                return nil
+            }
             return (node.handlingCostCents + quote.costCents, quote)
         }
 
