@@ -9,6 +9,8 @@ public struct Arguments: Sendable {
     public static let quantityMax: Int64 = 1_000_000_000
     public static let moneyMax: Int64 = 1_000_000_000_000
     public static let ttlSecondsMax: Int64 = 86_400
+    /// Year 9999, for `from=` / `to=`.
+    public static let timestampMax: Int64 = 253_402_300_799
     public static let identifierBytesMax = 64
     public static let textBytesMax = 1_024
 
@@ -112,6 +114,19 @@ public struct Arguments: Sendable {
         return lines
     }
 
+    /// `<sku>:<qty>,…` as shipment lines.
+    public static func skuQuantities(_ value: String) throws(Rejection) -> [Shipment.Line] {
+        try orderLines(value).map { Shipment.Line(sku: $0.sku, quantity: $0.quantity) }
+    }
+
+    /// `<order>-S<n>` (a shipment) or `<order>-R<n>` (a return).
+    public static func childID(_ value: String, kind: Character, _ name: String) throws(Rejection) -> ChildID {
+        guard value.utf8.count <= identifierBytesMax + 6, let id = ChildID(value, kind: kind), (try? identifier(id.order, name)) != nil else {
+            throw .invalid("\(name) '\(value.prefix(80))' must be <order>-\(kind)<n>")
+        }
+        return id
+    }
+
     /// `R1,R2,…`: 1 to 100 distinct reservation ids.
     public static func reservationList(_ value: String) throws(Rejection) -> [ReservationID] {
         let parts = value.split(separator: ",", omittingEmptySubsequences: false)
@@ -134,14 +149,14 @@ public struct Arguments: Sendable {
             longitudeMicrodegrees: try degrees(String(parts[1]), "\(name) longitude", limit: 180))
     }
 
-    /// `A,B,C` of node ids; empty for none. At most 256.
+    /// `A,B,C` of ids (nodes, customers); empty for none. At most 256.
     public static func nodeList(_ value: String, _ name: String) throws(Rejection) -> [String] {
         guard !value.isEmpty else { return [] }
         let nodes = value.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
-        guard nodes.count <= 256 else { throw .invalid("\(name) lists more than 256 nodes") }
+        guard nodes.count <= 256 else { throw .invalid("\(name) lists more than 256 ids") }
         var checked: [String] = []
         for node in nodes { checked.append(try identifier(node, name)) }
-        guard Set(checked).count == checked.count else { throw .invalid("\(name) names a node twice") }
+        guard Set(checked).count == checked.count else { throw .invalid("\(name) names one id twice") }
         return checked
     }
 

@@ -21,6 +21,20 @@ public enum Command: Hashable, Sendable {
     case orderExplain(String)
     case orderCancel(String)
     case orderList(status: Order.Status?, customer: String?, channel: Order.Channel?, limit: Int)
+    case orderStatus(String)
+    case orderEdit(OrderEdit)
+    case orderHold(String, reason: String)
+    case orderUnhold(String)
+    case invoiceGet(String)
+    case shipmentGet(ChildID)
+    case shipmentList(node: String, status: Shipment.Status?, limit: Int)
+    case shipmentAdvance(ChildID, Shipment.Transition, booking: ShipmentBooking)
+    case returnOpen(ReturnRequest)
+    case returnReceive(ChildID, OrderReturn.Condition)
+    case returnGet(ChildID)
+    case kpi(channel: Order.Channel?, from: Timestamp?, to: Timestamp?)
+    case fraudGet
+    case fraudSet(FraudRulesUpdate)
     case routingGet
     /// Creates or replaces one carrier service of the rate card.
     case carrierSet(CarrierService)
@@ -54,7 +68,8 @@ public enum Command: Hashable, Sendable {
     public var isRead: Bool {
         switch self {
         case .nodeGet, .nodeList, .skuGet, .stockGet, .reservationGet, .transferGet, .routingGet, .carrierList,
-             .orderGet, .orderExplain, .orderList: true
+             .orderGet, .orderExplain, .orderList, .orderStatus, .invoiceGet, .shipmentGet, .shipmentList, .returnGet, .kpi,
+             .fraudGet: true
         default: false
         }
     }
@@ -132,13 +147,60 @@ public struct OrderRequest: Hashable, Sendable {
     public static func == (lhs: Self, rhs: Self) -> Bool { lhs.fingerprint == rhs.fingerprint && lhs.id == rhs.id }
     public func hash(into hasher: inout Hasher) { hasher.combine(id); hasher.combine(fingerprint) }
 
-    /// The same text `Order.request` gives for the order it created.
+    /// What the request says, without what the server adds: the order keeps it as
+    /// `Order.request`, and a retry with the same id must say the same.
     var fingerprint: String {
         let lineText = lines.map { "\($0.sku):\($0.quantity)" }.joined(separator: ",")
-        return Order.requestText(
-            channel: channel, customer: customer, lines: lineText, destination: destination, pickupStore: pickupStore,
-            service: service, reservations: reservations, address: address)
-            + " " + (paymentToken.map(PaymentSimulator.mask) ?? "-")
+        let carts = reservations.isEmpty ? "-" : reservations.map(\.description).joined(separator: ",")
+        return "\(channel.rawValue) \(customer) \(lineText) \(destination?.description ?? "-") \(pickupStore ?? "-") "
+            + "\(service.rawValue) \(carts) \(address) \(paymentToken.map(PaymentSimulator.mask) ?? "-")"
+    }
+}
+
+/// `ORDER.EDIT`: what changes; nil keeps it. The order is routed again.
+public struct OrderEdit: Hashable, Sendable {
+    public var id: String
+    public var destination: Coordinate?
+    public var address: String?
+    public var lines: [Shipment.Line]?
+
+    public init(id: String, destination: Coordinate? = nil, address: String? = nil, lines: [Shipment.Line]? = nil) {
+        self.id = id
+        self.destination = destination
+        self.address = address
+        self.lines = lines
+    }
+}
+
+/// `SHIPMENT.SHIP`'s choices: another carrier service than routing booked, or the
+/// carrier's own tracking number.
+public struct ShipmentBooking: Hashable, Sendable {
+    public var carrier: String?
+    public var service: String?
+    public var tracking: String?
+
+    public init(carrier: String? = nil, service: String? = nil, tracking: String? = nil) {
+        self.carrier = carrier
+        self.service = service
+        self.tracking = tracking
+    }
+}
+
+/// `RETURN.OPEN`.
+public struct ReturnRequest: Hashable, Sendable {
+    public var order: String
+    public var lines: [Shipment.Line]
+    public var node: String?
+    public var reason: String
+    /// What the customer wants instead: a linked order is created for it.
+    public var exchange: [Shipment.Line]
+
+    public init(order: String, lines: [Shipment.Line], node: String? = nil, reason: String = "", exchange: [Shipment.Line] = []) {
+        self.order = order
+        self.lines = lines
+        self.node = node
+        self.reason = reason
+        self.exchange = exchange
     }
 }
 

@@ -21,7 +21,9 @@ public struct CommandSpec: Sendable {
 }
 
 public enum CommandTable {
-    public static let specs: [CommandSpec] = [
+    public static let specs: [CommandSpec] = inventorySpecs + lifecycleSpecs
+
+    static let inventorySpecs: [CommandSpec] = [
         CommandSpec("NODE.ADD", positional: 1...1, options: ["kind", "lat", "lon", "ship", "pickup", "returns", "capacity", "cost"], writes: true) { arguments throws(Rejection) in
             let kindText = try arguments.required("kind")
             guard let kind = Node.Kind(name: kindText.lowercased()) else {
@@ -134,7 +136,7 @@ public enum CommandTable {
             var status: Order.Status?
             if let text = arguments.option("status") {
                 guard let known = Order.Status(rawValue: text.lowercased()) else {
-                    throw .invalid("status '\(text.prefix(40))' must be allocated, backordered, cancelled or rejected")
+                    throw .invalid("status '\(text.prefix(40))' must be one of \(Order.Status.allCases.map(\.rawValue).joined(separator: ", "))")
                 }
                 status = known
             }

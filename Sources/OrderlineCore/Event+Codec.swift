@@ -12,6 +12,7 @@ extension Event {
         case reservationCreated, reservationReleased, reservationCommitted, reservationExpired
         case idempotencyKeyRecorded, transferShipped, transferReceived, routingRulesSet, carrierServiceSet
         case orderPlaced, orderCancelled, reservationConverted
+        case orderEdited, orderHeld, orderUnheld, shipmentAdvanced, returnOpened, returnReceived, fraudRulesSet
     }
 
     public func encode(into writer: inout BinaryWriter) {
@@ -72,6 +73,43 @@ extension Event {
         case .reservationConverted(let id):
             writer.write(Tag.reservationConverted.rawValue)
             writer.writeVarUInt(id.number)
+        case .orderEdited(let order):
+            writer.write(Tag.orderEdited.rawValue)
+            order.encode(into: &writer)
+        case .orderHeld(let id, let hold, let at):
+            writer.write(Tag.orderHeld.rawValue)
+            writer.write(id)
+            writer.write(hold.kind.rawValue)
+            writer.write(hold.reason)
+            writer.writeVarInt(at)
+        case .orderUnheld(let id, let at):
+            writer.write(Tag.orderUnheld.rawValue)
+            writer.write(id)
+            writer.writeVarInt(at)
+        case .shipmentAdvanced(let progress):
+            writer.write(Tag.shipmentAdvanced.rawValue)
+            writer.write(progress.shipment)
+            writer.write(progress.status.rawValue)
+            writer.writeVarInt(progress.at)
+            writer.writeOptional(progress.carrier)
+            writer.writeOptional(progress.service)
+            writer.writeVarInt(progress.costCents)
+            writer.write(progress.tracking)
+            writer.write(progress.label)
+            writer.writeVarInt(progress.capturedCents)
+        case .returnOpened(let id, let returned):
+            writer.write(Tag.returnOpened.rawValue)
+            writer.write(id)
+            returned.encode(into: &writer)
+        case .returnReceived(let id, let condition, let refundCents, let at):
+            writer.write(Tag.returnReceived.rawValue)
+            writer.write(id)
+            writer.write(condition.rawValue)
+            writer.writeVarInt(refundCents)
+            writer.writeVarInt(at)
+        case .fraudRulesSet(let rules):
+            writer.write(Tag.fraudRulesSet.rawValue)
+            rules.encode(into: &writer)
         }
     }
 
@@ -117,6 +155,33 @@ extension Event {
             return .orderCancelled(try reader.readString(), at: try reader.readVarInt())
         case .reservationConverted:
             return .reservationConverted(ReservationID(try reader.readVarUInt()))
+        case .orderEdited:
+            return .orderEdited(try Order.decode(from: &reader))
+        case .orderHeld:
+            let id = try reader.readString()
+            let hold = Order.Hold(kind: try reader.readEnum(Order.Hold.Kind.self, "hold kind"), reason: try reader.readString())
+            return .orderHeld(id, hold, at: try reader.readVarInt())
+        case .orderUnheld:
+            return .orderUnheld(try reader.readString(), at: try reader.readVarInt())
+        case .shipmentAdvanced:
+            var progress = ShipmentProgress(
+                shipment: try reader.readChildID(kind: "S"), status: try reader.readEnum(Shipment.Status.self, "shipment status"),
+                at: try reader.readVarInt())
+            progress.carrier = try reader.readOptionalString()
+            progress.service = try reader.readOptionalString()
+            progress.costCents = try reader.readVarInt()
+            progress.tracking = try reader.readString()
+            progress.label = try reader.readString()
+            progress.capturedCents = try reader.readVarInt()
+            return .shipmentAdvanced(progress)
+        case .returnOpened:
+            return .returnOpened(try reader.readChildID(kind: "R"), try OrderReturn.decode(from: &reader))
+        case .returnReceived:
+            return .returnReceived(
+                try reader.readChildID(kind: "R"), try reader.readEnum(OrderReturn.Condition.self, "return condition"),
+                refundCents: try reader.readVarInt(), at: try reader.readVarInt())
+        case .fraudRulesSet:
+            return .fraudRulesSet(try FraudRules.decode(from: &reader))
         }
     }
 

@@ -41,9 +41,38 @@ extension Event {
             object.add("service", service.json)
         case .orderPlaced(let order):
             object.add("order", order.json)
-        case .orderCancelled(let id, let at):
+        case .orderCancelled(let id, let at), .orderUnheld(let id, let at):
             object.add("id", id)
             object.add("at", at)
+        case .orderEdited(let order):
+            object.add("order", order.json)
+        case .orderHeld(let id, let hold, let at):
+            object.add("id", id)
+            object.add("hold", hold.json)
+            object.add("at", at)
+        case .shipmentAdvanced(let progress):
+            object.add("shipment", progress.shipment.description)
+            object.add("status", progress.status.rawValue)
+            object.add("at", progress.at)
+            object.add("carrier", progress.carrier)
+            object.add("service", progress.service)
+            object.add("cost", progress.costCents)
+            object.add("tracking", progress.tracking)
+            object.add("captured", progress.capturedCents)
+        case .returnOpened(let id, let returned):
+            object.add("return", id.description)
+            object.add("node", returned.node)
+            object.add("lines", returned.lines.map(\.json))
+            object.add("reason", returned.reason)
+            object.add("exchange_order", returned.exchangeOrder)
+            object.add("at", returned.openedAt)
+        case .returnReceived(let id, let condition, let refundCents, let at):
+            object.add("return", id.description)
+            object.add("condition", condition.rawValue)
+            object.add("refund", refundCents)
+            object.add("at", at)
+        case .fraudRulesSet(let rules):
+            object.add("rules", rules.json)
         }
         return object.json
     }

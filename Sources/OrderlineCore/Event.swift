@@ -25,6 +25,19 @@ public enum Event: Hashable, Sendable {
     case orderPlaced(Order)
     /// Releases what the order held.
     case orderCancelled(String, at: Timestamp)
+    /// The order, re-routed after `ORDER.EDIT`: replaces the one before.
+    case orderEdited(Order)
+    case orderHeld(String, Order.Hold, at: Timestamp)
+    /// Clears every hold.
+    case orderUnheld(String, at: Timestamp)
+    /// A shipment moved one step (with its label, cost and captured payment when it
+    /// shipped or was picked up).
+    case shipmentAdvanced(ShipmentProgress)
+    case returnOpened(ChildID, OrderReturn)
+    /// Received in `condition`; `refundCents` is the gateway's answer.
+    case returnReceived(ChildID, OrderReturn.Condition, refundCents: Int64, at: Timestamp)
+    /// The fraud rules as a whole, after a change.
+    case fraudRulesSet(FraudRules)
 
     public var name: String {
         switch self {
@@ -44,6 +57,13 @@ public enum Event: Hashable, Sendable {
         case .carrierServiceSet: "carrier_service_set"
         case .orderPlaced: "order_placed"
         case .orderCancelled: "order_cancelled"
+        case .orderEdited: "order_edited"
+        case .orderHeld: "order_held"
+        case .orderUnheld: "order_unheld"
+        case .shipmentAdvanced: "shipment_advanced"
+        case .returnOpened: "return_opened"
+        case .returnReceived: "return_received"
+        case .fraudRulesSet: "fraud_rules_set"
         }
     }
 }
@@ -60,5 +80,26 @@ public struct IdempotencyRecord: Hashable, Sendable {
         self.fingerprint = fingerprint
         self.reply = reply
         self.recordedAt = recordedAt
+    }
+}
+
+/// One step of a shipment's lifecycle, as logged.
+public struct ShipmentProgress: Hashable, Sendable {
+    public var shipment: ChildID
+    public var status: Shipment.Status
+    public var at: Timestamp
+    /// Set when it ships: the service booked, its cost, tracking number and label.
+    public var carrier: String?
+    public var service: String?
+    public var costCents: Int64 = 0
+    public var tracking = ""
+    public var label = ""
+    /// Set when it ships or is picked up: what the gateway captured.
+    public var capturedCents: Int64 = 0
+
+    public init(shipment: ChildID, status: Shipment.Status, at: Timestamp) {
+        self.shipment = shipment
+        self.status = status
+        self.at = at
     }
 }

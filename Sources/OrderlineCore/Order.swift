@@ -1,18 +1,29 @@
-/// A customer order, captured from any channel into one record. Its allocations are
-/// what the router chose, logged with the order, so a replay never re-routes.
+/// A customer order, captured from any channel into one record. What routing chose is
+/// logged with it (its shipments), so a replay never re-routes. Each shipment has its
+/// own lifecycle; the order's status summarises them.
 public struct Order: Hashable, Sendable {
     public enum Channel: String, Hashable, Sendable, CaseIterable {
         case web, mobile, marketplace, pos, callcenter, edi, b2b
     }
 
-    public enum Status: String, Hashable, Sendable {
-        case allocated, backordered, cancelled
+    public enum Status: String, Hashable, Sendable, CaseIterable {
+        case onHold = "on_hold"
         /// Payment was declined or failed: nothing is held.
         case rejected
+        case backordered, allocated
+        case partiallyShipped = "partially_shipped"
+        case shipped, delivered
+        case readyForPickup = "ready_for_pickup"
+        case pickedUp = "picked_up"
+        case cancelled
+
+        /// Reached the customer (or the pickup shelf, then the customer) in full.
+        public var isComplete: Bool { self == .delivered || self == .pickedUp }
+        /// Every unit left its node.
+        public var isFulfilled: Bool { self == .shipped || isComplete }
     }
 
-    /// The authorisation taken at capture (captured at shipment, refunded on return:
-    /// to come with shipments and returns).
+    /// Authorised at capture, captured as shipments leave, refunded on return.
     public struct Payment: Hashable, Sendable {
         public enum Status: String, Hashable, Sendable { case authorized, declined, failed }
         /// Masked: the log never holds a whole token.
@@ -20,6 +31,8 @@ public struct Order: Hashable, Sendable {
         public var status: Status
         public var amountCents: Int64
         public var reason: String
+        public var capturedCents: Int64 = 0
+        public var refundedCents: Int64 = 0
     }
 
     public struct Line: Hashable, Sendable {
@@ -27,12 +40,27 @@ public struct Order: Hashable, Sendable {
         public var quantity: Int64
         /// The SKU's price when the order was placed.
         public var priceCents: Int64
+        /// Units cancelled (with the order, or from its backorder).
+        public var cancelled: Int64 = 0
     }
 
     public struct Allocation: Hashable, Sendable {
         public var sku: String
         public var node: String
         public var quantity: Int64
+    }
+
+    /// Why an order waits for review. Fraud rules add typed holds at capture;
+    /// `ORDER.HOLD` adds a manual one; `ORDER.UNHOLD` clears them all.
+    public struct Hold: Hashable, Sendable {
+        public enum Kind: String, Hashable, Sendable, CaseIterable {
+            case amount, velocity
+            case blockedCustomer = "blocked_customer"
+            case distance, manual
+        }
+
+        public var kind: Kind
+        public var reason: String
     }
 
     public var id: String
@@ -45,33 +73,134 @@ public struct Order: Hashable, Sendable {
     public var pickupStore: String?
     public var service: ServiceLevel
     public var status: Status
-    public var allocations: [Allocation]
-    /// Units no node could promise (the order is `backordered` while there are any).
+    public var shipments: [Shipment]
+    /// Units no node could promise.
     public var backordered: [Allocation]
+    public var holds: [Hold] = []
+    public var returns: [OrderReturn] = []
     /// `ORDER.EXPLAIN`: the router's candidates and the rule that decided, as JSON.
     public var explanation: String
     public var placedAt: Timestamp
+    /// When the last shipment is due at the customer (or on the pickup shelf).
+    public var promisedAt: Timestamp
     /// The carts converted into it.
     public var reservations: [ReservationID]
     /// nil when the order came without `payment=` (invoiced channels: B2B, EDI).
     public var payment: Payment?
+    /// What `ORDER.CREATE` said (see `OrderRequest.fingerprint`): a retry with the same
+    /// id must say the same, also after `ORDER.EDIT`.
+    public var request: String
+    /// The return this order is the exchange for.
+    public var exchangeFor: String?
 
     public var totalCents: Int64 { lines.reduce(0) { $0 + $1.priceCents * $1.quantity } }
 
-    /// What `ORDER.CREATE` said, without what the server added: a retry with the same
-    /// id must say the same.
-    var request: String {
-        Order.requestText(
-            channel: channel, customer: customer, lines: lines.map { "\($0.sku):\($0.quantity)" }.joined(separator: ","),
-            destination: destination, pickupStore: pickupStore, service: service, reservations: reservations, address: address)
-            + " " + (payment?.token ?? "-")
+    /// Units still held at nodes (shipments not yet gone).
+    public var allocations: [Allocation] {
+        shipments.filter(\.status.holdsStock).flatMap { shipment in
+            shipment.lines.map { Allocation(sku: $0.sku, node: shipment.node, quantity: $0.quantity) }
+        }
     }
 
-    static func requestText(
-        channel: Channel, customer: String, lines: String, destination: Coordinate?, pickupStore: String?, service: ServiceLevel,
-        reservations: [ReservationID], address: String
-    ) -> String {
-        let carts = reservations.isEmpty ? "-" : reservations.map(\.description).joined(separator: ",")
-        return "\(channel.rawValue) \(customer) \(lines) \(destination?.description ?? "-") \(pickupStore ?? "-") \(service.rawValue) \(carts) \(address)"
+    /// Units that left their nodes.
+    public var consumed: [Allocation] {
+        shipments.filter(\.status.leftNode).flatMap { shipment in
+            shipment.lines.map { Allocation(sku: $0.sku, node: shipment.node, quantity: $0.quantity) }
+        }
+    }
+
+    /// Returned units back on a node's shelf.
+    public var restocked: [Allocation] {
+        returns.filter { $0.condition == .resellable && $0.status.wasReceived }.flatMap { returned in
+            returned.lines.map { Allocation(sku: $0.sku, node: returned.node, quantity: $0.quantity) }
+        }
+    }
+
+    func quantity(of sku: String, in shipments: some Sequence<Shipment>) -> Int64 {
+        shipments.reduce(0) { total, shipment in total + shipment.lines.filter { $0.sku == sku }.reduce(0) { $0 + $1.quantity } }
+    }
+
+    /// Units of `sku` that left their nodes and are not yet in a return.
+    public func returnable(_ sku: String) -> Int64 {
+        let returned = returns.filter { $0.status != .rejected }.flatMap(\.lines).filter { $0.sku == sku }.reduce(0) { $0 + $1.quantity }
+        return quantity(of: sku, in: shipments.filter(\.status.leftNode)) - returned
+    }
+
+    /// When the order reached the customer in full: its last shipment's arrival.
+    public var completedAt: Timestamp? {
+        guard status.isComplete else { return nil }
+        return shipments.filter { $0.status != .cancelled }.compactMap(\.arrivedAt).max()
+    }
+
+    /// The status its shipments, holds and backorder add up to.
+    func summarizedStatus() -> Status {
+        if status == .rejected || status == .cancelled { return status }
+        let active = shipments.filter { $0.status != .cancelled }
+        let left = active.filter(\.status.leftNode)
+        if !holds.isEmpty && left.isEmpty { return .onHold }
+        if pickupStore != nil, let shipment = active.first, backordered.isEmpty {
+            switch shipment.status {
+            case .pickedUp: return .pickedUp
+            case .readyForPickup: return .readyForPickup
+            default: return .allocated
+            }
+        }
+        if !active.isEmpty && backordered.isEmpty {
+            if active.allSatisfy({ $0.status == .delivered }) { return .delivered }
+            if active.count == left.count { return .shipped }
+        }
+        if !left.isEmpty { return .partiallyShipped }
+        return backordered.isEmpty ? .allocated : .backordered
+    }
+
+    /// Cancels what has not left a node: its shipments and its backorder.
+    mutating func cancel() {
+        for index in shipments.indices where shipments[index].status.holdsStock {
+            shipments[index].status = .cancelled
+            for line in shipments[index].lines { addCancelled(line.quantity, of: line.sku) }
+        }
+        for unit in backordered { addCancelled(unit.quantity, of: unit.sku) }
+        backordered = []
+        status = .cancelled
+    }
+
+    /// One logged step of one shipment.
+    mutating func advance(_ progress: ShipmentProgress) {
+        guard let index = shipments.firstIndex(where: { $0.number == progress.shipment.number }) else { return }
+        shipments[index].status = progress.status
+        shipments[index].updatedAt = progress.at
+        switch progress.status {
+        case .shipped:
+            shipments[index].carrier = progress.carrier
+            shipments[index].service = progress.service
+            shipments[index].costCents = progress.costCents
+            shipments[index].tracking = progress.tracking
+            shipments[index].label = progress.label
+        case .delivered, .readyForPickup:
+            shipments[index].arrivedAt = progress.at
+        default:
+            break
+        }
+        shipments[index].capturedCents += progress.capturedCents
+        payment?.capturedCents += progress.capturedCents
+    }
+
+    mutating func receiveReturn(_ number: Int, condition: OrderReturn.Condition, refundCents: Int64, at: Timestamp) {
+        guard let index = returns.firstIndex(where: { $0.number == number }), returns[index].status == .open else { return }
+        returns[index].condition = condition
+        returns[index].receivedAt = at
+        returns[index].refundCents = refundCents
+        returns[index].status = refundCents > 0 ? .refunded : .received
+        payment?.refundedCents += refundCents
+    }
+
+    /// What the customer paid for `lines` (at the order's prices).
+    func value(of lines: [Shipment.Line]) -> Int64 {
+        lines.reduce(0) { total, line in total + line.quantity * (self.lines.first { $0.sku == line.sku }?.priceCents ?? 0) }
+    }
+
+    private mutating func addCancelled(_ quantity: Int64, of sku: String) {
+        guard let index = lines.firstIndex(where: { $0.sku == sku }) else { return }
+        lines[index].cancelled += quantity
     }
 }

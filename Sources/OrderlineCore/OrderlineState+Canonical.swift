@@ -6,7 +6,7 @@ import DequeModule
 /// so the digest does not depend on dictionary order or on how state is sharded.
 extension OrderlineState {
     private enum RecordTag: UInt8 {
-        case node = 1, sku, stockLevel, networkReserved, reservation, counters, endedReservations, idempotencyRecord, transfer, routingRules, carrierService, order
+        case node = 1, sku, stockLevel, networkReserved, reservation, counters, endedReservations, idempotencyRecord, transfer, routingRules, carrierService, order, fraudRules, customer
     }
 
     /// Calls `body` with the encoding of each record, in canonical order.
@@ -65,6 +65,15 @@ extension OrderlineState {
         for service in rateCard.services {
             try emit(.carrierService) { service.encode(into: &$0) }
         }
+        if fraudRules != FraudRules() {
+            try emit(.fraudRules) { fraudRules.encode(into: &$0) }
+        }
+        for customer in customers.keys.sorted() {
+            try emit(.customer) {
+                $0.write(customer)
+                customers[customer]!.encode(into: &$0)
+            }
+        }
         if routingRules != RoutingRules() {
             try emit(.routingRules) { routingRules.encode(into: &$0) }
         }
@@ -79,6 +88,7 @@ extension OrderlineState {
             $0.writeVarUInt(reservationIDMax.number)
             $0.writeVarUInt(lsn)
             $0.writeVarInt(timeLast)
+            $0.writeVarInt(oversellCount)
         }
     }
 
@@ -122,6 +132,10 @@ extension OrderlineState {
                 state.load(order: try Order.decode(from: &record))
             case .carrierService:
                 state.load(carrierService: try CarrierService.decode(from: &record))
+            case .fraudRules:
+                state.load(fraudRules: try FraudRules.decode(from: &record))
+            case .customer:
+                state.load(customer: try record.readString(), history: try CustomerHistory.decode(from: &record))
             case .routingRules:
                 state.load(routingRules: try RoutingRules.decode(from: &record))
             case .transfer:
@@ -131,7 +145,7 @@ extension OrderlineState {
             case .counters:
                 state.load(
                     reservationIDMax: ReservationID(try record.readVarUInt()), lsn: try record.readVarUInt(),
-                    timeLast: try record.readVarInt())
+                    timeLast: try record.readVarInt(), oversellCount: try record.readVarInt())
                 sawCounters = true
             }
             guard record.isAtEnd else { throw DecodingError("state record with tag \(tagByte) has \(record.remaining) trailing bytes") }

@@ -160,6 +160,51 @@ extension OrderlineState {
         case .orderList(let status, let customer, let channel, let limit):
             return listOrders(status: status, customer: customer, channel: channel, limit: limit)
 
+        case .orderStatus(let id):
+            return Decision(events: [], reply: .bulk(try existingOrder(id).statusJSON.json))
+
+        case .orderEdit(let edit):
+            return try editOrder(edit, context: context)
+
+        case .orderHold(let id, let reason):
+            return try holdOrder(id, reason: reason, context: context)
+
+        case .orderUnhold(let id):
+            return try unholdOrder(id, context: context)
+
+        case .invoiceGet(let id):
+            return Decision(events: [], reply: .bulk(try existingOrder(id).invoiceJSON.json))
+
+        case .shipmentGet(let id):
+            let (order, shipment) = try existingShipment(id)
+            return Decision(events: [], reply: .bulk(shipment.json(order: order.id).json))
+
+        case .shipmentList(let node, let status, let limit):
+            return try listShipments(node: node, status: status, limit: limit)
+
+        case .shipmentAdvance(let id, let transition, let booking):
+            return try advanceShipment(id, transition, booking: booking, context: context)
+
+        case .returnOpen(let request):
+            return try openReturn(request, context: context)
+
+        case .returnReceive(let id, let condition):
+            return try receiveReturn(id, condition: condition, context: context)
+
+        case .returnGet(let id):
+            let (order, returned) = try existingReturn(id)
+            return Decision(events: [], reply: .bulk(returned.json(order: order).json))
+
+        case .kpi(let channel, let from, let to):
+            return Decision(events: [], reply: .bulk(kpis.report(channel: channel, from: from, to: to, oversellCount: oversellCount)))
+
+        case .fraudGet:
+            return Decision(events: [], reply: .bulk(fraudRules.json.json))
+
+        case .fraudSet(let update):
+            let rules = update.applied(to: fraudRules)
+            return Decision(events: rules == fraudRules ? [] : [.fraudRulesSet(rules)], reply: .ok)
+
         case .expireDue:
             guard let next = nextExpiring, next.expiresAt <= context.now else { return Decision(events: [], reply: .ok) }
             return Decision(events: [.reservationExpired(next.id, at: next.expiresAt)], reply: .ok)

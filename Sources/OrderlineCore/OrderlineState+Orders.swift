@@ -1,20 +1,6 @@
-/// Orders: capture, routing through `Router.plan`, allocation, cancel, reads.
+/// Orders: capture (routing, payment, fraud screening), edits, holds, cancel, reads.
 extension OrderlineState {
     static let orderListLimitMax = 1_000
-
-    func cancelOrder(_ id: String, context: DecisionContext) throws(Rejection) -> Decision {
-        let order = try existingOrder(id)
-        guard order.status != .cancelled, order.status != .rejected else { return Decision(events: [], reply: .ok) }
-        return Decision(events: [.orderCancelled(id, at: context.now)], reply: .ok)
-    }
-
-    func listOrders(status: Order.Status?, customer: String?, channel: Order.Channel?, limit: Int) -> Decision {
-        let matching = orders.values
-            .filter { (status == nil || $0.status == status) && (customer == nil || $0.customer == customer) && (channel == nil || $0.channel == channel) }
-            .sorted { $0.id < $1.id }
-            .prefix(limit)
-        return Decision(events: [], reply: .bulk(JSONObject.array(matching.map(\.json))))
-    }
 
     func existingOrder(_ id: String) throws(Rejection) -> Order {
         guard let order = orders[id] else { throw .notFound("order \(id)") }
@@ -22,29 +8,13 @@ extension OrderlineState {
     }
 
     /// The same id with the same request is the same order (nothing changes); with
-    /// another request, `CONFLICT`. Otherwise route, allocate and log it.
+    /// another request, `CONFLICT`. Otherwise route, allocate, authorise, screen, log.
     func placeOrder(_ request: OrderRequest, context: DecisionContext) throws(Rejection) -> Decision {
         if let existing = orders[request.id] {
             guard existing.request == request.fingerprint else {
                 throw .conflict("order \(request.id) exists with other content: \(existing.request)")
             }
             return Decision(events: [], reply: .bulk(existing.json.json))
-        }
-        var lines: [Order.Line] = []
-        var routingLines: [RoutingLine] = []
-        for (sku, quantity) in request.lines {
-            guard let item = skus[sku] else { throw .notFound("sku \(sku)") }
-            lines.append(Order.Line(sku: sku, quantity: quantity, priceCents: item.priceCents))
-            routingLines.append(RoutingLine(sku: sku, quantity: quantity, weightGrams: item.weightGrams))
-        }
-        let destination: Coordinate
-        if let store = request.pickupStore {
-            guard let node = nodes[store] else { throw .notFound("node \(store)") }
-            guard node.offersPickup else { throw .invalid("store=\(store) does not offer pickup") }
-            destination = node.location
-        } else {
-            guard let shipTo = request.destination else { throw .invalid("ORDER.CREATE needs ship=<lat>,<lon> (or mode=pickup store=<node>)") }
-            destination = shipTo
         }
         // Carts being converted: their units become the order's to place.
         var converted: [String: Int64] = [:]
@@ -61,57 +31,174 @@ extension OrderlineState {
             }
             converted[cart.sku, default: 0] += cart.quantity
         }
-        // What each node can promise, never more than the network can (other carts
-        // hold some; the converted ones are this order's).
-        let stock = nodes.values.map { node in
-            NodeStock(node: node, atp: Dictionary(uniqueKeysWithValues: Set(request.lines.map(\.sku)).map { sku in
-                let item = inventory[sku] ?? SKUInventory()
-                return (sku, min(item.levels[node.id]?.atp ?? 0, item.networkATP + converted[sku, default: 0]))
-            }))
-        }
-        let plan = Router.plan(
-            RoutingRequest(lines: routingLines, destination: destination, service: request.service, pickupStore: request.pickupStore),
-            stock: stock, rateCard: rateCard, rules: routingRules)
-        var allocations: [Order.Allocation] = plan.shipments.flatMap { shipment in
-            shipment.lines.map { Order.Allocation(sku: $0.sku, node: shipment.node, quantity: $0.quantity) }
-        }
-        var backordered = plan.backordered.map { Order.Allocation(sku: $0.sku, node: "", quantity: $0.quantity) }
-        capToNetworkATP(&allocations, backordered: &backordered, converted: converted)
-        var order = Order(
-            id: request.id, channel: request.channel, customer: request.customer, lines: lines, destination: request.destination,
-            address: request.address, pickupStore: request.pickupStore, service: request.service,
-            status: backordered.isEmpty ? .allocated : .backordered, allocations: allocations, backordered: backordered,
-            explanation: explanation(plan), placedAt: context.now, reservations: request.reservations)
+        var order = try routedOrder(
+            Order(
+                id: request.id, channel: request.channel, customer: request.customer,
+                lines: try priced(request.lines.map { Shipment.Line(sku: $0.sku, quantity: $0.quantity) }),
+                destination: request.destination, address: request.address, pickupStore: request.pickupStore, service: request.service,
+                status: .allocated, shipments: [], backordered: [], explanation: "", placedAt: context.now, promisedAt: context.now,
+                reservations: request.reservations, payment: nil, request: request.fingerprint),
+            now: context.now, networkCredit: converted)
         if let token = request.paymentToken {
             order.payment = PaymentSimulator.authorize(token: token, amountCents: order.totalCents)
             if order.payment?.status != .authorized {
                 // Rejected: logged (it counts in KPIs) but holds nothing; carts stay carts.
                 order.status = .rejected
-                order.allocations = []
+                order.shipments = []
                 order.backordered = []
                 return Decision(events: [.orderPlaced(order)], reply: .bulk(order.json.json))
             }
         }
+        order.holds = fraudRules.holds(for: order, history: customers[order.customer], now: context.now)
+        order.status = order.summarizedStatus()
         return Decision(
             events: request.reservations.map(Event.reservationConverted) + [.orderPlaced(order)], reply: .bulk(order.json.json))
     }
 
-    /// Allocations of one SKU across nodes may not add up to more than network ATP:
-    /// what is over moves, from the last allocation back, to the backorder.
-    private func capToNetworkATP(
-        _ allocations: inout [Order.Allocation], backordered: inout [Order.Allocation], converted: [String: Int64]
-    ) {
-        for sku in Set(allocations.map(\.sku)) {
-            let promisable = (inventory[sku]?.networkATP ?? 0) + converted[sku, default: 0]
-            var over = allocations.filter { $0.sku == sku }.reduce(0) { $0 + $1.quantity } - promisable
-            for index in allocations.indices.reversed() where over > 0 && allocations[index].sku == sku {
-                let taken = min(over, allocations[index].quantity)
-                allocations[index].quantity -= taken
-                over -= taken
-                backordered.append(Order.Allocation(sku: sku, node: "", quantity: taken))
+    /// Lines at today's prices (an edit keeps the price a line was bought at).
+    func priced(_ lines: [Shipment.Line], keeping previous: [Order.Line] = []) throws(Rejection) -> [Order.Line] {
+        var priced: [Order.Line] = []
+        for line in lines {
+            guard let item = skus[line.sku] else { throw .notFound("sku \(line.sku)") }
+            let price = previous.first { $0.sku == line.sku }?.priceCents ?? item.priceCents
+            priced.append(Order.Line(sku: line.sku, quantity: line.quantity, priceCents: price))
+        }
+        return priced
+    }
+
+    /// Routes `order`'s lines into shipments (and a backorder), with the promise and
+    /// the explanation. `credit` is stock the order already holds (an edit re-routes
+    /// it); `networkCredit` is what converted carts held.
+    func routedOrder(
+        _ order: Order, now: Timestamp, credit: [Order.Allocation] = [], networkCredit: [String: Int64] = [:]
+    ) throws(Rejection) -> Order {
+        let destination: Coordinate
+        if let store = order.pickupStore {
+            guard let node = nodes[store] else { throw .notFound("node \(store)") }
+            guard node.offersPickup else { throw .invalid("store=\(store) does not offer pickup") }
+            destination = node.location
+        } else {
+            guard let shipTo = order.destination else { throw .invalid("ORDER.CREATE needs ship=<lat>,<lon> (or mode=pickup store=<node>)") }
+            destination = shipTo
+        }
+        var networkCredit = networkCredit
+        for unit in credit { networkCredit[unit.sku, default: 0] += unit.quantity }
+        let skuIDs = Set(order.lines.map(\.sku))
+        let today = CalendarDate.day(of: now)
+        // What each node can promise, never more than the network can (other carts
+        // hold some; converted carts and the order's own allocations are its own).
+        let stock = nodes.values.map { node in
+            NodeStock(
+                node: node,
+                atp: Dictionary(uniqueKeysWithValues: skuIDs.map { sku in
+                    let item = inventory[sku] ?? SKUInventory()
+                    var level = item.levels[node.id] ?? StockLevel()
+                    level.allocated -= credit.filter { $0.sku == sku && $0.node == node.id }.reduce(0) { $0 + $1.quantity }
+                    return (sku, min(level.atp, item.networkATP + networkCredit[sku, default: 0]))
+                }),
+                capacityLeft: node.capacityPerDay > 0
+                    ? node.capacityPerDay - (capacityDay == today ? dailyShipments[node.id, default: 0] : 0)
+                        + Int64(Set(credit.map(\.node)).contains(node.id) ? 1 : 0)
+                    : nil)
+        }
+        let plan = Router.plan(
+            RoutingRequest(
+                lines: order.lines.map { RoutingLine(sku: $0.sku, quantity: $0.quantity, weightGrams: skus[$0.sku]?.weightGrams ?? 0) },
+                destination: destination, service: order.service, pickupStore: order.pickupStore),
+            stock: stock, rateCard: rateCard, rules: routingRules)
+        var planned = plan.shipments.map { shipment in
+            (node: shipment.node, quote: shipment.quote, cost: shipment.costCents,
+             lines: shipment.lines.map { Shipment.Line(sku: $0.sku, quantity: $0.quantity) })
+        }
+        var backordered = plan.backordered.map { Order.Allocation(sku: $0.sku, node: "", quantity: $0.quantity) }
+        // Shipments of one SKU from several nodes may not add up to more than network
+        // ATP: what is over moves, from the last shipment back, to the backorder.
+        for sku in skuIDs {
+            let promisable = (inventory[sku]?.networkATP ?? 0) + networkCredit[sku, default: 0]
+            var over = planned.flatMap(\.lines).filter { $0.sku == sku }.reduce(0) { $0 + $1.quantity } - promisable
+            for shipment in planned.indices.reversed() where over > 0 {
+                for line in planned[shipment].lines.indices where planned[shipment].lines[line].sku == sku && over > 0 {
+                    let taken = min(over, planned[shipment].lines[line].quantity)
+                    planned[shipment].lines[line].quantity -= taken
+                    over -= taken
+                    backordered.append(Order.Allocation(sku: sku, node: "", quantity: taken))
+                }
             }
         }
-        allocations.removeAll { $0.quantity == 0 }
+        var routed = order
+        routed.shipments = planned.map { entry in
+            entry.lines.filter { $0.quantity > 0 }
+        }.enumerated().filter { !$0.element.isEmpty }.map { index, lines in
+            let entry = planned[index]
+            return Shipment(
+                number: 0, node: entry.node, lines: lines, isPickup: order.pickupStore != nil, carrier: entry.quote?.carrier,
+                service: entry.quote?.service, costCents: entry.cost, transitDays: entry.quote?.transitDays ?? 1, updatedAt: now)
+        }
+        for index in routed.shipments.indices { routed.shipments[index].number = index + 1 }
+        routed.backordered = backordered
+        let days = routed.shipments.map(\.transitDays).max() ?? order.service.transitDaysMax
+        routed.promisedAt = now + Int64(days) * CalendarDate.secondsPerDay
+        routed.explanation = explanation(plan)
+        routed.status = routed.summarizedStatus()
+        return routed
+    }
+
+    /// Before fulfilment starts: new lines, ship-to or address, routed again (the stock
+    /// it held counts as free for it). The payment authorisation follows the total.
+    func editOrder(_ edit: OrderEdit, context: DecisionContext) throws(Rejection) -> Decision {
+        let order = try existingOrder(edit.id)
+        guard order.status != .cancelled, order.status != .rejected else { throw .conflict("order \(edit.id) is \(order.status.rawValue)") }
+        guard order.shipments.allSatisfy({ $0.status == .pending || $0.status == .cancelled }) else {
+            throw .conflict("order \(edit.id) is being fulfilled (a shipment is past pending); cancel or return instead")
+        }
+        if edit.destination != nil && order.pickupStore != nil { throw .invalid("order \(edit.id) is a pickup: it has no ship-to") }
+        var edited = order
+        if let destination = edit.destination { edited.destination = destination }
+        if let address = edit.address { edited.address = address }
+        if let lines = edit.lines { edited.lines = try priced(lines, keeping: order.lines) }
+        edited = try routedOrder(edited, now: context.now, credit: order.allocations)
+        if var payment = edited.payment {
+            if edited.totalCents > payment.amountCents {
+                let increment = PaymentSimulator.authorize(token: payment.token, amountCents: edited.totalCents - payment.amountCents)
+                guard increment.status == .authorized else { throw .conflict("payment for the new total: \(increment.reason)") }
+            }
+            payment.amountCents = edited.totalCents
+            edited.payment = payment
+        }
+        return Decision(events: [.orderEdited(edited)], reply: .bulk(edited.json.json))
+    }
+
+    func cancelOrder(_ id: String, context: DecisionContext) throws(Rejection) -> Decision {
+        let order = try existingOrder(id)
+        guard order.status != .cancelled, order.status != .rejected else { return Decision(events: [], reply: .ok) }
+        let gone = order.shipments.filter(\.status.leftNode)
+        guard gone.isEmpty else {
+            throw .conflict("order \(id) is \(order.status.rawValue) (\(gone.count) shipment(s) left their node); return it instead")
+        }
+        return Decision(events: [.orderCancelled(id, at: context.now)], reply: .ok)
+    }
+
+    func holdOrder(_ id: String, reason: String, context: DecisionContext) throws(Rejection) -> Decision {
+        let order = try existingOrder(id)
+        guard order.status != .cancelled, order.status != .rejected, order.shipments.allSatisfy({ !$0.status.leftNode }) else {
+            throw .conflict("order \(id) is \(order.status.rawValue): too late to hold")
+        }
+        let hold = Order.Hold(kind: .manual, reason: reason)
+        guard !order.holds.contains(hold) else { return Decision(events: [], reply: .ok) }
+        return Decision(events: [.orderHeld(id, hold, at: context.now)], reply: .ok)
+    }
+
+    func unholdOrder(_ id: String, context: DecisionContext) throws(Rejection) -> Decision {
+        let order = try existingOrder(id)
+        return Decision(events: order.holds.isEmpty ? [] : [.orderUnheld(id, at: context.now)], reply: .ok)
+    }
+
+    func listOrders(status: Order.Status?, customer: String?, channel: Order.Channel?, limit: Int) -> Decision {
+        let matching = orders.values
+            .filter { (status == nil || $0.status == status) && (customer == nil || $0.customer == customer) && (channel == nil || $0.channel == channel) }
+            .sorted { $0.id < $1.id }
+            .prefix(limit)
+        return Decision(events: [], reply: .bulk(JSONObject.array(matching.map(\.json))))
     }
 
     private func explanation(_ plan: RoutingPlan) -> String {

@@ -15,6 +15,20 @@ public struct OrderlineState: Sendable {
     public private(set) var orders = PartitionedDictionary<String, Order>()
     /// The carrier services orders can ship with (`CARRIER.SET`).
     public private(set) var rateCard = RateCard()
+    /// Fraud screening at capture (`FRAUD.SET`).
+    public private(set) var fraudRules = FraudRules()
+    /// What fraud screening remembers of each customer.
+    public private(set) var customers: [String: CustomerHistory] = [:]
+    /// Events that left a stock level committing more than it has on hand: the
+    /// invariants make this impossible, and `KPI` shows that it stayed 0.
+    public private(set) var oversellCount: Int64 = 0
+    /// Derived from `orders` (never encoded): the KPI buckets, and the shipments each
+    /// node took on the latest day orders were placed (for its daily capacity).
+    public private(set) var kpis = KPITracker()
+    public private(set) var capacityDay: Int64 = .min
+    public private(set) var dailyShipments: [String: Int64] = [:]
+    /// Each node's work queue: its shipments not yet delivered, picked up or cancelled.
+    public private(set) var workQueues: [String: Set<ChildID>] = [:]
     public private(set) var transferIDMax = TransferID(0)
     /// The highest reservation id ever created; the shell numbers new ones above it.
     public private(set) var reservationIDMax = ReservationID(0)
@@ -94,18 +108,30 @@ public struct OrderlineState: Sendable {
             rateCard.set(service)
         case .orderPlaced(let order):
             timeLast = max(timeLast, order.placedAt)
-            orders[order.id] = order
-            for allocation in order.allocations {
-                inventory[allocation.sku, default: SKUInventory()].levels[allocation.node, default: StockLevel()].allocated += allocation.quantity
-            }
+            if order.exchangeFor == nil { customers[order.customer, default: CustomerHistory()].record(order) }
+            replace(orders[order.id], with: order)
+        case .orderEdited(let order):
+            replace(orders[order.id], with: order)
         case .orderCancelled(let id, let at):
             timeLast = max(timeLast, at)
-            guard var order = orders[id], order.status != .cancelled else { return }
-            for allocation in order.allocations {
-                inventory[allocation.sku, default: SKUInventory()].levels[allocation.node, default: StockLevel()].allocated -= allocation.quantity
-            }
-            order.status = .cancelled
-            orders[id] = order
+            updateOrder(id) { $0.cancel() }
+        case .orderHeld(let id, let hold, let at):
+            timeLast = max(timeLast, at)
+            updateOrder(id) { $0.holds.append(hold) }
+        case .orderUnheld(let id, let at):
+            timeLast = max(timeLast, at)
+            updateOrder(id) { $0.holds = [] }
+        case .shipmentAdvanced(let progress):
+            timeLast = max(timeLast, progress.at)
+            updateOrder(progress.shipment.order) { $0.advance(progress) }
+        case .returnOpened(let id, let returned):
+            timeLast = max(timeLast, returned.openedAt)
+            updateOrder(id.order) { $0.returns.append(returned) }
+        case .returnReceived(let id, let condition, let refundCents, let at):
+            timeLast = max(timeLast, at)
+            updateOrder(id.order) { $0.receiveReturn(id.number, condition: condition, refundCents: refundCents, at: at) }
+        case .fraudRulesSet(let rules):
+            fraudRules = rules
         case .transferReceived(let id):
             guard var transfer = transfers[id], transfer.status == .inTransit else { return }
             transfer.status = .received
@@ -125,9 +151,75 @@ public struct OrderlineState: Sendable {
             return reservations[id].map { checkInvariants(sku: $0.sku) } ?? true
         case .transferShipped(let transfer): return checkInvariants(sku: transfer.sku)
         case .transferReceived(let id): return transfers[id].map { checkInvariants(sku: $0.sku) } ?? true
-        case .orderPlaced(let order): return order.allocations.allSatisfy { checkInvariants(sku: $0.sku) }
-        case .orderCancelled(let id, _): return orders[id]?.allocations.allSatisfy { checkInvariants(sku: $0.sku) } ?? true
-        case .nodeUpserted, .skuUpserted, .idempotencyKeyRecorded, .routingRulesSet, .carrierServiceSet: return true
+        case .orderPlaced(let order), .orderEdited(let order): return order.lines.allSatisfy { checkInvariants(sku: $0.sku) }
+        case .orderCancelled(let id, _), .orderHeld(let id, _, _), .orderUnheld(let id, _):
+            return orders[id]?.lines.allSatisfy { checkInvariants(sku: $0.sku) } ?? true
+        case .shipmentAdvanced(let progress): return orders[progress.shipment.order]?.lines.allSatisfy { checkInvariants(sku: $0.sku) } ?? true
+        case .returnOpened(let id, _), .returnReceived(let id, _, _, _):
+            return orders[id.order]?.lines.allSatisfy { checkInvariants(sku: $0.sku) } ?? true
+        case .nodeUpserted, .skuUpserted, .idempotencyKeyRecorded, .routingRulesSet, .carrierServiceSet, .fraudRulesSet: return true
+        }
+    }
+
+    private mutating func updateOrder(_ id: String, _ change: (inout Order) -> Void) {
+        guard let old = orders[id] else { return }
+        var new = old
+        change(&new)
+        replace(old, with: new)
+    }
+
+    /// Every change of an order goes through here: its stock effects (allocated,
+    /// shipped, restocked) are the difference between before and after, and so are
+    /// its parts in the KPIs and the nodes' daily load.
+    private mutating func replace(_ old: Order?, with order: Order) {
+        var new = order
+        new.status = new.summarizedStatus()
+        if let old { track(old, by: -1) }
+        shift(old?.allocations ?? [], by: -1, \.allocated)
+        shift(new.allocations, by: 1, \.allocated)
+        shift(old?.consumed ?? [], by: 1, \.onHand)
+        shift(new.consumed, by: -1, \.onHand)
+        shift(old?.restocked ?? [], by: -1, \.onHand)
+        shift(new.restocked, by: 1, \.onHand)
+        for line in new.lines {
+            for (_, level) in inventory[line.sku]?.levels ?? [:] where level.committed > level.onHand { oversellCount += 1 }
+        }
+        orders[new.id] = new
+        track(new, by: 1)
+    }
+
+    /// Adds (+1) or removes (-1) an order's part in the derived state.
+    private mutating func track(_ order: Order, by delta: Int64) {
+        if delta > 0 { kpis.add(order) } else { kpis.remove(order) }
+        countShipments(of: order, by: delta)
+        for shipment in order.shipments where shipment.status.isInWorkQueue {
+            let id = ChildID(order: order.id, number: shipment.number, kind: "S")
+            if delta > 0 {
+                workQueues[shipment.node, default: []].insert(id)
+            } else {
+                workQueues[shipment.node]?.remove(id)
+                if workQueues[shipment.node]?.isEmpty == true { workQueues[shipment.node] = nil }
+            }
+        }
+    }
+
+    private mutating func shift(_ units: [Order.Allocation], by sign: Int64, _ field: WritableKeyPath<StockLevel, Int64>) {
+        for unit in units {
+            inventory[unit.sku, default: SKUInventory()].levels[unit.node, default: StockLevel()][keyPath: field] += sign * unit.quantity
+        }
+    }
+
+    /// A node's daily capacity counts the shipments it took on the day orders were
+    /// placed; a new day starts from zero.
+    private mutating func countShipments(of order: Order, by delta: Int64) {
+        let day = CalendarDate.day(of: order.placedAt)
+        guard day >= capacityDay else { return }
+        if day > capacityDay {
+            capacityDay = day
+            dailyShipments = [:]
+        }
+        for shipment in order.shipments where shipment.status != .cancelled {
+            dailyShipments[shipment.node, default: 0] += delta
         }
     }
 
@@ -199,6 +291,7 @@ public struct OrderlineState: Sendable {
         expiryQueue = Heap(reservations.values.filter { $0.status == .held }.map {
             ExpiryEntry(expiresAt: $0.expiresAt, id: $0.id)
         })
+        for order in orders.values { track(order, by: 1) }
     }
 
     /// Snapshot loading sets fields directly; these mirror `apply` without an event.
@@ -214,6 +307,8 @@ public struct OrderlineState: Sendable {
     mutating func load(routingRules: RoutingRules) { self.routingRules = routingRules }
     mutating func load(carrierService: CarrierService) { rateCard.set(carrierService) }
     mutating func load(order: Order) { orders[order.id] = order }
+    mutating func load(fraudRules: FraudRules) { self.fraudRules = fraudRules }
+    mutating func load(customer: String, history: CustomerHistory) { customers[customer] = history }
     mutating func load(transfer: Transfer) {
         transfers[transfer.id] = transfer
         transferIDMax = max(transferIDMax, transfer.id)
@@ -223,7 +318,8 @@ public struct OrderlineState: Sendable {
         idempotencyKeys[idempotencyRecord.key] = idempotencyRecord
         idempotencyOrder.append(idempotencyRecord.key)
     }
-    mutating func load(reservationIDMax: ReservationID, lsn: LSN, timeLast: Timestamp) {
+    mutating func load(reservationIDMax: ReservationID, lsn: LSN, timeLast: Timestamp, oversellCount: Int64) {
+        self.oversellCount = oversellCount
         self.reservationIDMax = reservationIDMax
         self.lsn = lsn
         self.timeLast = timeLast

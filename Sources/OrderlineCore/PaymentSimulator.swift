@@ -19,3 +19,18 @@ public enum PaymentSimulator {
         }
     }
 }
+
+extension PaymentSimulator {
+    /// Captures up to what the authorisation has left (a partial shipment captures its
+    /// part). Nothing is captured without an authorisation.
+    public static func capture(_ payment: Order.Payment?, amountCents: Int64) -> Int64 {
+        guard let payment, payment.status == .authorized else { return 0 }
+        return max(0, min(amountCents, payment.amountCents - payment.capturedCents))
+    }
+
+    /// Refunds up to what was captured and not yet refunded.
+    public static func refund(_ payment: Order.Payment?, amountCents: Int64) -> Int64 {
+        guard let payment, payment.status == .authorized else { return 0 }
+        return max(0, min(amountCents, payment.capturedCents - payment.refundedCents))
+    }
+}

@@ -31,6 +31,8 @@ public enum Role: Hashable, Sendable, CustomStringConvertible {
         case .ops: "ops"
         case .pos(let node): "pos:\(node)"
         case .channel(let name): "channel:\(name)"
+        case .pos(let node): "pos:\(node)"
+        case .channel(let name): "channel:\(name)"
         case .customer(let id): "customer:\(id)"
         case .viewer: "viewer"
         }
@@ -57,10 +59,15 @@ extension OrderlineState {
         case .viewer:
             return command.isRead ? nil : deny("may only read")
         case .customer(let id):
-            switch command {
-            case .orderGet(let order), .orderExplain(let order):
+            // Unknown orders pass here: NOTFOUND says more, and reveals nothing.
+            func own(_ order: String) -> Rejection? {
                 guard let found = orders[order] else { return nil }
-                return found.customer == id ? nil : deny("may only see its own orders")
+                return found.customer == id ? nil : deny("may only see and return its own orders")
+            }
+            switch command {
+            case .orderGet(let order), .orderExplain(let order), .orderStatus(let order), .invoiceGet(let order): return own(order)
+            case .returnOpen(let request): return own(request.order)
+            case .returnGet(let child), .shipmentGet(let child): return own(child.order)
             case .orderList(_, let customer, _, _):
                 return customer == id ? nil : deny("lists its own orders only: add customer=\(id)")
             default:
@@ -77,9 +84,19 @@ extension OrderlineState {
             case .orderCreate(let request):
                 return request.channel == .pos && request.pickupStore == node
                     ? nil : deny("takes POS orders at its store only: channel=pos mode=pickup store=\(node)")
-            case .orderGet(let id), .orderExplain(let id), .orderCancel(let id):
+            case .orderGet(let id), .orderExplain(let id), .orderCancel(let id), .orderStatus(let id), .invoiceGet(let id):
                 guard let order = orders[id] else { return nil }
                 return order.channel == .pos && order.pickupStore == node ? nil : deny("may only touch POS orders at \(node)")
+            case .shipmentList(let target, _, _):
+                return target == node ? nil : deny("sees its own work queue only: node=\(node)")
+            case .shipmentGet(let id), .shipmentAdvance(let id, _, _):
+                guard let shipment = orders[id.order]?.shipments.first(where: { $0.number == id.number }) else { return nil }
+                return shipment.node == node ? nil : deny("may only work shipments at \(node)")
+            case .returnOpen(let request):
+                return request.node == node ? nil : deny("takes returns at its store only: node=\(node)")
+            case .returnReceive(let id, _), .returnGet(let id):
+                guard let returned = orders[id.order]?.returns.first(where: { $0.number == id.number }) else { return nil }
+                return returned.node == node ? nil : deny("may only touch returns at \(node)")
             default:
                 return deny("may not run this command")
             }
@@ -93,8 +110,14 @@ extension OrderlineState {
                 return reservation.owner == role.ownerTag ? nil : deny("may only touch its own reservations")
             case .orderCreate(let request):
                 return request.channel.rawValue == channelName ? nil : deny("creates orders of its own channel only: channel=\(channelName)")
-            case .orderGet(let id), .orderExplain(let id), .orderCancel(let id):
+            case .orderGet(let id), .orderExplain(let id), .orderCancel(let id), .orderStatus(let id), .invoiceGet(let id):
                 guard let order = orders[id] else { return nil }
+                return order.channel.rawValue == channelName ? nil : deny("may only touch orders of its channel")
+            case .orderEdit(let edit):
+                guard let order = orders[edit.id] else { return nil }
+                return order.channel.rawValue == channelName ? nil : deny("may only touch orders of its channel")
+            case .returnOpen(let request):
+                guard let order = orders[request.order] else { return nil }
                 return order.channel.rawValue == channelName ? nil : deny("may only touch orders of its channel")
             case .orderList(_, _, let channel, _):
                 return channel?.rawValue == channelName ? nil : deny("lists its channel's orders only: add channel=\(channelName)")

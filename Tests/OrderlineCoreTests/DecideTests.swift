@@ -144,7 +144,7 @@ struct CoreDriver {
     #expect(core.run("ROUTING.GET") == "$" + #"{"strategy":"fastest","split":false,"split_penalty":500,"ship_from_store":true,"exclude":["ST"],"priority":["WH","ST"]}"#)
     #expect(core.run("ROUTING.SET strategy=cheapest") == "-INVALID strategy 'cheapest' must be cost, fastest or priority")
     #expect(core.run("ROUTING.SET exclude=NOPE") == "-NOTFOUND node NOPE")
-    #expect(core.run("ROUTING.SET priority=WH,WH") == "-INVALID priority names a node twice")
+    #expect(core.run("ROUTING.SET priority=WH,WH") == "-INVALID priority names one id twice")
     #expect(core.run("ROUTING.SET") == "-INVALID ROUTING.SET needs at least one key=value")
     #expect(core.run("ROUTING.SET exclude=") == "+OK")
     let restored = try OrderlineState.decodeCanonical(core.state.canonicalEncoding())

@@ -1,0 +1,90 @@
+/// One node's part of an order: its own lifecycle, its own parcel and label. The
+/// order's status summarises its shipments.
+///
+/// A shipment to a customer: pending → picked → packed → shipped → delivered.
+/// A pickup (BOPIS): pending → picked → packed → ready_for_pickup → picked_up.
+/// Any of them is cancelled with the order until it leaves the node.
+public struct Shipment: Hashable, Sendable {
+    public enum Status: String, Hashable, Sendable, CaseIterable {
+        case pending, picked, packed, shipped, delivered
+        case readyForPickup = "ready_for_pickup"
+        case pickedUp = "picked_up"
+        case cancelled
+
+        /// Still at the node: its units are allocated there.
+        public var holdsStock: Bool { self == .pending || self == .picked || self == .packed || self == .readyForPickup }
+        /// Left the node: its units came off the node's on hand.
+        public var leftNode: Bool { self == .shipped || self == .delivered || self == .pickedUp }
+    }
+
+    public struct Line: Hashable, Sendable {
+        public var sku: String
+        public var quantity: Int64
+    }
+
+    /// 1, 2, …: the shipment's id is `<order>-S<number>`.
+    public var number: Int
+    public var node: String
+    public var lines: [Line]
+    public var isPickup: Bool
+    /// What routing chose (nil for a pickup); `SHIPMENT.SHIP` may book another service.
+    public var carrier: String?
+    public var service: String?
+    public var costCents: Int64
+    public var transitDays: Int
+    public var status: Status = .pending
+    public var tracking = ""
+    public var label = ""
+    public var capturedCents: Int64 = 0
+    public var updatedAt: Timestamp
+    /// When it reached the customer (delivered) or the pickup shelf (ready): the
+    /// promise is kept or broken then, and the order's cycle ends with its last one.
+    public var arrivedAt: Timestamp?
+
+    /// The next status each command leads to, from the statuses it may start from.
+    public static func transition(_ command: Transition, isPickup: Bool) -> (from: Status, to: Status)? {
+        switch (command, isPickup) {
+        case (.pick, _): (.pending, .picked)
+        case (.pack, _): (.picked, .packed)
+        case (.ship, false): (.packed, .shipped)
+        case (.deliver, false): (.shipped, .delivered)
+        case (.ready, true): (.packed, .readyForPickup)
+        case (.pickedUp, true): (.readyForPickup, .pickedUp)
+        case (.ship, true), (.deliver, true), (.ready, false), (.pickedUp, false): nil
+        }
+    }
+
+    public enum Transition: String, Hashable, Sendable, CaseIterable {
+        case pick = "SHIPMENT.PICK", pack = "SHIPMENT.PACK", ship = "SHIPMENT.SHIP", deliver = "SHIPMENT.DELIVER"
+        case ready = "SHIPMENT.READY", pickedUp = "SHIPMENT.PICKEDUP"
+    }
+}
+
+/// `<order>-S<n>` (a shipment) or `<order>-R<n>` (a return): an order's child, found
+/// through its order without another index.
+public struct ChildID: Hashable, Comparable, Sendable, CustomStringConvertible {
+    public var order: String
+    public var number: Int
+    public var kind: Character
+
+    public init(order: String, number: Int, kind: Character) {
+        self.order = order
+        self.number = number
+        self.kind = kind
+    }
+
+    /// Parses the text after the last `-S` (or `-R`): digits, at least 1.
+    public init?(_ text: String, kind: Character) {
+        let bytes = Array(text.utf8)
+        let marker = UInt8(ascii: kind.unicodeScalars.first!)
+        guard let dash = bytes.indices.dropLast().last(where: { bytes[$0] == UInt8(ascii: "-") && bytes[$0 + 1] == marker }),
+              dash > 0, dash + 2 < bytes.count, bytes[(dash + 2)...].allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }),
+              let number = Int(String(decoding: bytes[(dash + 2)...], as: UTF8.self)), number >= 1, number <= 10_000
+        else { return nil }
+        self.init(order: String(decoding: bytes[..<dash], as: UTF8.self), number: number, kind: kind)
+    }
+
+    public var description: String { "\(order)-\(kind)\(number)" }
+
+    public static func < (lhs: Self, rhs: Self) -> Bool { (lhs.order, lhs.number) < (rhs.order, rhs.number) }
+}
