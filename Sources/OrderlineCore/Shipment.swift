@@ -20,6 +20,11 @@ public struct Shipment: Hashable, Sendable {
     public struct Line: Hashable, Sendable {
         public var sku: String
         public var quantity: Int64
+
+        public init(sku: String, quantity: Int64) {
+            self.sku = sku
+            self.quantity = quantity
+        }
     }
 
     /// 1, 2, …: the shipment's id is `<order>-S<number>`.

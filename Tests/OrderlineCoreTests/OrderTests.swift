@@ -3,7 +3,7 @@ import Testing
 
 /// The network of `CoreDriver.withNetwork` (WH in New York: 5 HOT; ST in Chicago: 3
 /// HOT, safety 1, pickup) with one carrier, and a second SKU.
-private func orderNetwork() -> CoreDriver {
+func orderNetwork() -> CoreDriver {
     var core = CoreDriver.withNetwork()
     for line in [
         "CARRIER.SET GROUND standard base=500 per_km=100 per_kg=50 bands=500:2,1500:3,5000:5",
@@ -17,11 +17,11 @@ private func orderNetwork() -> CoreDriver {
     return core
 }
 
-private let philadelphia = "ship=39.9526,-75.1652"
+let philadelphiaShipTo = "ship=39.9526,-75.1652"
 
 @Test func anOrderIsRoutedAllocatedAndExplained() {
     var core = orderNetwork()
-    let reply = core.run("ORDER.CREATE O-1 channel=web customer=C-1 lines=HOT:2 \(philadelphia)")
+    let reply = core.run("ORDER.CREATE O-1 channel=web customer=C-1 lines=HOT:2 \(philadelphiaShipTo)")
     #expect(reply.contains(#""status":"allocated""#), "\(reply)")
     #expect(reply.contains(#""allocations":[{"sku":"HOT","node":"WH","qty":2}]"#))
     #expect(reply.contains(#""total":99998"#))
@@ -34,16 +34,16 @@ private let philadelphia = "ship=39.9526,-75.1652"
 
 @Test func theOrderIDIsTheIdempotencyKey() {
     var core = orderNetwork()
-    let first = core.run("ORDER.CREATE O-1 channel=web customer=C-1 lines=HOT:1 \(philadelphia)")
+    let first = core.run("ORDER.CREATE O-1 channel=web customer=C-1 lines=HOT:1 \(philadelphiaShipTo)")
     let lsn = core.lsn
-    #expect(core.run("ORDER.CREATE O-1 channel=web customer=C-1 lines=HOT:1 \(philadelphia)") == first)
+    #expect(core.run("ORDER.CREATE O-1 channel=web customer=C-1 lines=HOT:1 \(philadelphiaShipTo)") == first)
     #expect(core.lsn == lsn, "the same order again changes nothing")
-    #expect(core.run("ORDER.CREATE O-1 channel=web customer=C-1 lines=HOT:2 \(philadelphia)").hasPrefix("-CONFLICT order O-1 exists with other content"))
+    #expect(core.run("ORDER.CREATE O-1 channel=web customer=C-1 lines=HOT:2 \(philadelphiaShipTo)").hasPrefix("-CONFLICT order O-1 exists with other content"))
 }
 
 @Test func cancellingReleasesExactlyWhatWasHeld() {
     var core = orderNetwork()
-    _ = core.run("ORDER.CREATE O-1 channel=web customer=C-1 lines=HOT:2,MUG:3 \(philadelphia)")
+    _ = core.run("ORDER.CREATE O-1 channel=web customer=C-1 lines=HOT:2,MUG:3 \(philadelphiaShipTo)")
     let held = core.state.inventory.mapValues { $0.levels.mapValues(\.allocated) }
     #expect(held.values.flatMap(\.values).reduce(0, +) == 5)
     #expect(core.run(#"ORDER.CANCEL O-1 "reason=changed mind""#) == "+OK")
@@ -56,13 +56,13 @@ private let philadelphia = "ship=39.9526,-75.1652"
 @Test func whatCannotBePromisedIsBackordered() {
     var core = orderNetwork()
     // 5 at WH + 2 at ST (3 less safety 1): 7 in all.
-    let reply = core.run("ORDER.CREATE O-1 channel=web customer=C-1 lines=HOT:9 \(philadelphia)")
+    let reply = core.run("ORDER.CREATE O-1 channel=web customer=C-1 lines=HOT:9 \(philadelphiaShipTo)")
     #expect(reply.contains(#""status":"backordered""#), "\(reply)")
     #expect(reply.contains(#""backordered":[{"sku":"HOT","node":"","qty":2}]"#), "\(reply)")
     // Carts hold network stock: an order cannot take it.
     var carts = orderNetwork()
     #expect(carts.run("RESERVE HOT 6") == "$R1")
-    let limited = carts.run("ORDER.CREATE O-2 channel=web customer=C-2 lines=HOT:3 \(philadelphia)")
+    let limited = carts.run("ORDER.CREATE O-2 channel=web customer=C-2 lines=HOT:3 \(philadelphiaShipTo)")
     #expect(limited.contains(#""allocations":[{"sku":"HOT","node":"WH","qty":1}]"#), "\(limited)")
     #expect(carts.state.checkInvariants())
 }
@@ -77,9 +77,9 @@ private let philadelphia = "ship=39.9526,-75.1652"
 
 @Test func ordersAreListedByFilter() {
     var core = orderNetwork()
-    _ = core.run("ORDER.CREATE O-1 channel=web customer=C-1 lines=HOT:1 \(philadelphia)")
-    _ = core.run("ORDER.CREATE O-2 channel=mobile customer=C-2 lines=MUG:1 \(philadelphia)")
-    _ = core.run("ORDER.CREATE O-3 channel=web customer=C-1 lines=MUG:1 \(philadelphia)")
+    _ = core.run("ORDER.CREATE O-1 channel=web customer=C-1 lines=HOT:1 \(philadelphiaShipTo)")
+    _ = core.run("ORDER.CREATE O-2 channel=mobile customer=C-2 lines=MUG:1 \(philadelphiaShipTo)")
+    _ = core.run("ORDER.CREATE O-3 channel=web customer=C-1 lines=MUG:1 \(philadelphiaShipTo)")
     _ = core.run("ORDER.CANCEL O-3")
     #expect(core.run("ORDER.LIST customer=C-1").components(separatedBy: #""channel":"#).count - 1 == 2)
     #expect(core.run("ORDER.LIST channel=mobile").contains(#""id":"O-2""#))
@@ -103,7 +103,7 @@ func badOrdersAreRejectedClearly(line: String, expected: String) {
 
 @Test func rolesScopeOrders() {
     var core = orderNetwork()
-    _ = core.run("ORDER.CREATE O-1 channel=web customer=C-1 lines=HOT:1 \(philadelphia)")
+    _ = core.run("ORDER.CREATE O-1 channel=web customer=C-1 lines=HOT:1 \(philadelphiaShipTo)")
     let create = Command.orderCreate(OrderRequest(id: "O-2", channel: .mobile, customer: "C-1", lines: [("HOT", 1)], destination: nil))
     #expect(core.state.authorize(create, as: .channel("web"))?.code == .noPermission)
     #expect(core.state.authorize(create, as: .channel("mobile")) == nil)
@@ -120,11 +120,11 @@ func badOrdersAreRejectedClearly(line: String, expected: String) {
     var core = orderNetwork()
     #expect(core.run("RESERVE HOT 6 ttl=600") == "$R1")
     // The cart holds 6 of the network's 7: without it an order gets 1 unit at most.
-    #expect(core.run("ORDER.CREATE O-0 channel=web customer=C-0 lines=HOT:2 \(philadelphia)").contains(#""backordered":[{"sku":"HOT","node":"","qty":1}]"#))
+    #expect(core.run("ORDER.CREATE O-0 channel=web customer=C-0 lines=HOT:2 \(philadelphiaShipTo)").contains(#""backordered":[{"sku":"HOT","node":"","qty":1}]"#))
     _ = core.run("ORDER.CANCEL O-0")
-    #expect(core.run("ORDER.CREATE O-1 channel=web customer=C-1 lines=HOT:2 reservations=R1 \(philadelphia)")
+    #expect(core.run("ORDER.CREATE O-1 channel=web customer=C-1 lines=HOT:2 reservations=R1 \(philadelphiaShipTo)")
         == "-CONFLICT reservations hold more HOT than the order's lines (2)")
-    let reply = core.run("ORDER.CREATE O-1 channel=web customer=C-1 lines=HOT:6 reservations=R1 \(philadelphia)")
+    let reply = core.run("ORDER.CREATE O-1 channel=web customer=C-1 lines=HOT:6 reservations=R1 \(philadelphiaShipTo)")
     #expect(reply.contains(#""status":"allocated""#), "\(reply)")
     #expect(reply.contains(#""reservations":["R1"]"#))
     #expect(core.state.reservations[ReservationID(1)]?.status == .converted)
@@ -132,26 +132,26 @@ func badOrdersAreRejectedClearly(line: String, expected: String) {
     #expect(core.state.inventory["HOT"]?.levels.values.map(\.allocated).reduce(0, +) == 6)
     #expect(core.state.checkInvariants())
     // A retry is the same order; the cart cannot be used twice.
-    #expect(core.run("ORDER.CREATE O-1 channel=web customer=C-1 lines=HOT:6 reservations=R1 \(philadelphia)") == reply)
-    #expect(core.run("ORDER.CREATE O-2 channel=web customer=C-1 lines=HOT:1 reservations=R1 \(philadelphia)") == "-CONFLICT reservation R1 is converted")
+    #expect(core.run("ORDER.CREATE O-1 channel=web customer=C-1 lines=HOT:6 reservations=R1 \(philadelphiaShipTo)") == reply)
+    #expect(core.run("ORDER.CREATE O-2 channel=web customer=C-1 lines=HOT:1 reservations=R1 \(philadelphiaShipTo)") == "-CONFLICT reservation R1 is converted")
     #expect(core.run("RELEASE R1") == "-CONFLICT reservation R1 is converted")
-    #expect(core.run("ORDER.CREATE O-3 channel=web customer=C-1 lines=HOT:1 reservations=R9 \(philadelphia)") == "-NOTFOUND reservation R9")
+    #expect(core.run("ORDER.CREATE O-3 channel=web customer=C-1 lines=HOT:1 reservations=R9 \(philadelphiaShipTo)") == "-NOTFOUND reservation R9")
 }
 
 @Test func paymentIsAuthorisedAtCaptureAndADeclineHoldsNothing() {
     var core = orderNetwork()
-    let paid = core.run("ORDER.CREATE O-1 channel=web customer=C-1 lines=MUG:2 payment=tok_4242424242 \(philadelphia)")
+    let paid = core.run("ORDER.CREATE O-1 channel=web customer=C-1 lines=MUG:2 payment=tok_4242424242 \(philadelphiaShipTo)")
     #expect(paid.contains(#""payment":{"token":"tok_…4242","status":"authorized","amount":3000,"captured":0,"refunded":0,"reason":""}"#), "\(paid)")
     #expect(core.run("RESERVE HOT 2") == "$R1")
-    let declined = core.run("ORDER.CREATE O-2 channel=web customer=C-1 lines=HOT:2 reservations=R1 payment=tok_decline \(philadelphia)")
+    let declined = core.run("ORDER.CREATE O-2 channel=web customer=C-1 lines=HOT:2 reservations=R1 payment=tok_decline \(philadelphiaShipTo)")
     #expect(declined.contains(#""status":"rejected""#) && declined.contains(#""allocations":[]"#), "\(declined)")
     #expect(declined.contains(#""reason":"declined by the issuer""#))
     #expect(core.state.reservations[ReservationID(1)]?.status == .held, "the cart stays a cart")
     #expect(core.state.inventory["HOT"]?.levels.values.map(\.allocated).reduce(0, +) == 0)
-    #expect(core.run("ORDER.CREATE O-3 channel=web customer=C-1 lines=MUG:1 payment=tok_fail \(philadelphia)").contains(#""reason":"payment gateway unavailable""#))
+    #expect(core.run("ORDER.CREATE O-3 channel=web customer=C-1 lines=MUG:1 payment=tok_fail \(philadelphiaShipTo)").contains(#""reason":"payment gateway unavailable""#))
     #expect(core.run("ORDER.CANCEL O-2") == "+OK")
     #expect(core.run("ORDER.GET O-2").contains(#""status":"rejected""#))
     #expect(core.run("ORDER.LIST status=rejected").components(separatedBy: #""channel":"#).count - 1 == 2)
     // The retry of a rejected order is the same rejected order.
-    #expect(core.run("ORDER.CREATE O-2 channel=web customer=C-1 lines=HOT:2 reservations=R1 payment=tok_decline \(philadelphia)") == declined)
+    #expect(core.run("ORDER.CREATE O-2 channel=web customer=C-1 lines=HOT:2 reservations=R1 payment=tok_decline \(philadelphiaShipTo)") == declined)
 }
