@@ -23,13 +23,21 @@ public enum RandomWorkload {
         return commands
     }
 
-    public static func steps(count: Int, skuCount: Int, generator: inout SeededGenerator) -> [Step] {
+    /// `orderHeavy`: half of the steps drive orders through their lifecycle (capture
+    /// with payment or a declined token, pickups, every shipment step in and out of
+    /// order, holds, fraud rules, edits, cancels, returns with exchanges, KPIs).
+    public static func steps(count: Int, skuCount: Int, orderHeavy: Bool = false, generator: inout SeededGenerator) -> [Step] {
         var steps: [Step] = []
         var reservationsSeen = 1
+        var lifecycle = LifecycleMemory()
         for _ in 0..<count {
             let sku = "SKU-\(Int.random(in: 0..<skuCount, using: &generator))"
             let node = nodes.randomElement(using: &generator)!
             let someReservation = "R\(Int.random(in: 1...reservationsSeen + 2, using: &generator))"
+            if orderHeavy, Bool.random(using: &generator) {
+                steps.append(.command(lifecycleCommand(sku: sku, skuCount: skuCount, memory: &lifecycle, generator: &generator)))
+                continue
+            }
             switch Int.random(in: 0..<100, using: &generator) {
             case 0..<15: steps.append(.command(["STOCK.SET", node, sku, "\(Int.random(in: 0...50, using: &generator))"]))
             case 15..<25: steps.append(.command(["STOCK.ADJUST", node, sku, "\(Int.random(in: -5...20, using: &generator))", "reason=cycle count"]))
@@ -64,5 +72,61 @@ public enum RandomWorkload {
             }
         }
         return steps
+    }
+
+    /// What the generator remembers so that shipments mostly take their next step.
+    struct LifecycleMemory {
+        var isPickup: [String: Bool] = [:]
+        var nextStep: [String: Int] = [:]
+    }
+
+    private static func lifecycleCommand(sku: String, skuCount: Int, memory: inout LifecycleMemory, generator: inout SeededGenerator) -> [String] {
+        let order = "O-\(Int.random(in: 1...10, using: &generator))"
+        let shipment = "\(order)-S\(Int.random(in: 0..<5, using: &generator) == 0 ? 2 : 1)"
+        let returned = "\(order)-R\(Int.random(in: 1...2, using: &generator))"
+        switch Int.random(in: 0..<100, using: &generator) {
+        case 0..<25:
+            let other = "SKU-\(Int.random(in: 0..<skuCount, using: &generator))"
+            let lines = other == sku ? "\(sku):1" : "\(sku):\(Int.random(in: 1...3, using: &generator)),\(other):1"
+            let channel = ["web", "mobile", "marketplace", "callcenter"].randomElement(using: &generator)!
+            var create = ["ORDER.CREATE", order, "channel=\(channel)", "customer=C-\(Int.random(in: 1...6, using: &generator))", "lines=\(lines)"]
+            let pickup = memory.isPickup[order] ?? (Int.random(in: 0..<4, using: &generator) == 0)
+            if memory.isPickup[order] == nil { memory.isPickup[order] = pickup }
+            if pickup {
+                create += ["mode=pickup", "store=ST-1"]
+            } else {
+                create.append(["ship=39.9526,-75.1652", "ship=34.05,-118.24", "ship=47.6062,-122.3321"].randomElement(using: &generator)!)
+            }
+            create.append(["payment=tok_visa_4242", "payment=tok_visa_4242", "payment=tok_decline", "payment=tok_fail", "service=express", ""]
+                .randomElement(using: &generator)!)
+            create.removeAll(where: \.isEmpty)
+            return create
+        case 25..<65:
+            let path = memory.isPickup[order] == true
+                ? ["SHIPMENT.PICK", "SHIPMENT.PACK", "SHIPMENT.READY", "SHIPMENT.PICKEDUP"]
+                : ["SHIPMENT.PICK", "SHIPMENT.PACK", "SHIPMENT.SHIP", "SHIPMENT.DELIVER"]
+            // Mostly the next step of the shipment's path, sometimes any step.
+            guard Int.random(in: 0..<5, using: &generator) > 0 else {
+                return [(path + ["SHIPMENT.SHIP", "SHIPMENT.READY"]).randomElement(using: &generator)!, shipment]
+            }
+            let next = memory.nextStep[shipment, default: 0]
+            memory.nextStep[shipment] = next + 1
+            return [path[next % path.count], shipment]
+        case 65..<67: return ["ORDER.CANCEL", order]
+        case 67..<69: return ["ORDER.HOLD", order, "reason=review"]
+        case 69..<77: return ["ORDER.UNHOLD", order]
+        case 77:
+            return ["FRAUD.SET", "amount_max=\([0, 0, 2_000].randomElement(using: &generator)!)", "orders_max=\(Int.random(in: 0...3, using: &generator))",
+                    "distance_max=\([0, 1_000].randomElement(using: &generator)!)"]
+        case 78..<82: return ["ORDER.EDIT", order, "lines=\(sku):\(Int.random(in: 1...2, using: &generator))"]
+        case 82..<90:
+            var open = ["RETURN.OPEN", order, "lines=\(sku):1"]
+            if Bool.random(using: &generator) { open.append("node=\(nodes.randomElement(using: &generator)!)") }
+            if Int.random(in: 0..<4, using: &generator) == 0 { open.append("exchange=SKU-\(Int.random(in: 0..<skuCount, using: &generator)):1") }
+            return open
+        case 90..<96: return ["RETURN.RECEIVE", returned, "condition=\(Bool.random(using: &generator) ? "resellable" : "damaged")"]
+        case 96..<98: return ["KPI"]
+        default: return ["NODE.ADD", "WH-1", "kind=warehouse", "lat=40.7128", "lon=-74.006", "capacity=\(Int.random(in: 0...4, using: &generator))"]
+        }
     }
 }
