@@ -1,53 +1,133 @@
 /// Builds JSON text with keys in the order written, as PROTOCOL.md lists them.
-/// Small on purpose: replies are flat objects of strings, integers and arrays.
+/// Small on purpose: replies are flat objects of strings, integers and arrays. It
+/// writes UTF-8 bytes directly (order replies are on the hot path: building them
+/// through `String` appends cost more than routing the order).
 public struct JSONObject: Sendable {
-    private var text = "{"
-    private var isEmpty = true
+    private var bytes: [UInt8] = [UInt8(ascii: "{")]
 
     public init() {}
 
-    public mutating func add(_ key: String, _ value: String) { addRaw(key, JSONObject.quote(value)) }
-    public mutating func add(_ key: String, _ value: Int64) { addRaw(key, String(value)) }
-    public mutating func add(_ key: String, _ value: UInt64) { addRaw(key, String(value)) }
-    public mutating func add(_ key: String, _ value: Bool) { addRaw(key, value ? "true" : "false") }
-    public mutating func add(_ key: String, _ value: JSONObject) { addRaw(key, value.text + "}") }
-    public mutating func add(_ key: String, _ values: [JSONObject]) {
-        addRaw(key, "[" + values.map { $0.text + "}" }.joined(separator: ",") + "]")
+    public mutating func add(_ key: String, _ value: String) {
+        appendKey(key)
+        Self.appendQuoted(value, to: &bytes)
     }
-    public mutating func addNull(_ key: String) { addRaw(key, "null") }
+
+    public mutating func add(_ key: String, _ value: Int64) {
+        appendKey(key)
+        Self.appendDecimal(value, to: &bytes)
+    }
+
+    public mutating func add(_ key: String, _ value: UInt64) {
+        appendKey(key)
+        bytes.append(contentsOf: String(value).utf8)
+    }
+
+    public mutating func add(_ key: String, _ value: Bool) {
+        appendKey(key)
+        bytes.append(contentsOf: value ? "true".utf8 : "false".utf8)
+    }
+
+    public mutating func add(_ key: String, _ value: JSONObject) {
+        appendKey(key)
+        value.appendClosed(to: &bytes)
+    }
+
+    public mutating func add(_ key: String, _ values: [JSONObject]) {
+        appendKey(key)
+        Self.appendArray(values, to: &bytes)
+    }
+
+    public mutating func addNull(_ key: String) {
+        appendKey(key)
+        bytes.append(contentsOf: "null".utf8)
+    }
+
     public mutating func add(_ key: String, _ value: String?) {
         if let value { add(key, value) } else { addNull(key) }
     }
 
     public mutating func addRaw(_ key: String, _ json: String) {
-        if !isEmpty { text += "," }
-        isEmpty = false
-        text += JSONObject.quote(key)
-        text += ":"
-        text += json
+        appendKey(key)
+        bytes.append(contentsOf: json.utf8)
     }
 
-    public var json: String { text + "}" }
+    public var json: String {
+        var closed = bytes
+        closed.append(UInt8(ascii: "}"))
+        return String(decoding: closed, as: UTF8.self)
+    }
 
     public static func array(_ objects: [JSONObject]) -> String {
-        "[" + objects.map(\.json).joined(separator: ",") + "]"
+        var bytes: [UInt8] = []
+        appendArray(objects, to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     public static func quote(_ string: String) -> String {
-        var result = "\""
-        for scalar in string.unicodeScalars {
-            switch scalar {
-            case "\"": result += "\\\""
-            case "\\": result += "\\\\"
-            case "\n": result += "\\n"
-            case "\r": result += "\\r"
-            case "\t": result += "\\t"
-            case let control where control.value < 0x20:
-                let hex = String(control.value, radix: 16)
-                result += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: result.unicodeScalars.append(scalar)
+        var bytes: [UInt8] = []
+        appendQuoted(string, to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    private mutating func appendKey(_ key: String) {
+        if bytes.count > 1 { bytes.append(UInt8(ascii: ",")) }
+        Self.appendQuoted(key, to: &bytes)
+        bytes.append(UInt8(ascii: ":"))
+    }
+
+    private func appendClosed(to output: inout [UInt8]) {
+        output.append(contentsOf: bytes)
+        output.append(UInt8(ascii: "}"))
+    }
+
+    private static func appendArray(_ objects: [JSONObject], to output: inout [UInt8]) {
+        output.append(UInt8(ascii: "["))
+        for (index, object) in objects.enumerated() {
+            if index > 0 { output.append(UInt8(ascii: ",")) }
+            object.appendClosed(to: &output)
+        }
+        output.append(UInt8(ascii: "]"))
+    }
+
+    private static func appendDecimal(_ value: Int64, to output: inout [UInt8]) {
+        guard value != 0 else { return output.append(UInt8(ascii: "0")) }
+        if value < 0 { output.append(UInt8(ascii: "-")) }
+        var magnitude = value.magnitude
+        var digits: [UInt8] = []
+        digits.reserveCapacity(20)
+        while magnitude > 0 {
+            digits.append(UInt8(ascii: "0") + UInt8(magnitude % 10))
+            magnitude /= 10
+        }
+        output.append(contentsOf: digits.reversed())
+    }
+
+    /// A JSON string literal: quotes, backslashes and control characters escaped;
+    /// everything else (UTF-8 included) copied as it is.
+    private static func appendQuoted(_ string: String, to output: inout [UInt8]) {
+        output.append(UInt8(ascii: "\""))
+        defer { output.append(UInt8(ascii: "\"")) }
+        // Most strings (ids, statuses) need no escape: copied in one go.
+        let copied = string.utf8.withContiguousStorageIfAvailable { utf8 in
+            guard !utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) else { return false }
+            output.append(contentsOf: utf8)
+            return true
+        }
+        guard copied != true else { return }
+        for byte in string.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""): output.append(contentsOf: #"\""#.utf8)
+            case UInt8(ascii: "\\"): output.append(contentsOf: #"\\"#.utf8)
+            case UInt8(ascii: "\n"): output.append(contentsOf: #"\n"#.utf8)
+            case UInt8(ascii: "\r"): output.append(contentsOf: #"\r"#.utf8)
+            case UInt8(ascii: "\t"): output.append(contentsOf: #"\t"#.utf8)
+            case 0..<0x20:
+                let hex = Array("0123456789abcdef".utf8)
+                output.append(contentsOf: #"\u00"#.utf8)
+                output.append(hex[Int(byte >> 4)])
+                output.append(hex[Int(byte & 0xF)])
+            default: output.append(byte)
             }
         }
-        return result + "\""
     }
 }

@@ -93,7 +93,7 @@ extension Order {
         }
         writer.writeVarUInt(UInt64(returns.count))
         for returned in returns { returned.encode(into: &writer) }
-        writer.write(explanation)
+        routing.encode(into: &writer)
         writer.writeVarInt(placedAt)
         writer.writeVarInt(promisedAt)
         writer.writeVarUInt(UInt64(reservations.count))
@@ -135,7 +135,7 @@ extension Order {
         }
         var returns: [OrderReturn] = []
         for _ in 0..<(try reader.readCount("return")) { returns.append(try OrderReturn.decode(from: &reader)) }
-        let explanation = try reader.readString()
+        let routing = try RoutingDecision.decode(from: &reader)
         let placedAt = try reader.readVarInt()
         let promisedAt = try reader.readVarInt()
         var reservations: [ReservationID] = []
@@ -150,7 +150,7 @@ extension Order {
         return Order(
             id: id, channel: channel, customer: customer, lines: lines, destination: destination, address: address,
             pickupStore: store, service: service, status: status, shipments: shipments, backordered: backordered, holds: holds,
-            returns: returns, explanation: explanation, placedAt: placedAt, promisedAt: promisedAt, reservations: reservations,
+            returns: returns, routing: routing, placedAt: placedAt, promisedAt: promisedAt, reservations: reservations,
             payment: payment, request: try reader.readString(), exchangeFor: try reader.readOptionalString())
     }
 }

@@ -78,8 +78,8 @@ public struct Order: Hashable, Sendable {
     public var backordered: [Allocation]
     public var holds: [Hold] = []
     public var returns: [OrderReturn] = []
-    /// `ORDER.EXPLAIN`: the router's candidates and the rule that decided, as JSON.
-    public var explanation: String
+    /// `ORDER.EXPLAIN`: the router's candidates and the rule that decided.
+    public var routing: RoutingDecision
     public var placedAt: Timestamp
     /// When the last shipment is due at the customer (or on the pickup shelf).
     public var promisedAt: Timestamp

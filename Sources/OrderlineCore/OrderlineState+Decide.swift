@@ -152,7 +152,7 @@ extension OrderlineState {
             return Decision(events: [], reply: .bulk(try existingOrder(id).json.json))
 
         case .orderExplain(let id):
-            return Decision(events: [], reply: .bulk(try existingOrder(id).explanation))
+            return Decision(events: [], reply: .bulk(try existingOrder(id).routing.json.json))
 
         case .orderCancel(let id):
             return try cancelOrder(id, context: context)

@@ -36,7 +36,7 @@ extension OrderlineState {
                 id: request.id, channel: request.channel, customer: request.customer,
                 lines: try priced(request.lines.map { Shipment.Line(sku: $0.sku, quantity: $0.quantity) }),
                 destination: request.destination, address: request.address, pickupStore: request.pickupStore, service: request.service,
-                status: .allocated, shipments: [], backordered: [], explanation: "", placedAt: context.now, promisedAt: context.now,
+                status: .allocated, shipments: [], backordered: [], routing: .none, placedAt: context.now, promisedAt: context.now,
                 reservations: request.reservations, payment: nil, request: request.fingerprint),
             now: context.now, networkCredit: converted)
         if let token = request.paymentToken {
@@ -138,7 +138,7 @@ extension OrderlineState {
         routed.backordered = backordered
         let days = routed.shipments.map(\.transitDays).max() ?? order.service.transitDaysMax
         routed.promisedAt = now + Int64(days) * CalendarDate.secondsPerDay
-        routed.explanation = explanation(plan)
+        routed.routing = RoutingDecision(plan, strategy: routingRules.strategy)
         routed.status = routed.summarizedStatus()
         return routed
     }
@@ -199,35 +199,5 @@ extension OrderlineState {
             .sorted { $0.id < $1.id }
             .prefix(limit)
         return Decision(events: [], reply: .bulk(JSONObject.array(matching.map(\.json))))
-    }
-
-    private func explanation(_ plan: RoutingPlan) -> String {
-        var object = JSONObject()
-        object.add("rule", plan.rule)
-        object.add("strategy", routingRules.strategy.rawValue)
-        object.add("candidates", plan.candidates.map { candidate in
-            var entry = JSONObject()
-            entry.add("node", candidate.node)
-            entry.add("distance_km", candidate.distanceKm)
-            if let cost = candidate.costCents { entry.add("cost", cost) } else { entry.addNull("cost") }
-            if let quote = candidate.quote {
-                entry.add("carrier", quote.carrier)
-                entry.add("service", quote.service)
-                entry.add("transit_days", Int64(quote.transitDays))
-            }
-            entry.add("has_every_line", candidate.hasEveryLine)
-            entry.add("excluded", candidate.excludedBecause)
-            return entry
-        })
-        object.add("shipments", plan.shipments.map { shipment in
-            var entry = JSONObject()
-            entry.add("node", shipment.node)
-            entry.add("cost", shipment.costCents)
-            entry.add("carrier", shipment.quote?.carrier)
-            entry.add("service", shipment.quote?.service)
-            return entry
-        })
-        object.add("total_cost", plan.totalCostCents)
-        return object.json
     }
 }

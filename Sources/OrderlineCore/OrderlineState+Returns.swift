@@ -39,7 +39,7 @@ extension OrderlineState {
                 Order(
                     id: exchangeID, channel: order.channel, customer: order.customer, lines: lines, destination: order.destination,
                     address: order.address, pickupStore: order.pickupStore, service: order.service, status: .allocated, shipments: [],
-                    backordered: [], explanation: "", placedAt: context.now, promisedAt: context.now, reservations: [], payment: nil,
+                    backordered: [], routing: .none, placedAt: context.now, promisedAt: context.now, reservations: [], payment: nil,
                     request: "exchange for \(id)", exchangeFor: id.description),
                 now: context.now)
             returned.exchangeOrder = exchangeID

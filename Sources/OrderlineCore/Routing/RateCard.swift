@@ -81,12 +81,27 @@ public struct RateCard: Hashable, Sendable {
         }.sorted { ($0.costCents, $0.transitDays, $0.carrier, $0.service) < ($1.costCents, $1.transitDays, $1.carrier, $1.service) }
     }
 
+    /// `quotes(…).first`, without building the list (routing asks this for every
+    /// node and every split step).
     public func cheapest(km: Int64, grams: Int64, transitDaysMax: Int) -> Quote? {
-        quotes(km: km, grams: grams, transitDaysMax: transitDaysMax).first
+        best(km: km, grams: grams, transitDaysMax: transitDaysMax) {
+            ($0.costCents, $0.transitDays, $0.carrier, $0.service) < ($1.costCents, $1.transitDays, $1.carrier, $1.service)
+        }
     }
 
     public func fastest(km: Int64, grams: Int64, transitDaysMax: Int) -> Quote? {
-        quotes(km: km, grams: grams, transitDaysMax: transitDaysMax)
-            .min { ($0.transitDays, $0.costCents, $0.carrier, $0.service) < ($1.transitDays, $1.costCents, $1.carrier, $1.service) }
+        best(km: km, grams: grams, transitDaysMax: transitDaysMax) {
+            ($0.transitDays, $0.costCents, $0.carrier, $0.service) < ($1.transitDays, $1.costCents, $1.carrier, $1.service)
+        }
+    }
+
+    private func best(km: Int64, grams: Int64, transitDaysMax: Int, by isBetter: (Quote, Quote) -> Bool) -> Quote? {
+        var best: Quote?
+        for service in services {
+            guard let days = service.transitDays(km: km), days <= transitDaysMax else { continue }
+            let quote = Quote(carrier: service.carrier, service: service.name, costCents: service.costCents(km: km, grams: grams), transitDays: days)
+            if best.map({ isBetter(quote, $0) }) ?? true { best = quote }
+        }
+        return best
     }
 }

@@ -31,7 +31,7 @@ public enum Router {
 
         let single = bestSingleNode(candidates, rules: rules)
         let distances = Dictionary(uniqueKeysWithValues: candidates.map { ($0.node, $0.distanceKm) })
-        let split = rules.allowSplit
+        let split = rules.allowSplit && !(single.map { splitCannotBeat($0, eligible: eligible, distances: distances, rateCard: rateCard, request: request, rules: rules) } ?? false)
             ? greedySplit(request, eligible: eligible, distances: distances, rateCard: rateCard, rules: rules) : nil
         var plan: RoutingPlan
         switch (single, split) {
@@ -88,6 +88,23 @@ public enum Router {
             }
             return (left.0, left.1, lhs.node) < (right.0, right.1, rhs.node)
         }
+    }
+
+    /// A split is at least two parcels, each costing at least the cheapest empty
+    /// parcel from an eligible node, plus the split penalty: when the best single node
+    /// costs no more, no split can be chosen and is not worked out.
+    private static func splitCannotBeat(
+        _ single: Candidate, eligible: [NodeStock], distances: [String: Int64], rateCard: RateCard, request: RoutingRequest,
+        rules: RoutingRules
+    ) -> Bool {
+        guard let singleCost = single.costCents else { return false }
+        var cheapestParcel = Int64.max
+        for entry in eligible {
+            guard let km = distances[entry.node.id], let empty = quote(rateCard, km: km, grams: 0, request: request, rules: rules) else { continue }
+            cheapestParcel = min(cheapestParcel, entry.node.handlingCostCents + empty.costCents)
+        }
+        guard cheapestParcel < Int64.max / 4 else { return true }
+        return singleCost <= 2 * cheapestParcel + rules.splitPenaltyCents
     }
 
     /// Line by line, unit by unit where needed: each piece goes to the node where it

@@ -87,3 +87,92 @@ extension CarrierService {
         return object
     }
 }
+
+extension RoutingDecision {
+    func encode(into writer: inout BinaryWriter) {
+        writer.write(rule)
+        writer.write(strategy.rawValue)
+        writer.writeVarUInt(UInt64(candidates.count))
+        for candidate in candidates {
+            writer.write(candidate.node)
+            writer.writeVarInt(candidate.distanceKm)
+            writer.writeOptional(candidate.costCents)
+            writer.write(candidate.quote != nil)
+            if let quote = candidate.quote {
+                writer.write(quote.carrier)
+                writer.write(quote.service)
+                writer.writeVarInt(quote.costCents)
+                writer.writeVarInt(Int64(quote.transitDays))
+            }
+            writer.write(candidate.hasEveryLine)
+            writer.writeOptional(candidate.excludedBecause)
+        }
+        writer.writeVarUInt(UInt64(shipments.count))
+        for parcel in shipments {
+            writer.write(parcel.node)
+            writer.writeVarInt(parcel.costCents)
+            writer.writeOptional(parcel.carrier)
+            writer.writeOptional(parcel.service)
+        }
+        writer.writeVarInt(totalCostCents)
+    }
+
+    static func decode(from reader: inout BinaryReader) throws(DecodingError) -> RoutingDecision {
+        let rule = try reader.readString()
+        let strategy = try reader.readEnum(RoutingRules.Strategy.self, "routing strategy")
+        var candidates: [Candidate] = []
+        for _ in 0..<(try reader.readCount("candidate")) {
+            var candidate = Candidate(node: try reader.readString(), distanceKm: try reader.readVarInt())
+            candidate.costCents = try reader.readOptionalVarInt()
+            if try reader.readBool() {
+                let carrier = try reader.readString()
+                let service = try reader.readString()
+                let cost = try reader.readVarInt()
+                guard let days = Int(exactly: try reader.readVarInt()) else { throw DecodingError("transit days out of range") }
+                candidate.quote = Quote(carrier: carrier, service: service, costCents: cost, transitDays: days)
+            }
+            candidate.hasEveryLine = try reader.readBool()
+            candidate.excludedBecause = try reader.readOptionalString()
+            candidates.append(candidate)
+        }
+        var shipments: [PlannedParcel] = []
+        for _ in 0..<(try reader.readCount("planned shipment")) {
+            shipments.append(PlannedParcel(
+                node: try reader.readString(), costCents: try reader.readVarInt(), carrier: try reader.readOptionalString(),
+                service: try reader.readOptionalString()))
+        }
+        return RoutingDecision(
+            rule: rule, strategy: strategy, candidates: candidates, shipments: shipments, totalCostCents: try reader.readVarInt())
+    }
+
+    /// `ORDER.EXPLAIN`.
+    var json: JSONObject {
+        var object = JSONObject()
+        object.add("rule", rule)
+        object.add("strategy", strategy.rawValue)
+        object.add("candidates", candidates.map { candidate in
+            var entry = JSONObject()
+            entry.add("node", candidate.node)
+            entry.add("distance_km", candidate.distanceKm)
+            if let cost = candidate.costCents { entry.add("cost", cost) } else { entry.addNull("cost") }
+            if let quote = candidate.quote {
+                entry.add("carrier", quote.carrier)
+                entry.add("service", quote.service)
+                entry.add("transit_days", Int64(quote.transitDays))
+            }
+            entry.add("has_every_line", candidate.hasEveryLine)
+            entry.add("excluded", candidate.excludedBecause)
+            return entry
+        })
+        object.add("shipments", shipments.map { parcel in
+            var entry = JSONObject()
+            entry.add("node", parcel.node)
+            entry.add("cost", parcel.costCents)
+            entry.add("carrier", parcel.carrier)
+            entry.add("service", parcel.service)
+            return entry
+        })
+        object.add("total_cost", totalCostCents)
+        return object
+    }
+}

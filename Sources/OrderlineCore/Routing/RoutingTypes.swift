@@ -92,3 +92,40 @@ public struct RoutingPlan: Sendable {
         totalCostCents = shipments.reduce(0) { $0 + $1.costCents }
     }
 }
+
+/// What `ORDER.EXPLAIN` shows, logged with the order: every candidate the router
+/// weighed, the shipments it planned and the rule that decided. Kept as values (and
+/// rendered as JSON only when asked): it is in every order event.
+public struct RoutingDecision: Hashable, Sendable {
+    public struct PlannedParcel: Hashable, Sendable {
+        public var node: String
+        public var costCents: Int64
+        public var carrier: String?
+        public var service: String?
+    }
+
+    public var rule: String
+    public var strategy: RoutingRules.Strategy
+    public var candidates: [Candidate]
+    public var shipments: [PlannedParcel]
+    public var totalCostCents: Int64
+
+    public static let none = RoutingDecision(rule: "", strategy: .cost, candidates: [], shipments: [], totalCostCents: 0)
+
+    init(rule: String, strategy: RoutingRules.Strategy, candidates: [Candidate], shipments: [PlannedParcel], totalCostCents: Int64) {
+        self.rule = rule
+        self.strategy = strategy
+        self.candidates = candidates
+        self.shipments = shipments
+        self.totalCostCents = totalCostCents
+    }
+
+    init(_ plan: RoutingPlan, strategy: RoutingRules.Strategy) {
+        self.init(
+            rule: plan.rule, strategy: strategy, candidates: plan.candidates,
+            shipments: plan.shipments.map {
+                PlannedParcel(node: $0.node, costCents: $0.costCents, carrier: $0.quote?.carrier, service: $0.quote?.service)
+            },
+            totalCostCents: plan.totalCostCents)
+    }
+}
