@@ -11,7 +11,7 @@ struct WALBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "orderline-walbench",
         abstract: "Durable append throughput, compression and replay speed of the Orderline WAL.",
-        subcommands: [AppendBenchmark.self, ReplayBenchmark.self, CompressionBenchmark.self])
+        subcommands: [AppendBenchmark.self, ReplayBenchmark.self, CompressionBenchmark.self, CoreBenchmark.self])
 }
 
 /// A flash-sale-like event stream: carts reserve hot SKUs; each writer keeps at most
