@@ -97,7 +97,7 @@ public enum CommandTable {
         },
         CommandSpec(
             "ORDER.CREATE", positional: 1...1,
-            options: ["channel", "customer", "lines", "ship", "address", "mode", "store", "service", "reservations", "payment"],
+            options: ["channel", "customer", "lines", "ship", "address", "mode", "store", "service", "reservations", "payment", "idem"],
             writes: true
         ) { arguments throws(Rejection) in
             let channelText = try arguments.required("channel")
@@ -107,6 +107,9 @@ public enum CommandTable {
             let mode = arguments.option("mode")?.lowercased() ?? "ship"
             guard mode == "ship" || mode == "pickup" else { throw .invalid("mode '\(mode.prefix(40))' must be ship or pickup") }
             let store = try arguments.option("store").map { v throws(Rejection) in try Arguments.identifier(v, "store") }
+            // The order id is the idempotency key; `idem=` is accepted (PROTOCOL.md) and
+            // must be well formed, but adds nothing to it.
+            _ = try arguments.option("idem").map { v throws(Rejection) in try Arguments.identifier(v, "idem") }
             guard (mode == "pickup") == (store != nil) else { throw .invalid("store= goes with mode=pickup, and mode=pickup needs store=") }
             let serviceText = arguments.option("service") ?? "standard"
             guard let service = ServiceLevel(rawValue: serviceText.lowercased()) else {

@@ -165,6 +165,7 @@ extension Shipment {
         writer.writeOptional(service)
         writer.writeVarInt(costCents)
         writer.writeVarInt(Int64(transitDays))
+        writer.writeVarInt(createdAt)
         writer.write(status.rawValue)
         writer.write(tracking)
         writer.write(label)
@@ -185,7 +186,7 @@ extension Shipment {
         guard let transitDays = Int(exactly: try reader.readVarInt()) else { throw DecodingError("transit days out of range") }
         return Shipment(
             number: Int(number), node: node, lines: lines, isPickup: isPickup, carrier: carrier, service: service, costCents: cost,
-            transitDays: transitDays, status: try reader.readEnum(Status.self, "shipment status"), tracking: try reader.readString(),
+            transitDays: transitDays, createdAt: try reader.readVarInt(), status: try reader.readEnum(Status.self, "shipment status"), tracking: try reader.readString(),
             label: try reader.readString(), capturedCents: try reader.readVarInt(), updatedAt: try reader.readVarInt(),
             arrivedAt: try reader.readOptionalVarInt())
     }
@@ -201,6 +202,7 @@ extension OrderReturn {
         writer.writeOptional(condition?.rawValue)
         writer.writeVarInt(refundCents)
         writer.writeOptional(exchangeOrder)
+        writer.writeVarInt(exchangeCents)
         writer.writeVarInt(openedAt)
         writer.writeOptional(receivedAt)
     }
@@ -219,7 +221,8 @@ extension OrderReturn {
         }
         return OrderReturn(
             number: Int(number), node: node, lines: lines, reason: reason, status: status, condition: condition,
-            refundCents: try reader.readVarInt(), exchangeOrder: try reader.readOptionalString(), openedAt: try reader.readVarInt(),
+            refundCents: try reader.readVarInt(), exchangeOrder: try reader.readOptionalString(), exchangeCents: try reader.readVarInt(),
+            openedAt: try reader.readVarInt(),
             receivedAt: try reader.readOptionalVarInt())
     }
 }

@@ -167,6 +167,7 @@ extension OrderReturn {
         object.add("restocked", condition == .resellable && status.wasReceived ? lines.reduce(0) { $0 + $1.quantity } : 0)
         object.add("refund", refundCents)
         object.add("exchange_order", exchangeOrder)
+        object.add("exchange_value", exchangeCents)
         object.add("opened_at", openedAt)
         if let receivedAt { object.add("received_at", receivedAt) } else { object.addNull("received_at") }
         return object

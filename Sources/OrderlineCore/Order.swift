@@ -93,7 +93,7 @@ public struct Order: Hashable, Sendable {
     /// The return this order is the exchange for.
     public var exchangeFor: String?
 
-    public var totalCents: Int64 { lines.reduce(0) { $0 + $1.priceCents * $1.quantity } }
+    public var totalCents: Int64 { lines.reduce(Int64(0)) { $0.adding(saturating: $1.priceCents.multiplied(saturating: $1.quantity)) } }
 
     /// Units still held at nodes (shipments not yet gone).
     public var allocations: [Allocation] {
@@ -120,10 +120,10 @@ public struct Order: Hashable, Sendable {
         shipments.reduce(0) { total, shipment in total + shipment.lines.filter { $0.sku == sku }.reduce(0) { $0 + $1.quantity } }
     }
 
-    /// Units of `sku` that left their nodes and are not yet in a return.
+    /// Units of `sku` the customer received and has not yet returned.
     public func returnable(_ sku: String) -> Int64 {
         let returned = returns.filter { $0.status != .rejected }.flatMap(\.lines).filter { $0.sku == sku }.reduce(0) { $0 + $1.quantity }
-        return quantity(of: sku, in: shipments.filter(\.status.leftNode)) - returned
+        return quantity(of: sku, in: shipments.filter(\.status.reachedCustomer)) - returned
     }
 
     /// When the order reached the customer in full: its last shipment's arrival.
@@ -196,7 +196,9 @@ public struct Order: Hashable, Sendable {
 
     /// What the customer paid for `lines` (at the order's prices).
     func value(of lines: [Shipment.Line]) -> Int64 {
-        lines.reduce(0) { total, line in total + line.quantity * (self.lines.first { $0.sku == line.sku }?.priceCents ?? 0) }
+        lines.reduce(Int64(0)) { total, line in
+            total.adding(saturating: line.quantity.multiplied(saturating: self.lines.first { $0.sku == line.sku }?.priceCents ?? 0))
+        }
     }
 
     private mutating func addCancelled(_ quantity: Int64, of sku: String) {

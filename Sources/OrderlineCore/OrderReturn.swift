@@ -19,8 +19,10 @@ public struct OrderReturn: Hashable, Sendable {
     public var status: Status = .open
     public var condition: Condition?
     public var refundCents: Int64 = 0
-    /// The linked order an exchange created.
+    /// The linked order an exchange created, and what its lines are worth: that much of
+    /// the returned value is not refunded (the exchange was paid with it).
     public var exchangeOrder: String?
+    public var exchangeCents: Int64 = 0
     public var openedAt: Timestamp
     public var receivedAt: Timestamp?
 }

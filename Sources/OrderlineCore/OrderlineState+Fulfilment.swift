@@ -39,7 +39,7 @@ extension OrderlineState {
             throw .conflict("order \(order.id) is on hold: " + order.holds.map { "\($0.kind.rawValue) (\($0.reason))" }.joined(separator: ", "))
         }
         var progress = ShipmentProgress(shipment: id, status: step.to, at: context.now)
-        if step.to.leftNode {
+        if step.to.leftNode && !step.from.leftNode {
             progress.capturedCents = PaymentSimulator.capture(order.payment, amountCents: order.value(of: shipment.lines))
         }
         guard transition == .ship else { return Decision(events: [.shipmentAdvanced(progress)], reply: .ok) }
@@ -66,13 +66,13 @@ extension OrderlineState {
             throw .conflict("shipment \(ChildID(order: order.id, number: shipment.number, kind: "S")) has no route to price")
         }
         let km = GreatCircle.distanceKm(from: from, to: to)
-        let grams = shipment.lines.reduce(0) { $0 + (skus[$1.sku]?.weightGrams ?? 0) * $1.quantity }
+        let grams = weight(of: shipment)
         let quotes = candidates.compactMap { service -> Quote? in
             guard let days = service.transitDays(km: km) else { return nil }
             return Quote(carrier: service.carrier, service: service.name, costCents: service.costCents(km: km, grams: grams), transitDays: days)
         }.sorted { ($0.costCents, $0.service) < ($1.costCents, $1.service) }
         guard let quote = quotes.first else {
-            throw .notFound("carrier service \(carrier ?? "-") \(serviceName ?? "") for \(km) km (see CARRIER.LIST)")
+            throw .invalid("carrier=\(carrier ?? "-")\(serviceName.map { " service=\($0)" } ?? "") has no service reaching \(km) km (see CARRIER.LIST)")
         }
         return quote
     }
@@ -84,12 +84,17 @@ extension OrderlineState {
         return String(carrier.uppercased().prefix(3)) + String(repeating: "0", count: 12 - digits.count) + digits
     }
 
-    /// A ZPL label (the language of the thermal printers warehouses use).
+    private func weight(of shipment: Shipment) -> Int64 {
+        shipment.lines.reduce(Int64(0)) { $0.adding(saturating: (skus[$1.sku]?.weightGrams ?? 0).multiplied(saturating: $1.quantity)) }
+    }
+
+    /// A ZPL label (the language of the thermal printers warehouses use). Client text
+    /// loses ZPL's command characters (`^`, `~`), so an address cannot add commands.
     private func label(for shipment: Shipment, of order: Order, quote: Quote, tracking: String) -> String {
-        let grams = shipment.lines.reduce(0) { $0 + (skus[$1.sku]?.weightGrams ?? 0) * $1.quantity }
-        let to = order.address.isEmpty ? order.destination?.description ?? "" : order.address
+        func field(_ text: String) -> String { String(text.unicodeScalars.filter { $0 != "^" && $0 != "~" }.map(Character.init)) }
+        let to = field(order.address.isEmpty ? order.destination?.description ?? "" : order.address)
         return "^XA^CF0,30^FO40,40^FD\(quote.carrier) \(quote.service)^FS^FO40,90^FDFrom \(shipment.node)^FS"
-            + "^FO40,140^FDTo \(order.customer), \(to)^FS^FO40,190^FD\(grams) g, order \(order.id)^FS"
-            + "^BY3^FO40,240^BCN,100,Y,N,N^FD\(tracking)^FS^XZ"
+            + "^FO40,140^FDTo \(field(order.customer)), \(to)^FS^FO40,190^FD\(weight(of: shipment)) g, order \(order.id)^FS"
+            + "^BY3^FO40,240^BCN,100,Y,N,N^FD\(field(tracking))^FS^XZ"
     }
 }

@@ -12,7 +12,7 @@ extension OrderlineState {
     func placeOrder(_ request: OrderRequest, context: DecisionContext) throws(Rejection) -> Decision {
         if let existing = orders[request.id] {
             guard existing.request == request.fingerprint else {
-                throw .conflict("order \(request.id) exists with other content: \(existing.request)")
+                throw .conflict("order \(request.id) exists with other content")
             }
             return Decision(events: [], reply: .bulk(existing.json.json))
         }
@@ -55,23 +55,35 @@ extension OrderlineState {
             events: request.reservations.map(Event.reservationConverted) + [.orderPlaced(order)], reply: .bulk(order.json.json))
     }
 
-    /// Lines at today's prices (an edit keeps the price a line was bought at).
+    /// Lines at today's prices (an edit keeps the price a line was bought at). An
+    /// order's total and weight are capped, so its arithmetic never comes near overflow.
     func priced(_ lines: [Shipment.Line], keeping previous: [Order.Line] = []) throws(Rejection) -> [Order.Line] {
         var priced: [Order.Line] = []
+        var total: Int64 = 0
+        var grams: Int64 = 0
         for line in lines {
             guard let item = skus[line.sku] else { throw .notFound("sku \(line.sku)") }
             let price = previous.first { $0.sku == line.sku }?.priceCents ?? item.priceCents
+            total = total.adding(saturating: price.multiplied(saturating: line.quantity))
+            grams = grams.adding(saturating: item.weightGrams.multiplied(saturating: line.quantity))
             priced.append(Order.Line(sku: line.sku, quantity: line.quantity, priceCents: price))
         }
+        guard total <= Arguments.moneyMax else { throw .invalid("lines come to more than \(Arguments.moneyMax) cents") }
+        guard grams <= Self.orderGramsMax else { throw .invalid("lines weigh more than \(Self.orderGramsMax) grams") }
         return priced
     }
 
+    /// 1,000 tonnes.
+    static let orderGramsMax: Int64 = 1_000_000_000
+
     /// Routes `order`'s lines into shipments (and a backorder), with the promise and
-    /// the explanation. `credit` is stock the order already holds (an edit re-routes
-    /// it); `networkCredit` is what converted carts held.
+    /// the explanation. `replacing` is the order as it was (an edit re-routes it: the
+    /// stock it holds and today's capacity it takes count as free for it);
+    /// `networkCredit` is what converted carts held.
     func routedOrder(
-        _ order: Order, now: Timestamp, credit: [Order.Allocation] = [], networkCredit: [String: Int64] = [:]
+        _ order: Order, now: Timestamp, replacing previous: Order? = nil, networkCredit: [String: Int64] = [:]
     ) throws(Rejection) -> Order {
+        let credit = previous?.allocations ?? []
         let destination: Coordinate
         if let store = order.pickupStore {
             guard let node = nodes[store] else { throw .notFound("node \(store)") }
@@ -98,7 +110,7 @@ extension OrderlineState {
                 }),
                 capacityLeft: node.capacityPerDay > 0
                     ? node.capacityPerDay - (capacityDay == today ? dailyShipments[node.id, default: 0] : 0)
-                        + Int64(Set(credit.map(\.node)).contains(node.id) ? 1 : 0)
+                        + Int64(previous?.shipments.filter { $0.countsToward(day: today) && $0.node == node.id }.count ?? 0)
                     : nil)
         }
         let plan = Router.plan(
@@ -113,7 +125,7 @@ extension OrderlineState {
         var backordered = plan.backordered.map { Order.Allocation(sku: $0.sku, node: "", quantity: $0.quantity) }
         // Shipments of one SKU from several nodes may not add up to more than network
         // ATP: what is over moves, from the last shipment back, to the backorder.
-        for sku in skuIDs {
+        for sku in order.lines.map(\.sku) {
             let promisable = (inventory[sku]?.networkATP ?? 0) + networkCredit[sku, default: 0]
             var over = planned.flatMap(\.lines).filter { $0.sku == sku }.reduce(0) { $0 + $1.quantity } - promisable
             for shipment in planned.indices.reversed() where over > 0 {
@@ -132,7 +144,8 @@ extension OrderlineState {
             let entry = planned[index]
             return Shipment(
                 number: 0, node: entry.node, lines: lines, isPickup: order.pickupStore != nil, carrier: entry.quote?.carrier,
-                service: entry.quote?.service, costCents: entry.cost, transitDays: entry.quote?.transitDays ?? 1, updatedAt: now)
+                service: entry.quote?.service, costCents: entry.cost, transitDays: entry.quote?.transitDays ?? 1, createdAt: now,
+                updatedAt: now)
         }
         for index in routed.shipments.indices { routed.shipments[index].number = index + 1 }
         routed.backordered = backordered
@@ -156,7 +169,12 @@ extension OrderlineState {
         if let destination = edit.destination { edited.destination = destination }
         if let address = edit.address { edited.address = address }
         if let lines = edit.lines { edited.lines = try priced(lines, keeping: order.lines) }
-        edited = try routedOrder(edited, now: context.now, credit: order.allocations)
+        edited = try routedOrder(edited, now: context.now, replacing: order)
+        // Screened again for what the edit can change (not velocity: it is no new order).
+        let kinds = Set(edited.holds.map(\.kind))
+        edited.holds += fraudRules.holds(for: edited, history: customers[edited.customer], now: context.now)
+            .filter { $0.kind != .velocity && !kinds.contains($0.kind) }
+        edited.status = edited.summarizedStatus()
         if var payment = edited.payment {
             if edited.totalCents > payment.amountCents {
                 let increment = PaymentSimulator.authorize(token: payment.token, amountCents: edited.totalCents - payment.amountCents)

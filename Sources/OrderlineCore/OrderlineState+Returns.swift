@@ -21,7 +21,7 @@ extension OrderlineState {
         guard order.returns.count < Self.returnsPerOrderMax else { throw Rejection(.limit, "order \(order.id) has \(order.returns.count) returns") }
         // By default the units go back to the node that shipped the first of them.
         let nodeID = request.node ?? order.shipments.first { shipment in
-            shipment.status.leftNode && shipment.lines.contains { line in request.lines.contains { $0.sku == line.sku } }
+            shipment.status.reachedCustomer && shipment.lines.contains { line in request.lines.contains { $0.sku == line.sku } }
         }?.node ?? ""
         guard let node = nodes[nodeID] else { throw .notFound("node \(nodeID)") }
         guard node.acceptsReturns else { throw .conflict("node \(node.id) does not accept returns") }
@@ -35,14 +35,22 @@ extension OrderlineState {
                 throw .invalid("exchange order id \(exchangeID) is too long or taken")
             }
             let lines = try priced(request.exchange)
-            let exchange = try routedOrder(
+            let exchangeValue = lines.reduce(Int64(0)) { $0.adding(saturating: $1.priceCents.multiplied(saturating: $1.quantity)) }
+            let returnedValue = order.value(of: request.lines)
+            guard exchangeValue <= returnedValue else {
+                throw .conflict("the exchange is worth \(exchangeValue), more than the \(returnedValue) returned")
+            }
+            var exchange = try routedOrder(
                 Order(
                     id: exchangeID, channel: order.channel, customer: order.customer, lines: lines, destination: order.destination,
                     address: order.address, pickupStore: order.pickupStore, service: order.service, status: .allocated, shipments: [],
                     backordered: [], routing: .none, placedAt: context.now, promisedAt: context.now, reservations: [], payment: nil,
                     request: "exchange for \(id)", exchangeFor: id.description),
                 now: context.now)
+            exchange.holds = fraudRules.holds(for: exchange, history: customers[exchange.customer], now: context.now)
+            exchange.status = exchange.summarizedStatus()
             returned.exchangeOrder = exchangeID
+            returned.exchangeCents = exchangeValue
             events.append(.orderPlaced(exchange))
         }
         return Decision(events: [.returnOpened(id, returned)] + events, reply: .bulk(id.description))
@@ -51,7 +59,7 @@ extension OrderlineState {
     func receiveReturn(_ id: ChildID, condition: OrderReturn.Condition, context: DecisionContext) throws(Rejection) -> Decision {
         let (order, returned) = try existingReturn(id)
         guard returned.status == .open else { throw .conflict("return \(id) is \(returned.status.rawValue)") }
-        let refund = PaymentSimulator.refund(order.payment, amountCents: order.value(of: returned.lines))
+        let refund = PaymentSimulator.refund(order.payment, amountCents: max(0, order.value(of: returned.lines) - returned.exchangeCents))
         var object = JSONObject()
         object.add("id", id.description)
         object.add("status", refund > 0 ? OrderReturn.Status.refunded.rawValue : OrderReturn.Status.received.rawValue)

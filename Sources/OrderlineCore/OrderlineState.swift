@@ -175,15 +175,12 @@ public struct OrderlineState: Sendable {
         var new = order
         new.status = new.summarizedStatus()
         if let old { track(old, by: -1) }
-        shift(old?.allocations ?? [], by: -1, \.allocated)
-        shift(new.allocations, by: 1, \.allocated)
-        shift(old?.consumed ?? [], by: 1, \.onHand)
-        shift(new.consumed, by: -1, \.onHand)
-        shift(old?.restocked ?? [], by: -1, \.onHand)
-        shift(new.restocked, by: 1, \.onHand)
-        for line in new.lines {
-            for (_, level) in inventory[line.sku]?.levels ?? [:] where level.committed > level.onHand { oversellCount += 1 }
-        }
+        let touched = [
+            shift(old?.allocations ?? [], by: -1, \.allocated), shift(new.allocations, by: 1, \.allocated),
+            shift(old?.consumed ?? [], by: 1, \.onHand), shift(new.consumed, by: -1, \.onHand),
+            shift(old?.restocked ?? [], by: -1, \.onHand), shift(new.restocked, by: 1, \.onHand),
+        ].joined()
+        if touched.contains(where: { inventory[$0.sku]?.levels[$0.node].map { $0.committed > $0.onHand } == true }) { oversellCount += 1 }
         orders[new.id] = new
         track(new, by: 1)
     }
@@ -203,23 +200,25 @@ public struct OrderlineState: Sendable {
         }
     }
 
-    private mutating func shift(_ units: [Order.Allocation], by sign: Int64, _ field: WritableKeyPath<StockLevel, Int64>) {
+    /// Moves `units` into (+1) or out of (-1) `field` at their nodes; returns them.
+    private mutating func shift(_ units: [Order.Allocation], by sign: Int64, _ field: WritableKeyPath<StockLevel, Int64>) -> [Order.Allocation] {
         for unit in units {
             inventory[unit.sku, default: SKUInventory()].levels[unit.node, default: StockLevel()][keyPath: field] += sign * unit.quantity
         }
+        return units
     }
 
-    /// A node's daily capacity counts the shipments it took on the day orders were
-    /// placed; a new day starts from zero.
+    /// A node's daily capacity counts the shipments routed to it that day (not
+    /// cancelled); a new day starts from zero.
     private mutating func countShipments(of order: Order, by delta: Int64) {
-        let day = CalendarDate.day(of: order.placedAt)
-        guard day >= capacityDay else { return }
-        if day > capacityDay {
-            capacityDay = day
-            dailyShipments = [:]
-        }
-        for shipment in order.shipments where shipment.status != .cancelled {
-            dailyShipments[shipment.node, default: 0] += delta
+        for shipment in order.shipments {
+            let day = CalendarDate.day(of: shipment.createdAt)
+            guard day >= capacityDay else { continue }
+            if day > capacityDay {
+                capacityDay = day
+                dailyShipments = [:]
+            }
+            if shipment.countsToward(day: day) { dailyShipments[shipment.node, default: 0] += delta }
         }
     }
 

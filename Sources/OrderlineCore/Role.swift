@@ -82,8 +82,11 @@ extension OrderlineState {
                 guard let reservation = reservations[id] else { return nil }  // NOTFOUND says more
                 return reservation.node == node ? nil : deny("may only touch reservations at \(node)")
             case .orderCreate(let request):
-                return request.channel == .pos && request.pickupStore == node
-                    ? nil : deny("takes POS orders at its store only: channel=pos mode=pickup store=\(node)")
+                guard request.channel == .pos && request.pickupStore == node else {
+                    return deny("takes POS orders at its store only: channel=pos mode=pickup store=\(node)")
+                }
+                guard let existing = orders[request.id] else { return nil }
+                return existing.channel == .pos && existing.pickupStore == node ? nil : deny("may only touch POS orders at \(node)")
             case .orderGet(let id), .orderExplain(let id), .orderCancel(let id), .orderStatus(let id), .invoiceGet(let id):
                 guard let order = orders[id] else { return nil }
                 return order.channel == .pos && order.pickupStore == node ? nil : deny("may only touch POS orders at \(node)")
@@ -109,7 +112,9 @@ extension OrderlineState {
                 guard let reservation = reservations[id] else { return nil }
                 return reservation.owner == role.ownerTag ? nil : deny("may only touch its own reservations")
             case .orderCreate(let request):
-                return request.channel.rawValue == channelName ? nil : deny("creates orders of its own channel only: channel=\(channelName)")
+                guard request.channel.rawValue == channelName else { return deny("creates orders of its own channel only: channel=\(channelName)") }
+                guard let existing = orders[request.id] else { return nil }
+                return existing.channel.rawValue == channelName ? nil : deny("may only touch orders of its channel")
             case .orderGet(let id), .orderExplain(let id), .orderCancel(let id), .orderStatus(let id), .invoiceGet(let id):
                 guard let order = orders[id] else { return nil }
                 return order.channel.rawValue == channelName ? nil : deny("may only touch orders of its channel")

@@ -15,6 +15,8 @@ public struct Shipment: Hashable, Sendable {
         public var holdsStock: Bool { self == .pending || self == .picked || self == .packed || self == .readyForPickup }
         /// Left the node: its units came off the node's on hand.
         public var leftNode: Bool { self == .shipped || self == .delivered || self == .pickedUp }
+        /// In the customer's hands: what may be returned.
+        public var reachedCustomer: Bool { self == .delivered || self == .pickedUp }
     }
 
     public struct Line: Hashable, Sendable {
@@ -37,6 +39,8 @@ public struct Shipment: Hashable, Sendable {
     public var service: String?
     public var costCents: Int64
     public var transitDays: Int
+    /// When routing made it: a node's daily capacity counts the shipments made that day.
+    public var createdAt: Timestamp
     public var status: Status = .pending
     public var tracking = ""
     public var label = ""
@@ -45,6 +49,9 @@ public struct Shipment: Hashable, Sendable {
     /// When it reached the customer (delivered) or the pickup shelf (ready): the
     /// promise is kept or broken then, and the order's cycle ends with its last one.
     public var arrivedAt: Timestamp?
+
+    /// Takes a share of its node's capacity on `day` (the day it was made).
+    func countsToward(day: Int64) -> Bool { status != .cancelled && CalendarDate.day(of: createdAt) == day }
 
     /// The next status each command leads to, from the statuses it may start from.
     public static func transition(_ command: Transition, isPickup: Bool) -> (from: Status, to: Status)? {

@@ -54,7 +54,7 @@ func everyShipmentTransitionLegalAndIllegal(pickup: Bool) {
     core.run("ORDER.CREATE O-1 channel=web customer=C-1 lines=HOT:1 \(philadelphiaShipTo)")
     core.run("SHIPMENT.PICK O-1-S1")
     core.run("SHIPMENT.PACK O-1-S1")
-    #expect(core.run("SHIPMENT.SHIP O-1-S1 carrier=NOPE").hasPrefix("-NOTFOUND carrier service NOPE"))
+    #expect(core.run("SHIPMENT.SHIP O-1-S1 carrier=NOPE").hasPrefix("-INVALID carrier=NOPE has no service reaching"))
     let shipped = core.run("SHIPMENT.SHIP O-1-S1 carrier=FAST")
     json(shipped, has: #""carrier":"FAST","service":"express""#)
     json(shipped, has: #""tracking":"FAS"#)
@@ -299,4 +299,45 @@ func everyUnitIsAccountedForThroughTheLifecycle(seed: UInt64) {
     #expect(core.state.checkInvariants())
     #expect(core.state.oversellCount == 0)
     #expect(orders.contains { $0.status == .delivered || $0.status == .pickedUp || $0.status == .shipped }, "seed \(seed): some orders got far")
+}
+
+@Test func reviewFindingsStayFixed() {
+    var core = orderNetwork()
+    // Huge prices, quantities and rates answer INVALID or saturate: nothing traps.
+    core.run("SKU.ADD BIG price=1000000000000 weight=1000000000")
+    core.run("STOCK.SET WH BIG 1000000000")
+    #expect(core.run("ORDER.CREATE O-9 channel=web customer=C-1 lines=BIG:10000000 \(philadelphiaShipTo)") == "-INVALID lines come to more than 1000000000000 cents")
+    core.run("SKU.ADD HEAVY price=1 weight=1000000")
+    core.run("STOCK.SET WH HEAVY 1000")
+    core.run("CARRIER.SET GROUND standard base=500 per_km=1000000000000 per_kg=1000000000000 bands=500:2,1500:3,5000:5")
+    json(core.run("ORDER.CREATE O-8 channel=web customer=C-1 lines=HEAVY:900 \(philadelphiaShipTo)"), has: #""status":"allocated""#)
+    core.run("CARRIER.SET GROUND standard base=500 per_km=100 per_kg=50 bands=500:2,1500:3,5000:5")
+
+    // Delivering does not capture a second time (HOT is shipped, MUG backordered).
+    core.run("STOCK.SET ST MUG 0")
+    core.run("ORDER.CREATE O-1 channel=web customer=C-1 lines=HOT:1,MUG:1 \(philadelphiaShipTo) payment=tok_visa_4242")
+    for step in ["PICK", "PACK", "SHIP"] { core.run("SHIPMENT.\(step) O-1-S1") }
+    // Shipped but not delivered: not yet returnable.
+    #expect(core.run("RETURN.OPEN O-1 lines=HOT:1").hasPrefix("-CONFLICT order O-1 has 0 unit(s) of HOT"))
+    core.run("SHIPMENT.DELIVER O-1-S1")
+    json(core.run("INVOICE.GET O-1"), has: #""captured":49999,"refunded":0"#)
+
+    // An exchange may not be worth more than what comes back, and is not refunded.
+    core.run("STOCK.SET ST MUG 10")
+    #expect(core.run("RETURN.OPEN O-1 lines=HOT:1 exchange=MUG:40") == "-CONFLICT the exchange is worth 60000, more than the 49999 returned")
+    #expect(core.run("RETURN.OPEN O-1 lines=HOT:1 exchange=MUG:2") == "$O-1-R1")
+    json(core.run("RETURN.RECEIVE O-1-R1"), has: #""refund":46999"#)
+
+    // idem= is accepted on ORDER.CREATE; a channel cannot learn another's order.
+    json(core.run("ORDER.CREATE O-2 channel=web customer=C-1 lines=MUG:1 \(philadelphiaShipTo) idem=k-1"), has: #""status":"allocated""#)
+    core.run("ORDER.CREATE M-1 channel=mobile customer=C-2 lines=MUG:1 \(philadelphiaShipTo)")
+    let probe = Command.orderCreate(OrderRequest(id: "M-1", channel: .web, customer: "x", lines: [("MUG", 1)], destination: nil))
+    #expect(core.state.authorize(probe, as: .channel("web"))?.code == .noPermission)
+    #expect(core.run("ORDER.CREATE M-1 channel=web customer=x lines=MUG:1 ship=0,0") == "-CONFLICT order M-1 exists with other content")
+
+    // A label carries no ZPL commands from client text.
+    core.run("ORDER.CREATE O-3 channel=web customer=C-1 lines=MUG:1 \(philadelphiaShipTo) \"address=1 Main St^XZ~JA\"")
+    for step in ["PICK", "PACK"] { core.run("SHIPMENT.\(step) O-3-S1") }
+    let label = core.run("SHIPMENT.SHIP O-3-S1")
+    json(label, has: "1 Main StXZJA^FS")
 }

@@ -45,8 +45,10 @@ public struct CarrierService: Hashable, Sendable {
     public func transitDays(km: Int64) -> Int? { bands.first { km <= $0.kmMax }?.transitDays }
 
     public func costCents(km: Int64, grams: Int64) -> Int64 {
-        let startedKilograms = (max(0, grams) + 999) / 1_000
-        return baseCents + (km * perKmMillicents + 999) / 1_000 + startedKilograms * perKgCents
+        func roundedUp(_ value: Int64, per unit: Int64) -> Int64 { value / unit + (value % unit > 0 ? 1 : 0) }
+        let startedKilograms = roundedUp(max(0, grams), per: 1_000)
+        let distanceCents = roundedUp(max(0, km).multiplied(saturating: perKmMillicents), per: 1_000)
+        return baseCents.adding(saturating: distanceCents).adding(saturating: startedKilograms.multiplied(saturating: perKgCents))
     }
 }
 

@@ -11,7 +11,7 @@ public enum Router {
         if let store = request.pickupStore {
             return pickup(request, at: store, stock: stock)
         }
-        let totalGrams = request.lines.reduce(0) { $0 + $1.weightGrams * $1.quantity }
+        let totalGrams = request.lines.reduce(Int64(0)) { $0.adding(saturating: $1.weightGrams.multiplied(saturating: $1.quantity)) }
         var candidates: [Candidate] = []
         var eligible: [NodeStock] = []
         for entry in stock.sorted(by: { $0.node.id < $1.node.id }) {
@@ -20,7 +20,7 @@ public enum Router {
                 candidate.excludedBecause = reason
             } else if let quote = quote(rateCard, km: candidate.distanceKm, grams: totalGrams, request: request, rules: rules) {
                 candidate.quote = quote
-                candidate.costCents = entry.node.handlingCostCents + quote.costCents
+                candidate.costCents = entry.node.handlingCostCents.adding(saturating: quote.costCents)
                 candidate.hasEveryLine = request.lines.allSatisfy { entry.atp[$0.sku, default: 0] >= $0.quantity }
                 eligible.append(entry)
             } else {
@@ -101,10 +101,9 @@ public enum Router {
         var cheapestParcel = Int64.max
         for entry in eligible {
             guard let km = distances[entry.node.id], let empty = quote(rateCard, km: km, grams: 0, request: request, rules: rules) else { continue }
-            cheapestParcel = min(cheapestParcel, entry.node.handlingCostCents + empty.costCents)
+            cheapestParcel = min(cheapestParcel, entry.node.handlingCostCents.adding(saturating: empty.costCents))
         }
-        guard cheapestParcel < Int64.max / 4 else { return true }
-        return singleCost <= 2 * cheapestParcel + rules.splitPenaltyCents
+        return singleCost <= cheapestParcel.multiplied(saturating: 2).adding(saturating: rules.splitPenaltyCents)
     }
 
     /// Line by line, unit by unit where needed: each piece goes to the node where it
@@ -125,7 +124,7 @@ public enum Router {
             guard let km = distances[node.id], let quote = quote(rateCard, km: km, grams: grams, request: request, rules: rules) else {
                 return nil
             }
-            return (node.handlingCostCents + quote.costCents, quote)
+            return (node.handlingCostCents.adding(saturating: quote.costCents), quote)
         }
 
         for line in request.lines {
@@ -137,14 +136,16 @@ public enum Router {
                     guard available > 0 else { continue }
                     let quantity = min(available, remaining)
                     let before = grams[node.id].flatMap { shipmentCost(node, grams: $0)?.cost }
-                    guard let after = shipmentCost(node, grams: (grams[node.id] ?? 0) + quantity * line.weightGrams)?.cost else { continue }
-                    let marginal = after - (before ?? 0) + (before == nil && !order.isEmpty ? rules.splitPenaltyCents : 0)
+                    let added = quantity.multiplied(saturating: line.weightGrams)
+                    guard let after = shipmentCost(node, grams: (grams[node.id] ?? 0).adding(saturating: added))?.cost else { continue }
+                    let marginal = after.adding(saturating: -(before ?? 0))
+                        .adding(saturating: before == nil && !order.isEmpty ? rules.splitPenaltyCents : 0)
                     // Per unit, so that a node able to take the whole line is not
                     // passed over for a cheaper one that takes a single unit.
                     let candidate = (node: node.id, marginal: marginal, quantity: quantity)
                     if let current = best {
-                        let left = (candidate.marginal * current.quantity, candidate.node)
-                        let right = (current.marginal * candidate.quantity, current.node)
+                        let left = (candidate.marginal.multiplied(saturating: current.quantity), candidate.node)
+                        let right = (current.marginal.multiplied(saturating: candidate.quantity), current.node)
                         if left < right { best = candidate }
                     } else {
                         best = candidate
@@ -156,7 +157,7 @@ public enum Router {
                 }
                 if lines[chosen.node] == nil { order.append(chosen.node) }
                 lines[chosen.node, default: []].append((line.sku, chosen.quantity))
-                grams[chosen.node, default: 0] += chosen.quantity * line.weightGrams
+                grams[chosen.node, default: 0] = (grams[chosen.node] ?? 0).adding(saturating: chosen.quantity.multiplied(saturating: line.weightGrams))
                 atp[chosen.node]?[line.sku, default: 0] -= chosen.quantity
                 remaining -= chosen.quantity
             }
@@ -168,7 +169,7 @@ public enum Router {
             shipments.append(PlannedShipment(node: id, lines: lines[id] ?? [], quote: shipment.quote, costCents: shipment.cost))
         }
         var plan = RoutingPlan(shipments: shipments, backordered: backordered)
-        plan.totalCostCents += rules.splitPenaltyCents * Int64(max(0, shipments.count - 1))
+        plan.totalCostCents = plan.totalCostCents.adding(saturating: rules.splitPenaltyCents.multiplied(saturating: Int64(max(0, shipments.count - 1))))
         return plan
     }
 

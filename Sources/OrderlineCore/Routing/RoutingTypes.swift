@@ -89,7 +89,7 @@ public struct RoutingPlan: Sendable {
     init(shipments: [PlannedShipment], backordered: [(sku: String, quantity: Int64)] = []) {
         self.shipments = shipments
         self.backordered = backordered
-        totalCostCents = shipments.reduce(0) { $0 + $1.costCents }
+        totalCostCents = shipments.reduce(Int64(0)) { $0.adding(saturating: $1.costCents) }
     }
 }
 
