@@ -29,7 +29,7 @@ public struct KPITracker: Sendable {
     }
 
     /// One order's part in the figures: removed before it changes, added after.
-    struct Facts: Sendable {
+    struct Facts: Equatable, Sendable {
         var key: Key
         var status: Order.Status
         var cycleSeconds: Int64?
@@ -52,7 +52,16 @@ public struct KPITracker: Sendable {
     public init() {}
 
     mutating func add(_ order: Order) { count(Facts(order), by: 1) }
-    mutating func remove(_ order: Order) { count(Facts(order), by: -1) }
+
+    /// Moves an order's part from what it was to what it is (nothing, when a change
+    /// did not touch the figures: most shipment steps).
+    mutating func update(from old: Order, to new: Order) {
+        let before = Facts(old)
+        let after = Facts(new)
+        guard before != after else { return }
+        count(before, by: -1)
+        count(after, by: 1)
+    }
 
     private mutating func count(_ facts: Facts, by delta: Int64) {
         var bucket = buckets.removeValue(forKey: facts.key) ?? Bucket()

@@ -91,7 +91,10 @@ extension OrderlineState {
     /// A ZPL label (the language of the thermal printers warehouses use). Client text
     /// loses ZPL's command characters (`^`, `~`), so an address cannot add commands.
     private func label(for shipment: Shipment, of order: Order, quote: Quote, tracking: String) -> String {
-        func field(_ text: String) -> String { String(text.unicodeScalars.filter { $0 != "^" && $0 != "~" }.map(Character.init)) }
+        func field(_ text: String) -> String {
+            guard text.utf8.contains(where: { $0 == UInt8(ascii: "^") || $0 == UInt8(ascii: "~") }) else { return text }
+            return String(text.unicodeScalars.filter { $0 != "^" && $0 != "~" }.map(Character.init))
+        }
         let to = field(order.address.isEmpty ? order.destination?.description ?? "" : order.address)
         return "^XA^CF0,30^FO40,40^FD\(quote.carrier) \(quote.service)^FS^FO40,90^FDFrom \(shipment.node)^FS"
             + "^FO40,140^FDTo \(field(order.customer)), \(to)^FS^FO40,190^FD\(weight(of: shipment)) g, order \(order.id)^FS"

@@ -174,52 +174,54 @@ public struct OrderlineState: Sendable {
     private mutating func replace(_ old: Order?, with order: Order) {
         var new = order
         new.status = new.summarizedStatus()
-        if let old { track(old, by: -1) }
-        let touched = [
-            shift(old?.allocations ?? [], by: -1, \.allocated), shift(new.allocations, by: 1, \.allocated),
-            shift(old?.consumed ?? [], by: 1, \.onHand), shift(new.consumed, by: -1, \.onHand),
-            shift(old?.restocked ?? [], by: -1, \.onHand), shift(new.restocked, by: 1, \.onHand),
-        ].joined()
-        if touched.contains(where: { inventory[$0.sku]?.levels[$0.node].map { $0.committed > $0.onHand } == true }) { oversellCount += 1 }
+        shift(old?.allocations ?? [], by: -1, \.allocated)
+        shift(old?.consumed ?? [], by: 1, \.onHand)
+        shift(new.restocked, by: 1, \.onHand)
+        // Only these can leave a level committing more than it has on hand.
+        let tightened = [shift(new.allocations, by: 1, \.allocated), shift(new.consumed, by: -1, \.onHand), shift(old?.restocked ?? [], by: -1, \.onHand)]
+        if tightened.joined().contains(where: { inventory[$0.sku]?.levels[$0.node].map { $0.committed > $0.onHand } == true }) { oversellCount += 1 }
+        track(new, replacing: old)
         orders[new.id] = new
-        track(new, by: 1)
     }
 
-    /// Adds (+1) or removes (-1) an order's part in the derived state.
-    private mutating func track(_ order: Order, by delta: Int64) {
-        if delta > 0 { kpis.add(order) } else { kpis.remove(order) }
-        countShipments(of: order, by: delta)
-        for shipment in order.shipments where shipment.status.isInWorkQueue {
-            let id = ChildID(order: order.id, number: shipment.number, kind: "S")
-            if delta > 0 {
-                workQueues[shipment.node, default: []].insert(id)
-            } else {
-                workQueues[shipment.node]?.remove(id)
-                if workQueues[shipment.node]?.isEmpty == true { workQueues[shipment.node] = nil }
-            }
+    /// Moves an order's part in the derived state (KPIs, daily capacity, work queues)
+    /// from what it was to what it is, touching only what changed.
+    private mutating func track(_ order: Order, replacing old: Order? = nil) {
+        if let old { kpis.update(from: old, to: order) } else { kpis.add(order) }
+        let oldShipments = old?.shipments ?? []
+        for index in 0..<max(order.shipments.count, oldShipments.count) {
+            let before = index < oldShipments.count ? oldShipments[index] : nil
+            let after = index < order.shipments.count ? order.shipments[index] : nil
+            guard before?.node != after?.node || before?.status != after?.status || before?.createdAt != after?.createdAt else { continue }
+            if let before { trackShipment(before, of: order.id, by: -1) }
+            if let after { trackShipment(after, of: order.id, by: 1) }
+        }
+    }
+
+    private mutating func trackShipment(_ shipment: Shipment, of order: String, by delta: Int64) {
+        let day = CalendarDate.day(of: shipment.createdAt)
+        if day > capacityDay {
+            capacityDay = day
+            dailyShipments = [:]
+        }
+        if day == capacityDay, shipment.status != .cancelled { dailyShipments[shipment.node, default: 0] += delta }
+        guard shipment.status.isInWorkQueue else { return }
+        let id = ChildID(order: order, number: shipment.number, kind: "S")
+        if delta > 0 {
+            workQueues[shipment.node, default: []].insert(id)
+        } else {
+            workQueues[shipment.node]?.remove(id)
+            if workQueues[shipment.node]?.isEmpty == true { workQueues[shipment.node] = nil }
         }
     }
 
     /// Moves `units` into (+1) or out of (-1) `field` at their nodes; returns them.
+    @discardableResult
     private mutating func shift(_ units: [Order.Allocation], by sign: Int64, _ field: WritableKeyPath<StockLevel, Int64>) -> [Order.Allocation] {
         for unit in units {
             inventory[unit.sku, default: SKUInventory()].levels[unit.node, default: StockLevel()][keyPath: field] += sign * unit.quantity
         }
         return units
-    }
-
-    /// A node's daily capacity counts the shipments routed to it that day (not
-    /// cancelled); a new day starts from zero.
-    private mutating func countShipments(of order: Order, by delta: Int64) {
-        for shipment in order.shipments {
-            let day = CalendarDate.day(of: shipment.createdAt)
-            guard day >= capacityDay else { continue }
-            if day > capacityDay {
-                capacityDay = day
-                dailyShipments = [:]
-            }
-            if shipment.countsToward(day: day) { dailyShipments[shipment.node, default: 0] += delta }
-        }
     }
 
     /// Records a key, first dropping those past the window or over the limit. Times
@@ -290,7 +292,7 @@ public struct OrderlineState: Sendable {
         expiryQueue = Heap(reservations.values.filter { $0.status == .held }.map {
             ExpiryEntry(expiresAt: $0.expiresAt, id: $0.id)
         })
-        for order in orders.values { track(order, by: 1) }
+        for order in orders.values { track(order) }
     }
 
     /// Snapshot loading sets fields directly; these mirror `apply` without an event.
