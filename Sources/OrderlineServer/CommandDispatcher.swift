@@ -294,6 +294,13 @@ final class CommandDispatcher: Sendable {
                 ("average_ops_per_sec", String(commands / Int(seconds))),
             ]),
             ("shards", [("shards", "1"), ("shards_requested", String(configuration.shardsRequested))]),
+            ("orders", [
+                ("orders", String(engine.state.orders.count)),
+                ("shipments_in_work_queues", String(engine.state.workQueues.values.reduce(0) { $0 + $1.count })),
+                ("nodes_with_work", String(engine.state.workQueues.count)),
+                ("customers", String(engine.state.customers.count)),
+                ("oversell_count", String(engine.state.oversellCount)),
+            ]),
         ]
         return sections.filter { section == nil || section == "all" || section == $0.0 }.map { name, fields in
             "# \(name.prefix(1).uppercased() + name.dropFirst())\r\n" + fields.map { "\($0.0):\($0.1)\r\n" }.joined()

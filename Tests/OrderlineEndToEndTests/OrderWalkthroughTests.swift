@@ -57,5 +57,7 @@ import Testing
     let kpi = try cli("demo-viewer-token", "KPI")
     #expect(kpi.contains(#""orders":3,"fulfillment_rate":0.6667"#) && kpi.contains(#""return_rate":0.5000,"oversell_count":0"#), "\(kpi)")
     #expect(try cli("demo-viewer-token", "KPI", "channel=mobile").contains(#""orders":1"#))
+    let info = try cli(ops, "INFO", "orders")
+    #expect(info.contains("orders:3") && info.contains("shipments_in_work_queues:1") && info.contains("oversell_count:0"), "\(info)")
     #expect(server.stop() == 0)
 }
