@@ -212,6 +212,7 @@ public struct RoutingRulesUpdate: Hashable, Sendable {
     public var shipFromStore: Bool?
     public var excludedNodes: [String]?
     public var priority: [String]?
+    public var allowBackorder: Bool?
 
     public init() {}
 
@@ -223,6 +224,7 @@ public struct RoutingRulesUpdate: Hashable, Sendable {
         if let shipFromStore { updated.shipFromStore = shipFromStore }
         if let excludedNodes { updated.excludedNodes = Set(excludedNodes) }
         if let priority { updated.priority = priority }
+        if let allowBackorder { updated.allowBackorder = allowBackorder }
         return updated
     }
 }
@@ -235,6 +237,8 @@ public struct DecisionContext: Sendable {
     public var nextTransferID: TransferID
     /// Who asks: recorded as the owner of reservations it creates.
     public var role: Role
+    /// Authorises, captures and refunds (see `PaymentGateway`).
+    public var payments: any PaymentGateway = PaymentSimulator()
 
     public init(now: Timestamp, nextReservationID: ReservationID, nextTransferID: TransferID = TransferID(1), role: Role = .admin) {
         self.now = now

@@ -167,7 +167,8 @@ public enum CommandTable {
         CommandSpec("CARRIER.LIST", positional: 0...0, writes: false) { _ throws(Rejection) in .carrierList },
         CommandSpec("ROUTING.GET", positional: 0...0, writes: false) { _ throws(Rejection) in .routingGet },
         CommandSpec(
-            "ROUTING.SET", positional: 0...0, options: ["strategy", "split", "split_penalty", "ship_from_store", "exclude", "priority"],
+            "ROUTING.SET", positional: 0...0,
+            options: ["strategy", "split", "split_penalty", "ship_from_store", "exclude", "priority", "backorder"],
             writes: true
         ) { arguments throws(Rejection) in
             var update = RoutingRulesUpdate()
@@ -186,6 +187,7 @@ public enum CommandTable {
             }
             update.excludedNodes = try arguments.option("exclude").map { v throws(Rejection) in try Arguments.nodeList(v, "exclude") }
             update.priority = try arguments.option("priority").map { v throws(Rejection) in try Arguments.nodeList(v, "priority") }
+            update.allowBackorder = try arguments.option("backorder").map { v throws(Rejection) in try Arguments.flag(v, "backorder") }
             guard update != RoutingRulesUpdate() else { throw .invalid("ROUTING.SET needs at least one key=value") }
             return .routingSet(update)
         },

@@ -40,7 +40,7 @@ extension OrderlineState {
         }
         var progress = ShipmentProgress(shipment: id, status: step.to, at: context.now)
         if step.to.leftNode && !step.from.leftNode {
-            progress.capturedCents = PaymentSimulator.capture(order.payment, amountCents: order.value(of: shipment.lines))
+            progress.capturedCents = context.payments.capture(order.payment, amountCents: order.value(of: shipment.lines))
         }
         guard transition == .ship else { return Decision(events: [.shipmentAdvanced(progress)], reply: .ok) }
 

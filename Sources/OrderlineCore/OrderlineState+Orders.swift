@@ -40,7 +40,7 @@ extension OrderlineState {
                 reservations: request.reservations, payment: nil, request: request.fingerprint),
             now: context.now, networkCredit: converted)
         if let token = request.paymentToken {
-            order.payment = PaymentSimulator.authorize(token: token, amountCents: order.totalCents)
+            order.payment = context.payments.authorize(token: token, amountCents: order.totalCents)
             if order.payment?.status != .authorized {
                 // Rejected: logged (it counts in KPIs) but holds nothing; carts stay carts.
                 order.status = .rejected
@@ -149,6 +149,10 @@ extension OrderlineState {
         }
         for index in routed.shipments.indices { routed.shipments[index].number = index + 1 }
         routed.backordered = backordered
+        if !routingRules.allowBackorder, let short = backordered.first {
+            let promised = routed.shipments.flatMap(\.lines).filter { $0.sku == short.sku }.reduce(0) { $0 + $1.quantity }
+            throw Rejection(.soldOut, "\(short.sku) available=\(promised) (backorders are off: ROUTING.SET backorder=yes)")
+        }
         let days = routed.shipments.map(\.transitDays).max() ?? order.service.transitDaysMax
         routed.promisedAt = now + Int64(days) * CalendarDate.secondsPerDay
         routed.routing = RoutingDecision(plan, strategy: routingRules.strategy)
@@ -177,7 +181,7 @@ extension OrderlineState {
         edited.status = edited.summarizedStatus()
         if var payment = edited.payment {
             if edited.totalCents > payment.amountCents {
-                let increment = PaymentSimulator.authorize(token: payment.token, amountCents: edited.totalCents - payment.amountCents)
+                let increment = context.payments.authorize(token: payment.token, amountCents: edited.totalCents - payment.amountCents)
                 guard increment.status == .authorized else { throw .conflict("payment for the new total: \(increment.reason)") }
             }
             payment.amountCents = edited.totalCents

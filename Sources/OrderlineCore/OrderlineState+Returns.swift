@@ -59,7 +59,7 @@ extension OrderlineState {
     func receiveReturn(_ id: ChildID, condition: OrderReturn.Condition, context: DecisionContext) throws(Rejection) -> Decision {
         let (order, returned) = try existingReturn(id)
         guard returned.status == .open else { throw .conflict("return \(id) is \(returned.status.rawValue)") }
-        let refund = PaymentSimulator.refund(order.payment, amountCents: max(0, order.value(of: returned.lines) - returned.exchangeCents))
+        let refund = context.payments.refund(order.payment, amountCents: max(0, order.value(of: returned.lines) - returned.exchangeCents))
         var object = JSONObject()
         object.add("id", id.description)
         object.add("status", refund > 0 ? OrderReturn.Status.refunded.rawValue : OrderReturn.Status.received.rawValue)

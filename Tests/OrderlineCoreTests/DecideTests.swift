@@ -135,13 +135,13 @@ struct CoreDriver {
 
 @Test func routingRulesAreSetAsLoggedEvents() throws {
     var core = CoreDriver.withNetwork()
-    #expect(core.run("ROUTING.GET") == "$" + #"{"strategy":"cost","split":true,"split_penalty":500,"ship_from_store":true,"exclude":[],"priority":[]}"#)
+    #expect(core.run("ROUTING.GET") == "$" + #"{"strategy":"cost","split":true,"split_penalty":500,"ship_from_store":true,"exclude":[],"priority":[],"backorder":true}"#)
     let lsn = core.lsn
     #expect(core.run("ROUTING.SET strategy=fastest split=no exclude=ST priority=WH,ST") == "+OK")
     #expect(core.lsn == lsn + 1)
     #expect(core.run("ROUTING.SET split=no") == "+OK")
     #expect(core.lsn == lsn + 1, "no change, no event")
-    #expect(core.run("ROUTING.GET") == "$" + #"{"strategy":"fastest","split":false,"split_penalty":500,"ship_from_store":true,"exclude":["ST"],"priority":["WH","ST"]}"#)
+    #expect(core.run("ROUTING.GET") == "$" + #"{"strategy":"fastest","split":false,"split_penalty":500,"ship_from_store":true,"exclude":["ST"],"priority":["WH","ST"],"backorder":true}"#)
     #expect(core.run("ROUTING.SET strategy=cheapest") == "-INVALID strategy 'cheapest' must be cost, fastest or priority")
     #expect(core.run("ROUTING.SET exclude=NOPE") == "-NOTFOUND node NOPE")
     #expect(core.run("ROUTING.SET priority=WH,WH") == "-INVALID priority names one id twice")

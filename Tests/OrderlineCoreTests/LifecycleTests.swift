@@ -341,3 +341,16 @@ func everyUnitIsAccountedForThroughTheLifecycle(seed: UInt64) {
     let label = core.run("SHIPMENT.SHIP O-3-S1")
     json(label, has: "1 Main StXZJA^FS")
 }
+
+@Test func withBackordersOffAnOrderNoNodeCanFillIsSoldOut() {
+    var core = orderNetwork()
+    #expect(core.run("ROUTING.SET backorder=no") == "+OK")
+    json(core.run("ROUTING.GET"), has: #""backorder":false"#)
+    // 7 HOT can be promised (5 at WH, 2 at ST): 8 is one too many.
+    #expect(core.run("ORDER.CREATE O-1 channel=web customer=C-1 lines=HOT:8 \(philadelphiaShipTo)") == "-SOLDOUT HOT available=7 (backorders are off: ROUTING.SET backorder=yes)")
+    #expect(core.state.orders["O-1"] == nil)
+    #expect(core.state.inventory["HOT"]?.levels.values.allSatisfy { $0.allocated == 0 } == true)
+    json(core.run("ORDER.CREATE O-2 channel=web customer=C-1 lines=HOT:7 \(philadelphiaShipTo)"), has: #""status":"allocated""#)
+    #expect(core.run("ROUTING.SET backorder=yes") == "+OK")
+    json(core.run("ORDER.CREATE O-1 channel=web customer=C-1 lines=HOT:1 \(philadelphiaShipTo)"), has: #""status":"backordered""#)
+}

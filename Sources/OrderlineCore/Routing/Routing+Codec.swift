@@ -9,6 +9,7 @@ extension RoutingRules {
         for node in excludedNodes.sorted() { writer.write(node) }
         writer.writeVarUInt(UInt64(priority.count))
         for node in priority { writer.write(node) }
+        writer.write(allowBackorder)
     }
 
     static func decode(from reader: inout BinaryReader) throws(DecodingError) -> RoutingRules {
@@ -25,6 +26,7 @@ extension RoutingRules {
         let prioritized = try reader.readVarUInt()
         guard prioritized <= UInt64(reader.remaining) else { throw DecodingError("priority count past the end") }
         for _ in 0..<prioritized { rules.priority.append(try reader.readString()) }
+        rules.allowBackorder = try reader.readBool()
         return rules
     }
 
@@ -36,6 +38,7 @@ extension RoutingRules {
         object.add("ship_from_store", shipFromStore)
         object.addRaw("exclude", "[" + excludedNodes.sorted().map(JSONObject.quote).joined(separator: ",") + "]")
         object.addRaw("priority", "[" + priority.map(JSONObject.quote).joined(separator: ",") + "]")
+        object.add("backorder", allowBackorder)
         return object
     }
 }

@@ -10,6 +10,9 @@ public struct RoutingRules: Hashable, Sendable {
     public var excludedNodes: Set<String> = []
     /// For `priority`: nodes in the order to try.
     public var priority: [String] = []
+    /// Whether an order may be captured with units no node can promise (they wait as
+    /// its backorder); when not, such an order is `SOLDOUT`.
+    public var allowBackorder = true
 
     public init() {}
 }
