@@ -186,9 +186,9 @@ extension Shipment {
         guard let transitDays = Int(exactly: try reader.readVarInt()) else { throw DecodingError("transit days out of range") }
         return Shipment(
             number: Int(number), node: node, lines: lines, isPickup: isPickup, carrier: carrier, service: service, costCents: cost,
-            transitDays: transitDays, createdAt: try reader.readVarInt(), status: try reader.readEnum(Status.self, "shipment status"), tracking: try reader.readString(),
-            label: try reader.readString(), capturedCents: try reader.readVarInt(), updatedAt: try reader.readVarInt(),
-            arrivedAt: try reader.readOptionalVarInt())
+            transitDays: transitDays, createdAt: try reader.readVarInt(), status: try reader.readEnum(Status.self, "shipment status"),
+            tracking: try reader.readString(), label: try reader.readString(), capturedCents: try reader.readVarInt(),
+            updatedAt: try reader.readVarInt(), arrivedAt: try reader.readOptionalVarInt())
     }
 }
 
@@ -214,11 +214,7 @@ extension OrderReturn {
         let lines = try reader.readShipmentLines()
         let reason = try reader.readString()
         let status = try reader.readEnum(Status.self, "return status")
-        var condition: Condition?
-        if let text = try reader.readOptionalString() {
-            guard let known = Condition(rawValue: text) else { throw DecodingError("unknown return condition '\(text)'") }
-            condition = known
-        }
+        let condition = try reader.readBool() ? try reader.readEnum(Condition.self, "return condition") : nil
         return OrderReturn(
             number: Int(number), node: node, lines: lines, reason: reason, status: status, condition: condition,
             refundCents: try reader.readVarInt(), exchangeOrder: try reader.readOptionalString(), exchangeCents: try reader.readVarInt(),
