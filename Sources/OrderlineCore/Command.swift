@@ -23,6 +23,8 @@ public enum Command: Hashable, Sendable {
     case orderList(status: Order.Status?, customer: String?, channel: Order.Channel?, limit: Int)
     case orderStatus(String)
     case orderEdit(OrderEdit)
+    /// Routes an order's backorder again.
+    case orderAllocate(String)
     case orderHold(String, reason: String)
     case orderUnhold(String)
     case invoiceGet(String)

@@ -16,6 +16,9 @@ extension CommandTable {
             }
             return .orderEdit(edit)
         },
+        CommandSpec("ORDER.ALLOCATE", positional: 1...1, writes: true) { arguments throws(Rejection) in
+            .orderAllocate(try arguments.identifier(at: 0, "order"))
+        },
         CommandSpec("ORDER.HOLD", positional: 1...1, options: ["reason"], writes: true) { arguments throws(Rejection) in
             .orderHold(try arguments.identifier(at: 0, "order"), reason: try Arguments.text(try arguments.required("reason"), "reason"))
         },

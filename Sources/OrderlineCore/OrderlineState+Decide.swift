@@ -166,6 +166,9 @@ extension OrderlineState {
         case .orderEdit(let edit):
             return try editOrder(edit, context: context)
 
+        case .orderAllocate(let id):
+            return try allocateBackorder(id, context: context)
+
         case .orderHold(let id, let reason):
             return try holdOrder(id, reason: reason, context: context)
 

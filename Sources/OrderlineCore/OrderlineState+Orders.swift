@@ -190,6 +190,34 @@ extension OrderlineState {
         return Decision(events: [.orderEdited(edited)], reply: .bulk(edited.json.json))
     }
 
+    /// Routes an order's backorder again (stock may have arrived since): what can be
+    /// promised now becomes new shipments, numbered after the others; the rest stays
+    /// backordered. `ORDER.EXPLAIN` keeps the decision made at capture.
+    func allocateBackorder(_ id: String, context: DecisionContext) throws(Rejection) -> Decision {
+        let order = try existingOrder(id)
+        guard order.status != .cancelled, order.status != .rejected else { throw .conflict("order \(id) is \(order.status.rawValue)") }
+        var waiting: [String: Int64] = [:]
+        for unit in order.backordered { waiting[unit.sku, default: 0] += unit.quantity }
+        var part = order
+        part.lines = order.lines.compactMap { line in
+            waiting[line.sku].map { Order.Line(sku: line.sku, quantity: $0, priceCents: line.priceCents) }
+        }
+        guard !part.lines.isEmpty else { return Decision(events: [], reply: .bulk(order.json.json)) }
+        let routed = try routedOrder(part, now: context.now)
+        guard !routed.shipments.isEmpty else { return Decision(events: [], reply: .bulk(order.json.json)) }
+        var allocated = order
+        let numbered = order.shipments.map(\.number).max() ?? 0
+        allocated.shipments += routed.shipments.map { shipment in
+            var renumbered = shipment
+            renumbered.number += numbered
+            return renumbered
+        }
+        allocated.backordered = routed.backordered
+        allocated.promisedAt = max(order.promisedAt, routed.promisedAt)
+        allocated.status = allocated.summarizedStatus()
+        return Decision(events: [.orderEdited(allocated)], reply: .bulk(allocated.json.json))
+    }
+
     func cancelOrder(_ id: String, context: DecisionContext) throws(Rejection) -> Decision {
         let order = try existingOrder(id)
         guard order.status != .cancelled, order.status != .rejected else { return Decision(events: [], reply: .ok) }
