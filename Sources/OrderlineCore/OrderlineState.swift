@@ -174,6 +174,11 @@ public struct OrderlineState: Sendable {
     private mutating func replace(_ old: Order?, with order: Order) {
         var new = order
         new.status = new.summarizedStatus()
+        if let old, !Self.stockEffectsDiffer(old, new) {
+            track(new, replacing: old)
+            orders[new.id] = new
+            return
+        }
         shift(old?.allocations ?? [], by: -1, \.allocated)
         shift(old?.consumed ?? [], by: 1, \.onHand)
         shift(new.restocked, by: 1, \.onHand)
@@ -182,6 +187,22 @@ public struct OrderlineState: Sendable {
         if tightened.joined().contains(where: { inventory[$0.sku]?.levels[$0.node].map { $0.committed > $0.onHand } == true }) { oversellCount += 1 }
         track(new, replacing: old)
         orders[new.id] = new
+    }
+
+    /// Whether the order's stock effects (allocated, taken off, restocked) can differ:
+    /// most shipment steps (pick, pack, deliver, ready) change none of them.
+    private static func stockEffectsDiffer(_ old: Order, _ new: Order) -> Bool {
+        guard old.shipments.count == new.shipments.count, old.returns.count == new.returns.count else { return true }
+        for (before, after) in zip(old.shipments, new.shipments)
+        where before.node != after.node || before.lines != after.lines || before.status.holdsStock != after.status.holdsStock
+            || before.status.leftNode != after.status.leftNode {
+            return true
+        }
+        for (before, after) in zip(old.returns, new.returns)
+        where before.status != after.status || before.condition != after.condition || before.node != after.node || before.lines != after.lines {
+            return true
+        }
+        return false
     }
 
     /// Moves an order's part in the derived state (KPIs, daily capacity, work queues)
