@@ -47,7 +47,7 @@ extension OrderlineState {
         let quote = try booked(shipment, of: order, booking)
         progress.carrier = quote.carrier
         progress.service = quote.service
-        progress.costCents = quote.costCents + (nodes[shipment.node]?.handlingCostCents ?? 0)
+        progress.costCents = quote.costCents.adding(saturating: nodes[shipment.node]?.handlingCostCents ?? 0)
         progress.tracking = booking.tracking ?? Self.trackingNumber(for: id, carrier: quote.carrier)
         progress.label = label(for: shipment, of: order, quote: quote, tracking: progress.tracking)
         var shipped = order

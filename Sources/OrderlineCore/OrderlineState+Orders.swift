@@ -75,13 +75,16 @@ extension OrderlineState {
 
     /// 1,000 tonnes.
     static let orderGramsMax: Int64 = 1_000_000_000
+    /// Far below what a shipment id can number (10,000); an order record stays small.
+    static let shipmentsPerOrderMax = 100
 
     /// Routes `order`'s lines into shipments (and a backorder), with the promise and
     /// the explanation. `replacing` is the order as it was (an edit re-routes it: the
     /// stock it holds and today's capacity it takes count as free for it);
     /// `networkCredit` is what converted carts held.
     func routedOrder(
-        _ order: Order, now: Timestamp, replacing previous: Order? = nil, networkCredit: [String: Int64] = [:]
+        _ order: Order, now: Timestamp, replacing previous: Order? = nil, networkCredit: [String: Int64] = [:],
+        backorderAllowed: Bool? = nil
     ) throws(Rejection) -> Order {
         let credit = previous?.allocations ?? []
         let destination: Coordinate
@@ -137,6 +140,9 @@ extension OrderlineState {
                 }
             }
         }
+        guard planned.count <= Self.shipmentsPerOrderMax else {
+            throw Rejection(.limit, "order \(order.id) would need \(planned.count) shipments (at most \(Self.shipmentsPerOrderMax))")
+        }
         var routed = order
         routed.shipments = planned.map { entry in
             entry.lines.filter { $0.quantity > 0 }
@@ -149,7 +155,7 @@ extension OrderlineState {
         }
         for index in routed.shipments.indices { routed.shipments[index].number = index + 1 }
         routed.backordered = backordered
-        if !routingRules.allowBackorder, let short = backordered.first {
+        if !(backorderAllowed ?? routingRules.allowBackorder), let short = backordered.first {
             let promised = routed.shipments.flatMap(\.lines).filter { $0.sku == short.sku }.reduce(0) { $0 + $1.quantity }
             throw Rejection(.soldOut, "\(short.sku) available=\(promised) (backorders are off: ROUTING.SET backorder=yes)")
         }
@@ -203,8 +209,12 @@ extension OrderlineState {
             waiting[line.sku].map { Order.Line(sku: line.sku, quantity: $0, priceCents: line.priceCents) }
         }
         guard !part.lines.isEmpty else { return Decision(events: [], reply: .bulk(order.json.json)) }
-        let routed = try routedOrder(part, now: context.now)
+        // The backorder exists already: what cannot be placed yet stays, whatever the rule.
+        let routed = try routedOrder(part, now: context.now, backorderAllowed: true)
         guard !routed.shipments.isEmpty else { return Decision(events: [], reply: .bulk(order.json.json)) }
+        guard order.shipments.count + routed.shipments.count <= Self.shipmentsPerOrderMax else {
+            throw Rejection(.limit, "order \(id) would have more than \(Self.shipmentsPerOrderMax) shipments")
+        }
         var allocated = order
         let numbered = order.shipments.map(\.number).max() ?? 0
         allocated.shipments += routed.shipments.map { shipment in
@@ -213,7 +223,7 @@ extension OrderlineState {
             return renumbered
         }
         allocated.backordered = routed.backordered
-        allocated.promisedAt = max(order.promisedAt, routed.promisedAt)
+        // The promise stays the one made at capture: KPIs measure against it.
         allocated.status = allocated.summarizedStatus()
         return Decision(events: [.orderEdited(allocated)], reply: .bulk(allocated.json.json))
     }

@@ -335,6 +335,27 @@ func everyUnitIsAccountedForThroughTheLifecycle(seed: UInt64) {
     #expect(core.state.authorize(probe, as: .channel("web"))?.code == .noPermission)
     #expect(core.run("ORDER.CREATE M-1 channel=web customer=x lines=MUG:1 ship=0,0") == "-CONFLICT order M-1 exists with other content")
 
+    // A SKU made absurdly heavy after capture prices its parcel without trapping.
+    core.run("CARRIER.SET GROUND standard base=500 per_km=100 per_kg=1000000000000 bands=500:2,1500:3,5000:5")
+    core.run("NODE.ADD WH kind=warehouse lat=40.7128 lon=-74.006 cost=1000000000000")
+    core.run("ORDER.CREATE O-7 channel=web customer=C-7 lines=HEAVY:1000 \(philadelphiaShipTo)")
+    core.run("SKU.ADD HEAVY price=1 weight=1000000000")
+    for step in ["PICK", "PACK"] { core.run("SHIPMENT.\(step) O-7-S1") }
+    json(core.run("SHIPMENT.SHIP O-7-S1"), has: #""cost":9223372036854775807"#)
+    core.run("NODE.ADD WH kind=warehouse lat=40.7128 lon=-74.006 cost=0")
+    core.run("CARRIER.SET GROUND standard base=500 per_km=100 per_kg=50 bands=500:2,1500:3,5000:5")
+
+    // An order has at most 100 shipments, however often its backorder is allocated.
+    core.run("SKU.ADD DRIP price=1 weight=1")
+    json(core.run("ORDER.CREATE O-10 channel=web customer=C-8 lines=DRIP:200 \(philadelphiaShipTo)"), has: #""status":"backordered""#)
+    for _ in 0..<100 {
+        core.run("STOCK.ADJUST WH DRIP 1")
+        core.run("ORDER.ALLOCATE O-10")
+    }
+    #expect(core.state.orders["O-10"]?.shipments.count == 100)
+    core.run("STOCK.ADJUST WH DRIP 1")
+    #expect(core.run("ORDER.ALLOCATE O-10") == "-LIMIT order O-10 would have more than 100 shipments")
+
     // A label carries no ZPL commands from client text.
     core.run("ORDER.CREATE O-3 channel=web customer=C-1 lines=MUG:1 \(philadelphiaShipTo) \"address=1 Main St^XZ~JA\"")
     for step in ["PICK", "PACK"] { core.run("SHIPMENT.\(step) O-3-S1") }

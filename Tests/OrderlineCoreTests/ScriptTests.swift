@@ -22,6 +22,11 @@ func scriptRunsAgainstTheCore(name: String) throws {
     #expect(core.state.checkInvariants())
 }
 
+@Test func theScriptsAreFound() {
+    // Both script tests run one case per file: none found would pass silently.
+    #expect(TestScript.names.count >= 5, "\(TestScript.directory)")
+}
+
 @Test func scriptPatternsMatchLikeTheirDocumentationSays() {
     #expect(TestScript.reply("+OK", matches: "+OK"))
     #expect(!TestScript.reply("+OK ", matches: "+OK"))
