@@ -15,8 +15,7 @@ extension Order {
             entry.add("shipped", quantity(of: line.sku, in: shipments.filter(\.status.leftNode)))
             entry.add("backordered", backordered.filter { $0.sku == line.sku }.reduce(0) { $0 + $1.quantity })
             entry.add("cancelled", line.cancelled)
-            entry.add("returned", returns.filter { $0.status != .rejected }.flatMap(\.lines).filter { $0.sku == line.sku }
-                .reduce(0) { $0 + $1.quantity })
+            entry.add("returned", returned(line.sku))
             return entry
         })
         object.add("allocations", allocations.map(\.json))

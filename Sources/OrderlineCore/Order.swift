@@ -120,10 +120,14 @@ public struct Order: Hashable, Sendable {
         shipments.reduce(0) { total, shipment in total + shipment.lines.filter { $0.sku == sku }.reduce(0) { $0 + $1.quantity } }
     }
 
+    /// Units of `sku` in returns (open or done).
+    public func returned(_ sku: String) -> Int64 {
+        returns.filter { $0.status != .rejected }.flatMap(\.lines).filter { $0.sku == sku }.reduce(0) { $0 + $1.quantity }
+    }
+
     /// Units of `sku` the customer received and has not yet returned.
     public func returnable(_ sku: String) -> Int64 {
-        let returned = returns.filter { $0.status != .rejected }.flatMap(\.lines).filter { $0.sku == sku }.reduce(0) { $0 + $1.quantity }
-        return quantity(of: sku, in: shipments.filter(\.status.reachedCustomer)) - returned
+        quantity(of: sku, in: shipments.filter(\.status.reachedCustomer)) - returned(sku)
     }
 
     /// When the order reached the customer in full: its last shipment's arrival.

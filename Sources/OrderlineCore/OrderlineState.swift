@@ -151,12 +151,10 @@ public struct OrderlineState: Sendable {
             return reservations[id].map { checkInvariants(sku: $0.sku) } ?? true
         case .transferShipped(let transfer): return checkInvariants(sku: transfer.sku)
         case .transferReceived(let id): return transfers[id].map { checkInvariants(sku: $0.sku) } ?? true
-        case .orderPlaced(let order), .orderEdited(let order): return order.lines.allSatisfy { checkInvariants(sku: $0.sku) }
-        case .orderCancelled(let id, _), .orderHeld(let id, _, _), .orderUnheld(let id, _):
-            return orders[id]?.lines.allSatisfy { checkInvariants(sku: $0.sku) } ?? true
-        case .shipmentAdvanced(let progress): return orders[progress.shipment.order]?.lines.allSatisfy { checkInvariants(sku: $0.sku) } ?? true
-        case .returnOpened(let id, _), .returnReceived(let id, _, _, _):
-            return orders[id.order]?.lines.allSatisfy { checkInvariants(sku: $0.sku) } ?? true
+        case .orderPlaced(let order), .orderEdited(let order): return checkInvariants(order: order.id)
+        case .orderCancelled(let id, _), .orderHeld(let id, _, _), .orderUnheld(let id, _): return checkInvariants(order: id)
+        case .shipmentAdvanced(let progress): return checkInvariants(order: progress.shipment.order)
+        case .returnOpened(let id, _), .returnReceived(let id, _, _, _): return checkInvariants(order: id.order)
         case .nodeUpserted, .skuUpserted, .idempotencyKeyRecorded, .routingRulesSet, .carrierServiceSet, .fraudRulesSet: return true
         }
     }
@@ -225,7 +223,7 @@ public struct OrderlineState: Sendable {
             capacityDay = day
             dailyShipments = [:]
         }
-        if day == capacityDay, shipment.status != .cancelled { dailyShipments[shipment.node, default: 0] += delta }
+        if shipment.countsToward(day: capacityDay) { dailyShipments[shipment.node, default: 0] += delta }
         guard shipment.status.isInWorkQueue else { return }
         let id = ChildID(order: order, number: shipment.number, kind: "S")
         if delta > 0 {
@@ -243,6 +241,10 @@ public struct OrderlineState: Sendable {
             inventory[unit.sku, default: SKUInventory()].levels[unit.node, default: StockLevel()][keyPath: field] += sign * unit.quantity
         }
         return units
+    }
+
+    private func checkInvariants(order id: String) -> Bool {
+        orders[id]?.lines.allSatisfy { checkInvariants(sku: $0.sku) } ?? true
     }
 
     /// Records a key, first dropping those past the window or over the limit. Times

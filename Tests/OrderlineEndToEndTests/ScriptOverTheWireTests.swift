@@ -14,16 +14,12 @@ func scriptRunsAgainstALiveServer(name: String) throws {
     let server = try ServerProcess(data: directory.path, arguments: ["--clock", "manual"])
     let client = try server.client()
     let mismatches = try script.run { line in
-        try client.send(try InlineTokenizer.tokenize(line))
-        return try client.readReply()?.description ?? "(closed)"
+        try client.readReplyAfterSending(try InlineTokenizer.tokenize(line))?.description ?? "(closed)"
     }
     #expect(mismatches.isEmpty, "\(mismatches.joined(separator: "\n"))")
     let probes = [["DIGEST"], ["KPI"], ["KPI", "channel=web"], ["SHIPMENT.LIST", "node=WH"], ["INFO", "orders"]]
     func answers(_ client: RESPTestClient) throws -> [String] {
-        try probes.map { probe in
-            try client.send(probe)
-            return try client.readReply()?.description ?? "(closed)"
-        }
+        try probes.map { try client.readReplyAfterSending($0)?.description ?? "(closed)" }
     }
     let before = try answers(client)
     #expect(try client.call("SNAPSHOT").hasPrefix("+OK"))
