@@ -55,6 +55,7 @@ let package = Package(
                 "OrderlineCore",
                 "OrderlineStorage",
                 "OrderlineProtocol",
+                .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

@@ -1,3 +1,4 @@
+import DequeModule
 import NIOCore
 import OrderlineProtocol
 
@@ -25,8 +26,9 @@ final class ConnectionHandler: ChannelDuplexHandler {
     /// Sequence number of the next request read, and of the next reply to write.
     private var sequenceNext: UInt64 = 0
     private var sequenceWritten: UInt64 = 0
-    /// Decided replies not yet written, by sequence number.
-    private var ready: [UInt64: CommandDispatcher.Pending] = [:]
+    /// Replies not yet written, in request order: element i answers request
+    /// `sequenceWritten + i`, nil while it is still being worked out (a snapshot).
+    private var ready: Deque<CommandDispatcher.Pending?> = []
     private var readPaused = false
     private var readPending = false
     private var closing = false
@@ -59,7 +61,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
         guard let serving = slot.serving else {
             let pending = dispatcher.handleWhileLoading(tokens)
             if pending.closeAfter { closing = true }
-            ready[sequence] = pending
+            ready.append(pending)
             return
         }
         tracker = serving.tracker
@@ -74,14 +76,15 @@ final class ConnectionHandler: ChannelDuplexHandler {
             // Written when it completes; everything after it waits its turn.
             pending.later = nil
             let resp3 = pending.resp3
+            ready.append(nil)
             later.hop(to: context.eventLoop).assumeIsolated().whenComplete { [self] result in
                 var reply = CommandDispatcher.Pending(reply: (try? result.get()) ?? .error("ERR internal"))
                 reply.resp3 = resp3
-                ready[sequence] = reply
+                ready[Int(sequence - sequenceWritten)] = reply
                 writeReadyReplies()
             }
         } else {
-            ready[sequence] = pending
+            ready.append(pending)
         }
         if sequenceNext - sequenceWritten >= UInt64(configuration.pipelineDepthMax) { readPaused = true }
     }
@@ -100,7 +103,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
         guard !closing else { return }
         // Answered after every earlier reply, then the connection closes.
         closing = true
-        ready[sequenceNext] = CommandDispatcher.Pending(reply: .error("ERR \(protocolError)"), closeAfter: true)
+        ready.append(CommandDispatcher.Pending(reply: .error("ERR \(protocolError)"), closeAfter: true))
         sequenceNext += 1
         writeReadyReplies()
     }
@@ -118,7 +121,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
         guard let context else { return }
         var buffer: ByteBuffer?
         var closeAfter = false
-        while var next = ready[sequenceWritten] {
+        while let first = ready.first, var next = first {
             if let tracker, next.lsn > tracker.acknowledged {
                 guard let failure = tracker.failure else {
                     tracker.wait(self)
@@ -126,7 +129,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
                 }
                 next.reply = RESPValue(failure)
             }
-            ready.removeValue(forKey: sequenceWritten)
+            ready.removeFirst()
             if buffer == nil { buffer = context.channel.allocator.buffer(capacity: 256) }
             buffer!.writeRESP(next.reply, resp3: next.resp3)
             sequenceWritten += 1

