@@ -2,15 +2,17 @@ import ArgumentParser
 import Foundation
 import OrderlineCore
 
-/// The core alone, no network and no disk: how long one `ORDER.CREATE` (3 lines,
-/// routed over 3 warehouses) takes to parse, decide, apply and encode, and one
-/// shipment step. Shows where an order's CPU time goes before the server adds its own.
+/// The core alone, no network and no disk: how long one flash-sale `RESERVE`, one
+/// `ORDER.CREATE` (3 lines, routed over 3 warehouses) and one shipment step take to
+/// parse, decide, apply and encode. Shows where a request's CPU time goes before the
+/// server adds its own.
 struct CoreBenchmark: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "core", abstract: "Per-command cost of the pure core: parse, decide, apply, encode (ORDER.CREATE and SHIPMENT.*).")
+        commandName: "core", abstract: "Per-command cost of the pure core: parse, decide, apply, encode (RESERVE, ORDER.CREATE and SHIPMENT.*).")
 
     @Option(help: "Orders to place.") var orders = 100_000
     @Option(help: "SKUs the lines are drawn from.") var skus = 300
+    @Option(help: "Network reservations to make first, over 1,000 SKUs (redis-benchmark's RESERVE mix).") var reservations = 1_000_000
 
     func run() throws {
         var state = OrderlineState()
@@ -40,7 +42,17 @@ struct CoreBenchmark: ParsableCommand {
             setup.append(["SKU.ADD", "S-\(index)", "price=\(500 + index)", "weight=\(200 + index)"])
             for (node, _, _) in warehouses { setup.append(["STOCK.SET", node, "S-\(index)", "1000000"]) }
         }
+        for index in 0..<1_000 {
+            setup.append(["SKU.ADD", String(format: "SKU-%012d", index), "price=1"])
+            setup.append(["STOCK.SET", "WH-EAST", String(format: "SKU-%012d", index), "1000000000"])
+        }
         for tokens in setup { _ = execute(tokens, now: 1_000, timed: false) }
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<reservations {
+            _ = execute(["RESERVE", String(format: "SKU-%012d", Int.random(in: 0..<1_000, using: &generator)), "1"], now: 1_500, timed: true)
+        }
+        clock.print("RESERVE", count: reservations)
+        clock = Timings()
         let destinations = ["40.7128,-74.006", "34.0522,-118.2437", "41.8781,-87.6298", "29.7604,-95.3698"]
         for index in 0..<orders {
             let first = index * 3 % skus

@@ -8,7 +8,7 @@ public struct OrderlineState: Sendable {
     public private(set) var nodes: [String: Node] = [:]
     public private(set) var skus: [String: SKU] = [:]
     public private(set) var inventory: [String: SKUInventory] = [:]
-    public private(set) var reservations = PartitionedDictionary<ReservationID, Reservation>()
+    public private(set) var reservations = NumberedTable<ReservationIDKind, Reservation>()
     public private(set) var transfers: [TransferID: Transfer] = [:]
     /// How orders are routed (`ROUTING.SET`).
     public private(set) var routingRules = RoutingRules()

@@ -31,8 +31,6 @@ public enum Role: Hashable, Sendable, CustomStringConvertible {
         case .ops: "ops"
         case .pos(let node): "pos:\(node)"
         case .channel(let name): "channel:\(name)"
-        case .pos(let node): "pos:\(node)"
-        case .channel(let name): "channel:\(name)"
         case .customer(let id): "customer:\(id)"
         case .viewer: "viewer"
         }
