@@ -23,7 +23,7 @@ public struct NumberedID<Kind: NumberedIDKind>: Hashable, Comparable, Sendable, 
         self.number = number
     }
 
-    public var description: String { "\(Kind.prefix)\(number)" }
+    public var description: String { String(Kind.prefix) + String(number) }
     public static func < (lhs: Self, rhs: Self) -> Bool { lhs.number < rhs.number }
 }
 

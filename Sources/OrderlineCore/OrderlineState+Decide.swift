@@ -74,9 +74,8 @@ extension OrderlineState {
             return Decision(events: [], reply: .bulk(stockJSON(sku: sku, node: node)))
 
         case .reserve(let sku, let quantity, let node, let ttlSeconds, _):
-            try existingSKU(sku)
+            let item = try inventoryOfExistingSKU(sku)
             if let node { try existingNode(node) }
-            let item = inventory[sku] ?? SKUInventory()
             // A node reservation takes that node's ATP and must also leave enough
             // for the network reservations already held: both limits apply.
             let available = node.map { min(item.levels[$0]?.atp ?? 0, item.networkATP) } ?? item.networkATP
@@ -240,6 +239,14 @@ extension OrderlineState {
     private func existingSKU(_ id: String) throws(Rejection) -> SKU {
         guard let sku = skus[id] else { throw .notFound("sku \(id)") }
         return sku
+    }
+
+    /// The SKU's stock, with one lookup on the hot path: only catalogued SKUs get
+    /// stock, and nothing removes either, so stock found means the SKU exists.
+    private func inventoryOfExistingSKU(_ sku: String) throws(Rejection) -> SKUInventory {
+        if let item = inventory[sku] { return item }
+        try existingSKU(sku)
+        return SKUInventory()
     }
 
     private func existingReservation(_ id: ReservationID) throws(Rejection) -> Reservation {
