@@ -8,9 +8,9 @@ enum DedicatedThread {
     ) async throws -> Result {
         try await withCheckedThrowingContinuation { continuation in
             let thread = Thread {
+                Thread.current.name = name  // from inside, as the WAL writer does
                 continuation.resume(with: Swift.Result { try body() })
             }
-            thread.name = name
             thread.start()
         }
     }

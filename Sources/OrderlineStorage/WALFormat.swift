@@ -154,6 +154,17 @@ public enum WALFormat {
             firstLSN: firstLSN, lastLSN: lastLSN, checksum: checksum))
     }
 
+    /// Appends `events` to `records` as records (a varint length, then the event).
+    /// `scratch` is any writer, reused from call to call.
+    public static func encodeRecords(_ events: [Event], into records: inout BinaryWriter, scratch: inout BinaryWriter) {
+        for event in events {
+            scratch.reset()
+            event.encode(into: &scratch)
+            records.writeVarUInt(UInt64(scratch.bytes.count))
+            records.write(contentsOf: scratch.bytes)
+        }
+    }
+
     /// Splits a frame's raw payload into events.
     public static func decodeRecords(_ raw: [UInt8], header: FrameHeader, _ body: (LSN, Event) throws -> Void) throws {
         var reader = BinaryReader(raw)

@@ -29,9 +29,9 @@ public final class WriteAheadLog: Sendable {
         public var syncIntervalSeconds: Double = 1
         public var segmentBytesMax = 64 << 20
         public var compressionLevel: Int32 = 1
-        /// Encoded events waiting for the writer, at most; an append beyond it fails
-        /// with `.busy` instead of queueing without bound behind a slow disk.
-        public var pendingBytesMax = 64 << 20
+        /// Events waiting for the writer, at most; an append beyond it fails with
+        /// `.busy` instead of queueing without bound behind a slow disk.
+        public var pendingEventsMax = 1 << 18
         public var fileSystem: any FileSystem = PosixFileSystem()
 
         public init(directory: String) { self.directory = directory }
@@ -55,10 +55,12 @@ public final class WriteAheadLog: Sendable {
         public var failure: String?
     }
 
+    /// One append's events: encoded by the writer thread, not by the caller, whose
+    /// thread (an event loop) is the busier one.
     private struct PendingBatch {
         var firstLSN: LSN
         var lastLSN: LSN
-        var records: [UInt8]
+        var events: [Event]
     }
 
     private struct Waiter {
@@ -71,7 +73,7 @@ public final class WriteAheadLog: Sendable {
 
     private struct Queue {
         var pending: [PendingBatch] = []
-        var pendingBytes = 0
+        var pendingEvents = 0
         var waiters: [Waiter] = []
         var statistics: Statistics
         var failure: StorageError?
@@ -95,8 +97,12 @@ public final class WriteAheadLog: Sendable {
         self.configuration = configuration
         self.logger = logger
         queue = Mutex(Queue(statistics: Statistics(lsnLast: lsnLast, lsnWritten: lsnLast, lsnDurable: lsnLast)))
-        let thread = Thread { [self] in self.runWriter() }
-        thread.name = "orderline-wal"
+        // Named from inside: on Linux only the running thread's own name reaches the
+        // kernel, where `top -H` and `perf` see it.
+        let thread = Thread { [self] in
+            Thread.current.name = "orderline-wal"
+            self.runWriter()
+        }
         thread.start()
     }
 
@@ -111,25 +117,17 @@ public final class WriteAheadLog: Sendable {
     /// so that pass becomes one frame and one fsync (as Redis does before it sleeps).
     public func append(_ events: [Event], wakeWriter: Bool = true) throws(StorageError) -> LSN {
         precondition(!events.isEmpty, "append needs at least one event")
-        var records = BinaryWriter(capacity: events.count * 48)
-        var scratch = BinaryWriter(capacity: 64)
-        for event in events {
-            scratch.reset()
-            event.encode(into: &scratch)
-            records.writeVarUInt(UInt64(scratch.bytes.count))
-            records.write(contentsOf: scratch.bytes)
-        }
         let result: Result<LSN, StorageError> = queue.withLock { queue in
             if let failure = queue.failure { return .failure(failure) }
             if queue.closing { return .failure(StorageError(.failed, "the WAL is closing")) }
-            if queue.pendingBytes > 0, queue.pendingBytes + records.bytes.count > configuration.pendingBytesMax {
-                return .failure(StorageError(.busy, "the WAL's queue holds \(queue.pendingBytes) bytes waiting for the disk"))
+            if queue.pendingEvents > 0, queue.pendingEvents + events.count > configuration.pendingEventsMax {
+                return .failure(StorageError(.busy, "the WAL's queue holds \(queue.pendingEvents) events waiting for the disk"))
             }
-            queue.pendingBytes += records.bytes.count
+            queue.pendingEvents += events.count
             let first = queue.statistics.lsnLast + 1
             let last = queue.statistics.lsnLast + LSN(events.count)
             queue.statistics.lsnLast = last
-            queue.pending.append(PendingBatch(firstLSN: first, lastLSN: last, records: records.bytes))
+            queue.pending.append(PendingBatch(firstLSN: first, lastLSN: last, events: events))
             return .success(last)
         }
         let lsn = try result.get()
@@ -241,7 +239,7 @@ public final class WriteAheadLog: Sendable {
             let (batches, closing, syncRequested) = queue.withLock { queue in
                 let batches = queue.pending
                 queue.pending.removeAll(keepingCapacity: true)
-                queue.pendingBytes = 0
+                queue.pendingEvents = 0
                 let syncRequested = queue.waiters.contains(where: \.durable)
                 if queue.rollRequested && !batches.isEmpty {
                     queue.rollRequested = false
@@ -288,30 +286,35 @@ public final class WriteAheadLog: Sendable {
     }
 
     private func write(_ batches: [PendingBatch], with writer: inout SegmentWriter) throws(StorageError) {
-        var start = 0
-        while start < batches.count {
-            // One frame per batch of batches, up to the frame size limit; a batch is
-            // never split across frames, so a command's events stay together.
-            var end = start + 1
-            var rawBytes = batches[start].records.count
-            while end < batches.count, rawBytes + batches[end].records.count <= WALFormat.frameRawBytesMax {
-                rawBytes += batches[end].records.count
-                end += 1
+        // One frame per run of batches, up to the frame size limit; a batch is never
+        // split across frames, so a command's events stay together.
+        var frame = BinaryWriter(capacity: 4_096)
+        var records = BinaryWriter(capacity: 1_024)
+        var scratch = BinaryWriter(capacity: 256)
+        var frameFirstLSN = batches[0].firstLSN
+        var frameLastLSN: LSN = 0
+        for batch in batches {
+            records.reset()
+            WALFormat.encodeRecords(batch.events, into: &records, scratch: &scratch)
+            if !frame.bytes.isEmpty, frame.bytes.count + records.bytes.count > WALFormat.frameRawBytesMax {
+                try writeFrame(frame.bytes, firstLSN: frameFirstLSN, lastLSN: frameLastLSN, with: &writer)
+                frame.reset()
+                frameFirstLSN = batch.firstLSN
             }
-            var raw: [UInt8] = []
-            raw.reserveCapacity(rawBytes)
-            for batch in batches[start..<end] { raw.append(contentsOf: batch.records) }
-            let firstLSN = batches[start].firstLSN
-            let lastLSN = batches[end - 1].lastLSN
-            let written = try writer.writeFrame(raw: raw, firstLSN: firstLSN, lastLSN: lastLSN)
-            queue.withLock { queue in
-                queue.statistics.lsnWritten = lastLSN
-                queue.statistics.frames += 1
-                queue.statistics.rawBytes += UInt64(raw.count)
-                queue.statistics.bytesOnDisk += UInt64(written.bytes)
-                if written.newSegment { queue.statistics.segments += 1 }
-            }
-            start = end
+            frame.write(contentsOf: records.bytes)
+            frameLastLSN = batch.lastLSN
+        }
+        try writeFrame(frame.bytes, firstLSN: frameFirstLSN, lastLSN: frameLastLSN, with: &writer)
+    }
+
+    private func writeFrame(_ raw: [UInt8], firstLSN: LSN, lastLSN: LSN, with writer: inout SegmentWriter) throws(StorageError) {
+        let written = try writer.writeFrame(raw: raw, firstLSN: firstLSN, lastLSN: lastLSN)
+        queue.withLock { queue in
+            queue.statistics.lsnWritten = lastLSN
+            queue.statistics.frames += 1
+            queue.statistics.rawBytes += UInt64(raw.count)
+            queue.statistics.bytesOnDisk += UInt64(written.bytes)
+            if written.newSegment { queue.statistics.segments += 1 }
         }
     }
 
@@ -338,7 +341,7 @@ public final class WriteAheadLog: Sendable {
             queue.failure = failure
             queue.statistics.failure = failure.description
             queue.pending.removeAll()
-            queue.pendingBytes = 0
+            queue.pendingEvents = 0
             let waiters = queue.waiters
             queue.waiters.removeAll()
             return (waiters, acknowledgedLSN(queue.statistics), queue.observer)

@@ -109,7 +109,7 @@ func weakerPoliciesAcknowledgeOnWriteAndSyncLater(policy: FsyncPolicy) async thr
 @Test func aFullWriteQueueRefusesAppendsInsteadOfGrowingWithoutBound() async throws {
     let directory = TemporaryDirectory()
     var configuration = WriteAheadLog.Configuration(directory: directory.path)
-    configuration.pendingBytesMax = 2_000
+    configuration.pendingEventsMax = 20
     configuration.fileSystem = FaultInjectingFileSystem(.none, syncDelayMilliseconds: 300)  // a slow disk
     let wal = WriteAheadLog(configuration: configuration, lsnLast: 0)
     var accepted: LSN = 0
