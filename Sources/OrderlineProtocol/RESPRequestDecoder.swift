@@ -28,12 +28,12 @@ public struct RESPRequestDecoder: NIOSingleStepByteToMessageDecoder {
             }
             guard let first = buffer.readableBytesView.first else { return nil }
             if first == UInt8(ascii: "*") {
-                let headerStart = buffer.readerIndex
-                guard let count = try readHeader(&buffer, what: "multibulk length") else { return nil }
+                guard let (count, headerBytes) = try header(of: buffer, what: "multibulk length") else { return nil }
                 guard count <= limits.arrayElementsMax else { throw ProtocolError("invalid multibulk length") }
+                buffer.moveReaderIndex(forwardBy: headerBytes)
                 // `*0` and `*-1` carry no command.
                 if count > 0 {
-                    partial = PartialArray(remaining: count, tokens: [], bytes: buffer.readerIndex - headerStart)
+                    partial = PartialArray(remaining: count, tokens: [], bytes: headerBytes)
                     partial!.tokens.reserveCapacity(count)
                 }
                 continue
@@ -73,37 +73,55 @@ public struct RESPRequestDecoder: NIOSingleStepByteToMessageDecoder {
             guard marker == UInt8(ascii: "$") else {
                 throw ProtocolError("expected '$', got '\(Character(Unicode.Scalar(marker)))'")
             }
-            var cursor = buffer
-            guard let length = try readHeader(&cursor, what: "bulk length") else { return nil }
+            guard let (length, headerBytes) = try header(of: buffer, what: "bulk length") else { return nil }
             guard length >= 0, length <= limits.bulkBytesMax else { throw ProtocolError("invalid bulk length") }
-            let elementBytes = cursor.readerIndex - buffer.readerIndex + length + 2
+            let elementBytes = headerBytes + length + 2
             guard partial!.bytes + elementBytes <= limits.requestBytesMax else { throw ProtocolError("too big request") }
-            guard cursor.readableBytes >= length + 2 else { return nil }
-            let token = cursor.readString(length: length) ?? ""
-            guard cursor.readInteger(as: UInt16.self) == 0x0D0A else { throw ProtocolError("bulk string not followed by CRLF") }
-            buffer = cursor
-            partial!.tokens.append(token)
+            guard buffer.readableBytes >= elementBytes else { return nil }
+            let start = buffer.readerIndex + headerBytes
+            guard buffer.getInteger(at: start + length, as: UInt16.self) == 0x0D0A else {
+                throw ProtocolError("bulk string not followed by CRLF")
+            }
+            partial!.tokens.append(buffer.getString(at: start, length: length) ?? "")
             partial!.remaining -= 1
             partial!.bytes += elementBytes
+            buffer.moveReaderIndex(forwardBy: elementBytes)
         }
-        defer { partial = nil }
-        return partial!.tokens
+        let tokens = partial!.tokens
+        partial = nil
+        return tokens
     }
 
-    /// Reads `<marker><integer>\r\n`; nil (nothing consumed) when the line is not
-    /// complete yet.
-    private func readHeader(_ cursor: inout ByteBuffer, what: String) throws -> Int? {
-        let view = cursor.readableBytesView
-        guard let newline = view.firstIndex(of: 0x0A) else {
-            if view.count > limits.headerLineBytesMax { throw ProtocolError("invalid \(what)") }
-            return nil
+    /// Reads the `*<n>\r\n` or `$<n>\r\n` header at the start of `buffer` (as Redis
+    /// does: an optional sign, then decimal digits) without consuming it; returns the
+    /// number and the header's length, or nil if its line has not fully arrived.
+    private func header(of buffer: ByteBuffer, what: String) throws -> (value: Int, bytes: Int)? {
+        let parsed: (value: Int, bytes: Int)?? = buffer.withUnsafeReadableBytes { bytes in
+            let end = min(bytes.count, limits.headerLineBytesMax + 1)
+            var index = 1
+            var negative = false
+            if index < end, bytes[index] == UInt8(ascii: "-") || bytes[index] == UInt8(ascii: "+") {
+                negative = bytes[index] == UInt8(ascii: "-")
+                index += 1
+            }
+            let digitsStart = index
+            var value = 0
+            while index < end, case let digit = bytes[index] &- UInt8(ascii: "0"), digit < 10 {
+                let (shifted, overflow1) = value.multipliedReportingOverflow(by: 10)
+                let (sum, overflow2) = shifted.addingReportingOverflow(Int(digit))
+                guard !overflow1, !overflow2 else { return .some(nil) }
+                value = sum
+                index += 1
+            }
+            // Past the digits there must be CRLF; with neither seen yet, more may come.
+            guard index + 1 < end else { return bytes.count > limits.headerLineBytesMax ? .some(nil) : nil }
+            guard index > digitsStart, bytes[index] == 0x0D, bytes[index + 1] == 0x0A else { return .some(nil) }
+            return (negative ? -value : value, index + 2)
         }
-        let lineLength = newline - view.startIndex
-        guard lineLength >= 2, lineLength <= limits.headerLineBytesMax, view[newline - 1] == 0x0D,
-              let text = cursor.getString(at: cursor.readerIndex + 1, length: lineLength - 2),
-              let value = Int(text)
-        else { throw ProtocolError("invalid \(what)") }
-        cursor.moveReaderIndex(forwardBy: lineLength + 1)
-        return value
+        switch parsed {
+        case .none: return nil
+        case .some(.none): throw ProtocolError("invalid \(what)")
+        case .some(.some(let header)): return header
+        }
     }
 }
