@@ -12,7 +12,7 @@ import OrderlineStorage
 /// engine's event loop, isolated to the engine.
 final class CommandDispatcher: Sendable {
     /// What to send back, and when.
-    struct Pending: Sendable {
+    struct Pending {
         var reply: RESPValue
         /// Send only once the WAL acknowledged this LSN (0: at once).
         var lsn: LSN = 0
@@ -293,10 +293,7 @@ final class CommandDispatcher: Sendable {
                 ("total_commands_processed", String(commands)),
                 ("average_ops_per_sec", String(commands / Int(seconds))),
             ]),
-            ("shards", [
-                ("shards", "1"), ("shards_requested", String(configuration.shardsRequested)),
-                ("event_loops", String(configuration.eventLoops)),
-            ]),
+            ("shards", [("shards", "1"), ("shards_requested", String(configuration.shardsRequested))]),
             ("orders", [
                 ("orders", String(engine.state.orders.count)),
                 ("shipments_in_work_queues", String(engine.state.workQueues.values.reduce(0) { $0 + $1.count })),

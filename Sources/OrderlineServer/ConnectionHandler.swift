@@ -2,13 +2,12 @@ import DequeModule
 import NIOCore
 import OrderlineProtocol
 
-/// One client connection. On the engine's event loop each request is dispatched as
+/// One client connection, on the engine's event loop. Each request is dispatched as
 /// it is decoded — synchronously, isolated to the engine, so decide, append and
-/// apply happen in request order with no thread hop. On another loop the requests
-/// read in one loop pass go to the engine's loop together, and their replies come
-/// back together. Either way a reply is written, in request order, once the WAL has
-/// acknowledged what it depends on (`AcknowledgementTracker`). Requests of a pipeline
-/// never wait for each other's fsync, so they share group commits.
+/// apply happen in request order with no thread hop — and its reply is written, in
+/// request order, once the WAL has acknowledged what it depends on
+/// (`AcknowledgementTracker`). Requests of a pipeline never wait for each other's
+/// fsync, so they share group commits.
 ///
 /// Back-pressure: with `pipelineDepthMax` replies outstanding the connection stops
 /// being read until half of them are written.
@@ -30,8 +29,6 @@ final class ConnectionHandler: ChannelDuplexHandler {
     /// Replies not yet written, in request order: element i answers request
     /// `sequenceWritten + i`, nil while it is still being worked out (a snapshot).
     private var ready: Deque<CommandDispatcher.Pending?> = []
-    /// Set on a connection that is not on the engine's loop.
-    private var remote: Remote?
     private var readPaused = false
     private var readPending = false
     private var closing = false
@@ -68,108 +65,28 @@ final class ConnectionHandler: ChannelDuplexHandler {
             return
         }
         tracker = serving.tracker
-        if serving.engine.eventLoop === context.eventLoop {
-            dispatchHere(tokens, sequence: sequence, engine: serving.engine)
-        } else {
-            queueForEngine(tokens, sequence: sequence, engine: serving.engine, context: context)
-        }
-        if sequenceNext - sequenceWritten >= UInt64(configuration.pipelineDepthMax) { readPaused = true }
-    }
-
-    private func dispatchHere(_ tokens: [String], sequence: UInt64, engine: Engine) {
         let dispatcher = dispatcher
         var session = session
-        var pending = engine.assumeIsolated { engine in dispatcher.handle(tokens, session: &session, engine: engine) }
+        var pending = serving.engine.assumeIsolated { engine in dispatcher.handle(tokens, session: &session, engine: engine) }
         self.session = session
         pending.resp3 = session.resp3
-        ready.append(nil)
-        fill(sequence, with: pending)
-    }
-
-    /// Puts a decided reply in its place; one that comes later (a snapshot being
-    /// written) is put there when it completes, and everything after it waits.
-    private func fill(_ sequence: UInt64, with pending: CommandDispatcher.Pending) {
-        var pending = pending
         // Nothing after QUIT or SHUTDOWN on this connection is run.
         if pending.closeAfter { closing = true }
-        guard let later = pending.later, let eventLoop = context?.eventLoop else {
-            ready[Int(sequence - sequenceWritten)] = pending
-            return
-        }
-        pending.later = nil
-        let resp3 = pending.resp3
-        later.hop(to: eventLoop).assumeIsolated().whenComplete { [self] result in
-            var reply = CommandDispatcher.Pending(reply: (try? result.get()) ?? .error("ERR internal"))
-            reply.resp3 = resp3
-            ready[Int(sequence - sequenceWritten)] = reply
-            writeReadyReplies()
-        }
-    }
-
-    // MARK: A connection on another loop than the engine's
-
-    private struct Remote {
-        /// The session lives on the engine's loop: a pipeline's requests are in flight
-        /// together, and an `AUTH` or `HELLO` among them changes it for the next ones.
-        let session: NIOLoopBoundBox<RemoteSession>
-        var outbox: [[String]] = []
-        var outboxFirstSequence: UInt64 = 0
-        var sendScheduled = false
-    }
-
-    private struct RemoteSession {
-        var session: CommandDispatcher.Session
-        /// After QUIT or SHUTDOWN: whatever was already on its way is not run.
-        var closed = false
-    }
-
-    private func queueForEngine(_ tokens: [String], sequence: UInt64, engine: Engine, context: ChannelHandlerContext) {
-        if remote == nil {
-            remote = Remote(session: .makeBoxSendingValue(RemoteSession(session: session), eventLoop: engine.eventLoop))
-        }
-        ready.append(nil)
-        if remote!.outbox.isEmpty { remote!.outboxFirstSequence = sequence }
-        remote!.outbox.append(tokens)
-        guard !remote!.sendScheduled else { return }
-        remote!.sendScheduled = true
-        // Runs once this loop pass has read everything: one hand-off for all of it.
-        context.eventLoop.assumeIsolated().execute { [self] in sendToEngine(engine, home: context.eventLoop) }
-    }
-
-    private func sendToEngine(_ engine: Engine, home: any EventLoop) {
-        guard var remote else { return }
-        let requests = remote.outbox
-        let first = remote.outboxFirstSequence
-        remote.outbox = []
-        remote.sendScheduled = false
-        self.remote = remote
-        let dispatcher = dispatcher
-        let box = remote.session
-        let connection = NIOLoopBound(self, eventLoop: home)
-        engine.eventLoop.execute {
-            let replies = engine.assumeIsolated { engine in
-                var state = box.value
-                var replies: [CommandDispatcher.Pending] = []
-                guard !state.closed else { return replies }
-                for tokens in requests {
-                    var pending = dispatcher.handle(tokens, session: &state.session, engine: engine)
-                    pending.resp3 = state.session.resp3
-                    replies.append(pending)
-                    if pending.closeAfter {
-                        state.closed = true
-                        break
-                    }
-                }
-                box.value = state
-                return replies
+        if let later = pending.later {
+            // Written when it completes; everything after it waits its turn.
+            pending.later = nil
+            let resp3 = pending.resp3
+            ready.append(nil)
+            later.hop(to: context.eventLoop).assumeIsolated().whenComplete { [self] result in
+                var reply = CommandDispatcher.Pending(reply: (try? result.get()) ?? .error("ERR internal"))
+                reply.resp3 = resp3
+                ready[Int(sequence - sequenceWritten)] = reply
+                writeReadyReplies()
             }
-            home.execute { connection.value.receive(replies, from: first) }
+        } else {
+            ready.append(pending)
         }
-    }
-
-    private func receive(_ replies: [CommandDispatcher.Pending], from first: UInt64) {
-        for (offset, pending) in replies.enumerated() { fill(first + UInt64(offset), with: pending) }
-        writeReadyReplies()
+        if sequenceNext - sequenceWritten >= UInt64(configuration.pipelineDepthMax) { readPaused = true }
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {

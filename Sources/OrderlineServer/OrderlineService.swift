@@ -7,16 +7,12 @@ import OrderlineProtocol
 import ServiceLifecycle
 
 /// The network side of `orderline serve`, as a ServiceLifecycle service: binds the
-/// listener (answering `-LOADING` while the engine recovers), opens the engine on the
-/// first event loop, fires reservation expiries on time, and on graceful shutdown
-/// (SIGTERM, SIGINT, SHUTDOWN) stops accepting, lets connections finish what they
-/// sent, and closes the engine (a final fsync).
-///
-/// Connections are spread over the group's loops. Those on the engine's loop call it
-/// directly; those on the others decode, parse and write replies there and hand their
-/// requests to the engine's loop once per loop pass (`ConnectionHandler`).
+/// listener on one event loop (answering `-LOADING` while the engine recovers), opens
+/// the engine on that same loop, fires reservation expiries on time, and on graceful
+/// shutdown (SIGTERM, SIGINT, SHUTDOWN) stops accepting, lets connections finish
+/// what they sent, and closes the engine (a final fsync).
 public final class OrderlineService: Service {
-    private let eventLoopGroup: any EventLoopGroup
+    private let eventLoop: any EventLoop
     private let openEngine: @Sendable (any EventLoop) async throws -> Engine
     private let configuration: ServerConfiguration
     private let clock: any EngineClock
@@ -26,11 +22,11 @@ public final class OrderlineService: Service {
 
     /// `openEngine` recovers and returns the engine, running on the loop it is given.
     public init(
-        eventLoopGroup: any EventLoopGroup, configuration: ServerConfiguration, clock: any EngineClock, logger: Logger,
+        eventLoop: any EventLoop, configuration: ServerConfiguration, clock: any EngineClock, logger: Logger,
         openEngine: @escaping @Sendable (any EventLoop) async throws -> Engine,
         onReady: @escaping @Sendable (SocketAddress, Engine) async -> Void
     ) {
-        self.eventLoopGroup = eventLoopGroup
+        self.eventLoop = eventLoop
         self.openEngine = openEngine
         self.configuration = configuration
         self.clock = clock
@@ -39,12 +35,11 @@ public final class OrderlineService: Service {
     }
 
     public func run() async throws {
-        // The engine runs on the first loop: its connections call into it without a
+        // One event loop, the engine's own: connections call into the engine without a
         // thread hop. (On two cores a second loop competes with the engine and the
         // WAL writer for CPU; measured: it raised p99 at pipeline depth 1.)
-        let loops = Array(eventLoopGroup.makeIterator())
-        let loop = loops[0]
-        let slots = loops.map { ServingSlot(eventLoop: $0) }
+        let loop = eventLoop
+        let slot = ServingSlot(eventLoop: loop)
         let shutdownRequest = AsyncStream<Void>.makeStream()
         let dispatcher = CommandDispatcher(
             configuration: configuration, statistics: statistics, clock: clock,
@@ -53,7 +48,7 @@ public final class OrderlineService: Service {
         let statistics = statistics
         let channel: any Channel
         do {
-            channel = try await ServerBootstrap(group: loop, childGroup: eventLoopGroup)
+            channel = try await ServerBootstrap(group: loop)
                 .serverChannelOption(.backlog, value: 1024)
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
                 .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
@@ -77,7 +72,6 @@ public final class OrderlineService: Service {
                         }
                         try channel.pipeline.syncOperations.addHandler(
                             ByteToMessageHandler(RESPRequestDecoder(limits: configuration.limits)))
-                        let slot = slots.first { $0.eventLoop === channel.eventLoop }!
                         try channel.pipeline.syncOperations.addHandler(
                             ConnectionHandler(slot: slot, dispatcher: dispatcher, configuration: configuration, statistics: statistics))
                     }
@@ -94,17 +88,9 @@ public final class OrderlineService: Service {
             throw error
         }
         let lsn = await engine.lsn
-        var trackers: [AcknowledgementTracker] = []
-        for slot in slots {
-            let loop = slot.eventLoop
-            trackers.append(try await loop.submit { AcknowledgementTracker(eventLoop: loop, acknowledged: lsn) }.get())
-        }
-        engine.observeAcknowledgements { [trackers] lsn, failure in
-            for tracker in trackers { tracker.report(lsn, failure: failure) }
-        }
-        for (slot, tracker) in zip(slots, trackers) {
-            try await slot.eventLoop.submit { slot.fill(.init(engine: engine, tracker: tracker)) }.get()
-        }
+        let tracker = try await loop.submit { AcknowledgementTracker(eventLoop: loop, acknowledged: lsn) }.get()
+        engine.observeAcknowledgements { lsn, failure in tracker.report(lsn, failure: failure) }
+        try await loop.submit { slot.fill(.init(engine: engine, tracker: tracker)) }.get()
         if let address = channel.localAddress { await onReady(address, engine) }
 
         await withTaskGroup(of: Void.self) { tasks in

@@ -17,8 +17,6 @@ public struct ServerConfiguration: Sendable {
     public var tokens: [String: Role]?
     /// What `--shards` asked for (this build runs one shard; INFO shows both).
     public var shardsRequested = 1
-    /// Event loops connections are spread over (`--event-loops`); the engine runs on the first.
-    public var eventLoops = 1
 
     public init() {}
 }

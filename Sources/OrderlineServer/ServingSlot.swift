@@ -1,7 +1,7 @@
 import NIOCore
 
-/// What the connections of one event loop need once recovery is done: the engine and
-/// the loop's tracker of its acknowledgements. Empty while the server recovers: connections accepted then are
+/// What connections need once recovery is done: the engine and the tracker of its
+/// acknowledgements. Empty while the server recovers: connections accepted then are
 /// answered `-LOADING` (PING and QUIT still work).
 final class ServingSlot: Sendable {
     struct Serving: Sendable {
@@ -9,11 +9,9 @@ final class ServingSlot: Sendable {
         var tracker: AcknowledgementTracker
     }
 
-    let eventLoop: any EventLoop
     private let box: NIOLoopBoundBox<Serving?>
 
     init(eventLoop: any EventLoop) {
-        self.eventLoop = eventLoop
         box = NIOLoopBoundBox.makeBoxSendingValue(nil, as: Serving?.self, eventLoop: eventLoop)
     }
 

@@ -26,12 +26,6 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Address to listen on.") var host = "127.0.0.1"
     @Option(help: "Port to listen on (0: any free port, printed in the ready line).") var port = 7379
     @Option(help: "Shard actors (this build runs one; the flag is accepted for scripts).") var shards = 1
-    @Option(help: """
-        Event loops for connections. The engine runs on the first; connections on the \
-        others are decoded and answered there and reach the engine once per loop pass. \
-        More loops help pipelining clients when cores are free, and cost each reply two \
-        hand-offs between threads.
-        """) var eventLoops = 1
     @Option(help: "Token file: one '<token> <role>' per line (see docs/COMMANDS.md); clients must AUTH.") var auth: String?
     @Option(help: "Close connections idle this many seconds (0: never).") var idleTimeout: Int64 = 0
     @Option(help: "Maximum clients.") var maxClients = 10_000
@@ -64,7 +58,6 @@ struct ServeCommand: AsyncParsableCommand {
         guard clock == "system" || clock == "manual" else { throw ValidationError("--clock must be system or manual") }
         guard (0...65535).contains(port) else { throw ValidationError("--port must be in 0...65535") }
         guard shards >= 1 else { throw ValidationError("--shards must be at least 1") }
-        guard (1...64).contains(eventLoops) else { throw ValidationError("--event-loops must be 1...64") }
         let loopback = host == "localhost" || host == "::1" || host.hasPrefix("127.")
         guard loopback || auth != nil else {
             throw ValidationError("without --auth the server listens on loopback only; refusing --host \(host)")
@@ -102,8 +95,8 @@ struct ServeCommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data(
                 "orderline: --shards \(shards): this build runs one engine shard for all SKUs (see docs/ARCHITECTURE.md)\n".utf8))
         }
-        // The listener and the engine share the first loop.
-        let eventLoopGroup = MultiThreadedEventLoopGroup(numberOfThreads: eventLoops)
+        // One event loop for the listener and the engine together.
+        let eventLoopGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         var server = ServerConfiguration()
         server.host = host
         server.port = port
@@ -114,13 +107,12 @@ struct ServeCommand: AsyncParsableCommand {
         server.manualClock = self.clock == "manual"
         server.tokens = tokens
         server.shardsRequested = shards
-        server.eventLoops = eventLoops
         let logger = Logger(label: "orderline")
         let host = host
         let seed = seed
         let opened = OpenedEngine()
         let service = OrderlineService(
-            eventLoopGroup: eventLoopGroup, configuration: server, clock: clock, logger: logger,
+            eventLoop: eventLoopGroup.next(), configuration: server, clock: clock, logger: logger,
             openEngine: { [configuration] loop in
                 let started = ContinuousClock.now
                 let (engine, report) = try await Engine.open(configuration, clock: clock, eventLoop: loop)
