@@ -109,6 +109,9 @@ extension OrderlineState {
             case .sku: state.load(sku: try SKU.decode(from: &record))
             case .stockLevel:
                 let sku = try record.readString()
+                // Stock only ever exists for catalogued SKUs (decide relies on it), and
+                // SKU records come first.
+                guard state.skus[sku] != nil else { throw DecodingError("stock of \(sku), which is not in the catalog") }
                 let node = try record.readString()
                 let level = StockLevel(
                     onHand: try record.readVarInt(), safety: try record.readVarInt(), reserved: try record.readVarInt(),
@@ -116,6 +119,7 @@ extension OrderlineState {
                 state.load(level: level, sku: sku, node: node)
             case .networkReserved:
                 let sku = try record.readString()
+                guard state.skus[sku] != nil else { throw DecodingError("network holds of \(sku), which is not in the catalog") }
                 state.load(networkReserved: try record.readVarInt(), sku: sku)
             case .reservation: state.load(reservation: try Reservation.decode(from: &record))
             case .endedReservations:

@@ -107,16 +107,21 @@ public struct RESPRequestDecoder: NIOSingleStepByteToMessageDecoder {
             let digitsStart = index
             var value = 0
             while index < end, case let digit = bytes[index] &- UInt8(ascii: "0"), digit < 10 {
+                // Summed with its sign, so that `Int.min` fits as it did through `Int(text)`.
                 let (shifted, overflow1) = value.multipliedReportingOverflow(by: 10)
-                let (sum, overflow2) = shifted.addingReportingOverflow(Int(digit))
+                let (sum, overflow2) =
+                    negative ? shifted.subtractingReportingOverflow(Int(digit)) : shifted.addingReportingOverflow(Int(digit))
                 guard !overflow1, !overflow2 else { return .some(nil) }
                 value = sum
                 index += 1
             }
-            // Past the digits there must be CRLF; with neither seen yet, more may come.
+            // Then CR LF. Whatever has arrived must fit that (a bare LF fails at once);
+            // a line not complete yet waits for more, unless it is already too long.
+            if index < end, bytes[index] != 0x0D { return .some(nil) }
+            if index + 1 < end, bytes[index + 1] != 0x0A { return .some(nil) }
             guard index + 1 < end else { return bytes.count > limits.headerLineBytesMax ? .some(nil) : nil }
-            guard index > digitsStart, bytes[index] == 0x0D, bytes[index + 1] == 0x0A else { return .some(nil) }
-            return (negative ? -value : value, index + 2)
+            guard index > digitsStart else { return .some(nil) }
+            return (value, index + 2)
         }
         switch parsed {
         case .none: return nil

@@ -8,7 +8,8 @@ enum DedicatedThread {
     ) async throws -> Result {
         try await withCheckedThrowingContinuation { continuation in
             let thread = Thread {
-                Thread.current.name = name  // from inside, as the WAL writer does
+                // From inside, as the WAL writer does; the kernel keeps 15 bytes of a name.
+                Thread.current.name = String(name.prefix(15))
                 continuation.resume(with: Swift.Result { try body() })
             }
             thread.start()

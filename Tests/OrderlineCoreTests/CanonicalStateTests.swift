@@ -36,3 +36,28 @@ func canonicalEncodingRoundTripsAndDigestIgnoresInsertionOrder(seed: UInt64) thr
         #expect(throws: DecodingError.self) { try OrderlineState.decodeCanonical(Array(bytes[0..<length])) }
     }
 }
+
+/// Stock without its SKU in the catalog is refused: `RESERVE` finds a SKU's stock with
+/// one lookup, trusting that stock exists only for catalogued SKUs.
+@Test func canonicalStockOfAnUncataloguedSKUIsAnError() throws {
+    var core = CoreDriver.withNetwork()
+    core.run("RESERVE HOT 1")
+    let bytes = core.state.canonicalEncoding()
+    // Copy every record but the SKU records (tag 2), each `varint length, tag, …`.
+    var withoutCatalog: [UInt8] = []
+    var reader = BinaryReader(bytes)
+    while !reader.isAtEnd {
+        let start = reader.offset
+        let length = Int(try reader.readVarUInt())
+        let tag = bytes[reader.offset]
+        let end = reader.offset + length
+        if tag != 2 { withoutCatalog += bytes[start..<end] }
+        reader = BinaryReader(bytes, offset: end, end: bytes.count)
+    }
+    #expect(withoutCatalog.count < bytes.count)
+    do {
+        _ = try OrderlineState.decodeCanonical(withoutCatalog)
+        Issue.record("stock of an uncatalogued SKU was decoded")
+    } catch {}
+    #expect(try OrderlineState.decodeCanonical(bytes).digest == core.state.digest)
+}

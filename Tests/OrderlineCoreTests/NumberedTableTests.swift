@@ -27,38 +27,86 @@ private typealias Table = NumberedTable<ReservationIDKind, Int>
     #expect(table.modify(ReservationID(4_201)) { value -> Int in value += 1; return value } == 4_202)
     #expect(table[ReservationID(4_201)] == 4_202)
     #expect(table.modify(ReservationID(3)) { _ in 0 } == nil, "nothing to modify")
-    // A freed page comes back when an id on it is set again.
+    // An id on a freed page is still kept (spilled).
     table[ReservationID(7)] = 70
     #expect(table[ReservationID(7)] == 70)
     #expect(table.keys.first == ReservationID(7))
     #expect(table.count == 801)
 }
 
-@Test func numberedTableTakesIdsFarAheadAndBringsThemIntoThePages() {
+@Test func numberedTableSpillsIdsPastTheRangeItPages() {
     var table = Table()
     let far = ReservationID(UInt64(1) << 40)
-    let farther = ReservationID(UInt64.max)
+    let farthest = ReservationID(UInt64.max)
     table[far] = 1
-    table[farther] = 2
+    table[farthest] = 2
     table[ReservationID(5)] = 3
     #expect(table.count == 3)
-    #expect(table[far] == 1 && table[farther] == 2 && table[ReservationID(5)] == 3)
-    #expect(table.keys == [ReservationID(5), far, farther])
-    // An id more than 1,024 pages ahead waits outside the pages, and moves in once
-    // the pages reach it.
-    let ahead = ReservationID(4_096 * 1_500 + 2)
-    var later = Table()
-    later[ahead] = 9
-    // Pages reach 1,000 (within 1,024 of the last), then 1,600, past the outlier.
-    for page in [0, 1_000, 1_600] { later[ReservationID(UInt64(4_096 * page + 1))] = page }
-    #expect(later[ahead] == 9)
-    #expect(later.count == 4)
-    let expected: [UInt64] = [1, 4_096 * 1_000 + 1, ahead.number, 4_096 * 1_600 + 1]
-    #expect(later.keys.map(\.number) == expected)
-    #expect(later.removeValue(forKey: ahead) == 9)
-    #expect(later[ahead] == nil && later.count == 3)
+    #expect(table[far] == 1 && table[farthest] == 2 && table[ReservationID(5)] == 3)
+    #expect(table.keys == [ReservationID(5), far, farthest])
     table[far] = nil
     #expect(table[far] == nil && table.count == 2)
+    #expect(table.removeValue(forKey: farthest) == 2)
+    #expect(table.keys == [ReservationID(5)])
+}
+
+@Test func numberedTableTakesInIdsThatCameFarAheadOnceItsPagesReachThem() {
+    var table = Table()
+    for number in 1...5_000 { table[ReservationID(UInt64(number))] = number }  // pages 0 and 1
+    let gap = 1 << 16
+    let ahead = ReservationID(UInt64((2 + gap + 10) << 12 | 7))
+    table[ahead] = -1
+    #expect(table.storage.spilled == 1, "far past pages that hold many values: spilled")
+    let bridge = ReservationID(UInt64((2 + gap - 1) << 12))
+    table[bridge] = -2
+    #expect(table.storage.spilled == 1, "the bridge's page is within reach of the last one")
+    let covering = ReservationID(UInt64((2 + gap + 10) << 12 | 8))
+    table[covering] = -3
+    #expect(table[ahead] == -1 && table[bridge] == -2 && table[covering] == -3)
+    #expect(table.storage.spilled == 1, "ahead moved into its page; the bridge, alone on its page, spilled")
+    #expect(table.count == 5_003)
+    let expected: [UInt64] = Array(1...5_000) + [bridge.number, ahead.number, covering.number]
+    #expect(table.keys.map(\.number) == expected)
+}
+
+@Test func numberedTableReloadedFromSurvivorsPagesTheRecentRun() {
+    // A snapshot's reservations in id order: a few old long holds, then the recent run.
+    var table = Table()
+    for old in [100, 50_000, 4_000_000, 300_000_000] { table[ReservationID(UInt64(old))] = old }
+    for recent in 900_000_000..<900_100_000 { table[ReservationID(UInt64(recent))] = recent }
+    #expect(table.storage.spilled == 4)
+    #expect(table.storage.paged == 100_000)
+    table[ReservationID(900_100_000)] = 1  // the next id handed out
+    #expect(table.storage.spilled == 4)
+    #expect(table.count == 100_005)
+    let oldest: [UInt64] = [100, 50_000, 4_000_000, 300_000_000, 900_000_000]
+    #expect(Array(table.keys.prefix(5).map(\.number)) == oldest)
+}
+
+@Test func numberedTableFreesPagesThatOnlyLongHoldsKeep() {
+    var table = Table()
+    let total = 4_096 * 40
+    for number in 1...total { table[ReservationID(UInt64(number))] = number }
+    // Everything ends, in id order as carts do, but one long hold per page.
+    for number in 1...total where number % 4_096 != 17 { table[ReservationID(UInt64(number))] = nil }
+    #expect(table.count == 40)
+    #expect(table.storage.pages <= 1, "only the last page may stay")
+    let held: [Int] = (0..<40).map { $0 * 4_096 + 17 }
+    #expect(table.keys.map { Int($0.number) } == held)
+    #expect(table.values == held)
+}
+
+@Test func aCopyOfANumberedTableIsIndependent() {
+    var original = Table()
+    for number in 1...10_000 { original[ReservationID(UInt64(number))] = number }
+    var copy = original
+    for number in 1...9_000 { copy[ReservationID(UInt64(number))] = nil }
+    copy[ReservationID(20_000)] = 0
+    _ = copy.modify(ReservationID(9_500)) { $0 = -1 }
+    #expect(original.count == 10_000)
+    #expect(original.values == Array(1...10_000))
+    #expect(copy.count == 1_001)
+    #expect(copy[ReservationID(9_500)] == -1 && original[ReservationID(9_500)] == 9_500)
 }
 
 /// The table against a dictionary, over random sets and removals.
@@ -70,11 +118,12 @@ func numberedTableAgreesWithADictionary(seed: UInt64) {
     var next: UInt64 = 1
     for step in 0..<30_000 {
         let id: UInt64
-        switch Int.random(in: 0..<100, using: &generator) {
-        case 0..<60:
+        switch Int.random(in: 0..<1_000, using: &generator) {
+        case 0..<600:
             id = next
             next += UInt64.random(in: 1...3, using: &generator)
-        case 60..<95: id = UInt64.random(in: 1...next + 10, using: &generator)
+        case 600..<950: id = UInt64.random(in: 1...next + 10, using: &generator)
+        case 950..<995: id = next + UInt64.random(in: 0...4_096 * 200, using: &generator)  // ahead, within reach
         default: id = UInt64.random(in: 1...UInt64(1) << 34, using: &generator)
         }
         let key = ReservationID(id)

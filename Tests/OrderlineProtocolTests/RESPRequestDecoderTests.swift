@@ -16,6 +16,12 @@ import Testing
             ("*0\r\n", []),
             ("*1\r\n$4\r\nPING\r\nECHO hi\r\n*2\r\n$4\r\nECHO\r\n$2\r\nyo\r\n", [["PING"], ["ECHO", "hi"], ["ECHO", "yo"]]),
             ("*1\r\n$6\r\nline\r\n\r\n", [["line\r\n"]]),
+            // Headers as Redis reads them: a sign, leading zeros; Int.min is an empty array.
+            ("*+1\r\n$+4\r\nPING\r\n", [["PING"]]),
+            ("*001\r\n$0004\r\nPING\r\n", [["PING"]]),
+            ("*-0\r\n*-9223372036854775808\r\n*-1\r\n", []),
+            // A header line of exactly 32 bytes (the limit) with its CR LF.
+            ("*" + String(repeating: "0", count: 29) + "1\r\n$4\r\nPING\r\n", [["PING"]]),
         ],
         decoderFactory: { RESPRequestDecoder() })
 }
@@ -40,6 +46,16 @@ private func decodeError(_ input: String, limits: ProtocolLimits = ProtocolLimit
     ("*1\r\n$3\r\nabcXY", "bulk string not followed by CRLF"),
     ("*1\r\n$3abc\r\n", "invalid bulk length"),
     ("PING \"open\r\n", "unbalanced quotes in request"),
+    // A bare LF ends a header line wrongly: the error comes at once, not after more bytes.
+    ("*1\n", "invalid multibulk length"),
+    ("*1\r\n$3\n", "invalid bulk length"),
+    ("*1\rX", "invalid multibulk length"),
+    ("*-\r\n", "invalid multibulk length"),
+    ("*\r\n", "invalid multibulk length"),
+    ("*99999999999999999999\r\n", "invalid multibulk length"),
+    ("*1\r\n$-9223372036854775809\r\n", "invalid bulk length"),
+    // 33 bytes with CR LF: one over the limit.
+    ("*" + String(repeating: "0", count: 30) + "1\r\n", "invalid multibulk length"),
 ])
 func framingErrorsAreNamed(input: String, message: String) {
     #expect(decodeError(input) == ProtocolError(message))
