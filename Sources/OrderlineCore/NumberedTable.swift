@@ -8,52 +8,62 @@ import DequeModule
 /// reservations that was 6.5 % of the flash-sale path's CPU, plus a stall at each
 /// doubling.
 ///
-/// Values whose page is gone live in a small dictionary, `spilled`:
-/// - a page left with at most 1/8 of its slots (once it is not the newest) moves them
-///   there and is freed, so a few long holds cannot keep whole pages alive: a page
-///   never takes more than 8 slots per value it holds, but the newest;
-/// - an id below the first page, or far past the last one while the pages hold many
-///   values, goes there directly.
-/// The pages start wherever the first id lands, and start again far ahead when an id
-/// comes far past pages that hold few values: so a table reloaded from a snapshot (a
-/// few old survivors, then a dense run of recent ids) is paged like a live one. The
-/// last page is never freed while it is last, so pages only grow at the end.
+/// Values without a live page wait in one of two small dictionaries:
+/// - `spilled`, for ids before the last page whose page is gone: a page that is not
+///   the last and holds at most 1/8 of its slots moves them there and is freed (so a
+///   few long holds cannot keep whole pages alive); ids below the first page and ids
+///   past 2^62 go there too;
+/// - `ahead`, for ids far past the last page (more than `pageGapMax` pages) while the
+///   pages hold many values; the pages take them in when they reach them.
+/// The pages start where the first id lands, and start again far ahead when an id
+/// comes far past pages that hold few values, so a table reloaded from a snapshot (a
+/// few old survivors, then a dense run of recent ids) is paged like a live one.
 public struct NumberedTable<Kind: NumberedIDKind, Value: Sendable>: Sendable {
     public typealias ID = NumberedID<Kind>
 
     private struct Page: Sendable {
-        var slots: [Value?] = Array(repeating: nil, count: NumberedTable.pageSize)
+        var slots: [Value?]
         var live = 0
+        init(size: Int) { slots = Array(repeating: nil, count: size) }
     }
 
-    private static var pageBits: Int { 12 }
-    private static var pageSize: Int { 1 << pageBits }
-    private static var sparseLiveMax: Int { pageSize / 8 }
-    /// Freed pages between the last one and a new one, at most (8 bytes each).
-    private static var pageGapMax: Int { 1 << 16 }
+    private let pageBits: Int
+    /// Empty page entries allowed between the last page and a new one (16 bytes each).
+    private let pageGapMax: Int
+    private var pageSize: Int { 1 << pageBits }
+    private var sparseLiveMax: Int { pageSize / 8 }
+    private static var numberMax: UInt64 { 1 << 62 }
 
     /// Pages `firstPage ..< firstPage + pages.count`; nil: freed (its values spilled).
+    /// The last one is never nil.
     private var pages: Deque<Page?> = []
     private var firstPage = 0
     private var spilled: [UInt64: Value] = [:]
-    /// How many spilled ids lie past the last page (taken in when pages reach them;
-    /// ids past 2^62 are never counted: they never get a page).
-    private var spilledAhead = 0
+    private var ahead: [UInt64: Value] = [:]
+    /// No id in `ahead` has a page below this.
+    private var aheadLowestPage = Int.max
     public private(set) var count = 0
 
-    public init() {}
+    public init() { self.init(pageBits: 12, pageGapMax: 1 << 16) }
 
-    /// Where `id` would be paged; nil for ids past 2^62, which always spill.
-    @inline(__always)
-    private static func place(of id: ID) -> (page: Int, slot: Int)? {
-        guard id.number <= UInt64(1) << 62 else { return nil }
-        let number = Int(id.number)
-        return (number >> pageBits, number & (pageSize - 1))
+    /// Small pages and gaps, for tests that need to reach every path.
+    init(pageBits: Int, pageGapMax: Int) {
+        self.pageBits = pageBits
+        self.pageGapMax = pageGapMax
     }
 
-    /// The index in `pages` of a live page holding `id`.
+    /// Where `id` would be paged; nil for ids past 2^62, which are always spilled.
     @inline(__always)
-    private func livePage(_ page: Int) -> Int? {
+    private func place(of number: UInt64) -> (page: Int, slot: Int)? {
+        guard number <= Self.numberMax else { return nil }
+        return (Int(number) >> pageBits, Int(number) & (pageSize - 1))
+    }
+
+    private var endPage: Int { firstPage + pages.count }
+
+    /// The index in `pages` of `page` if it is live.
+    @inline(__always)
+    private func liveIndex(_ page: Int) -> Int? {
         let index = page &- firstPage
         guard index >= 0, index < pages.count, pages[index] != nil else { return nil }
         return index
@@ -61,31 +71,33 @@ public struct NumberedTable<Kind: NumberedIDKind, Value: Sendable>: Sendable {
 
     public subscript(id: ID) -> Value? {
         get {
-            if let (page, slot) = Self.place(of: id), let index = livePage(page) { return pages[index]!.slots[slot] }
-            return spilled.isEmpty ? nil : spilled[id.number]
+            if let (page, slot) = place(of: id.number), let index = liveIndex(page) { return pages[index]!.slots[slot] }
+            if !spilled.isEmpty, let value = spilled[id.number] { return value }
+            return ahead.isEmpty ? nil : ahead[id.number]
         }
         set {
-            guard let (page, slot) = Self.place(of: id) else { return spill(id.number, newValue) }
-            if livePage(page) == nil {
-                guard newValue != nil, makeLive(page) else { return spill(id.number, newValue) }
+            guard let (page, slot) = place(of: id.number) else { return setUnpaged(id.number, newValue) }
+            if liveIndex(page) == nil {
+                guard newValue != nil, makeLive(page) else { return setUnpaged(id.number, newValue) }
             }
             let index = page - firstPage
             let change = (newValue == nil ? 0 : 1) - (pages[index]!.slots[slot] == nil ? 0 : 1)
             pages[index]!.slots[slot] = newValue
             pages[index]!.live += change
             count += change
-            if change < 0 { removed(fromPage: index) }
+            if change < 0, index < pages.count - 1 { freeIfSparse(index) }
         }
     }
 
     /// Changes the value for `id` in place, if there is one; returns what `body` returned.
     public mutating func modify<Result>(_ id: ID, _ body: (inout Value) -> Result) -> Result? {
-        if let (page, slot) = Self.place(of: id), let index = livePage(page) {
+        if let (page, slot) = place(of: id.number), let index = liveIndex(page) {
             guard pages[index]!.slots[slot] != nil else { return nil }
             return body(&pages[index]!.slots[slot]!)
         }
-        guard spilled[id.number] != nil else { return nil }
-        return body(&spilled[id.number]!)
+        if spilled[id.number] != nil { return body(&spilled[id.number]!) }
+        if ahead[id.number] != nil { return body(&ahead[id.number]!) }
+        return nil
     }
 
     @discardableResult
@@ -103,23 +115,23 @@ public struct NumberedTable<Kind: NumberedIDKind, Value: Sendable>: Sendable {
     /// The values, in increasing order of their ids.
     public var values: [Value] { entries.map(\.value) }
 
-    /// Paged values come out in order; spilled ones are sorted and merged in.
+    /// Paged values come out in order; the waiting ones are sorted and merged in.
     private var entries: [(id: ID, value: Value)] {
         var paged: [(id: ID, value: Value)] = []
-        paged.reserveCapacity(count - spilled.count)
+        paged.reserveCapacity(count - spilled.count - ahead.count)
         for (offset, page) in pages.enumerated() {
             guard let page else { continue }
-            let base = (firstPage + offset) << Self.pageBits
+            let base = (firstPage + offset) << pageBits
             for (slot, value) in page.slots.enumerated() {
                 if let value { paged.append((ID(UInt64(base | slot)), value)) }
             }
         }
-        guard !spilled.isEmpty else { return paged }
-        let others = spilled.sorted { $0.key < $1.key }
+        guard !spilled.isEmpty || !ahead.isEmpty else { return paged }
+        let waiting = (Array(spilled) + Array(ahead)).sorted { $0.key < $1.key }
         var merged: [(id: ID, value: Value)] = []
         merged.reserveCapacity(count)
         var next = 0
-        for (number, value) in others {
+        for (number, value) in waiting {
             while next < paged.count, paged[next].id.number < number {
                 merged.append(paged[next])
                 next += 1
@@ -132,15 +144,17 @@ public struct NumberedTable<Kind: NumberedIDKind, Value: Sendable>: Sendable {
 
     // MARK: Pages
 
-    /// Makes `page` live if a new value may go there: the first page, a page not far
+    /// Makes `page` live for a new value if it may be: the first page, a page not far
     /// past the last, or any page past the last while the pages hold few values (they
-    /// are spilled and the pages start again). False: the value spills.
+    /// are spilled and the pages start again). False: the value waits unpaged.
     private mutating func makeLive(_ page: Int) -> Bool {
-        let end = firstPage + pages.count
-        if !pages.isEmpty, page < end { return false }
-        if !pages.isEmpty, page - end < Self.pageGapMax {
+        if pages.isEmpty {
+            restartPages(at: page)
+        } else if page < endPage {
+            return false
+        } else if page - endPage < pageGapMax {
             addPage(page)
-        } else if pages.isEmpty || count - spilled.count <= Self.sparseLiveMax {
+        } else if count - spilled.count - ahead.count <= sparseLiveMax {
             restartPages(at: page)
         } else {
             return false
@@ -148,63 +162,59 @@ public struct NumberedTable<Kind: NumberedIDKind, Value: Sendable>: Sendable {
         return true
     }
 
-    /// Spills every paged value and starts the pages at `page`, taking in the spilled
-    /// values it covers and counting those past it.
+    /// Adds `page` after the last one and frees the page that was last if it is
+    /// sparse. Ids waiting ahead that the pages now reach move in, or to `spilled`
+    /// if they fall on the gap.
+    private mutating func addPage(_ page: Int) {
+        let end = endPage
+        freeIfSparse(pages.count - 1)
+        pages.append(contentsOf: repeatElement(nil, count: page - firstPage - pages.count))
+        pages.append(Page(size: pageSize))
+        dropFreedPagesInFront()
+        if page >= aheadLowestPage { takeInAhead(reached: end...page) }
+    }
+
+    /// Spills every paged value and starts the pages at `page`.
     private mutating func restartPages(at page: Int) {
         for (offset, live) in pages.enumerated() {
             guard let live else { continue }
-            let base = (firstPage + offset) << Self.pageBits
+            let base = (firstPage + offset) << pageBits
             for (slot, value) in live.slots.enumerated() {
                 if let value { spilled[UInt64(base | slot)] = value }
             }
         }
-        pages = [Page()]
+        pages = [Page(size: pageSize)]
         firstPage = page
-        spilledAhead = 0
-        for (number, value) in spilled {
-            guard let (valuePage, slot) = Self.place(of: ID(number)) else { continue }
-            if valuePage == page {
-                spilled.removeValue(forKey: number)
-                pages[0]!.slots[slot] = value
-                pages[0]!.live += 1
-            } else if valuePage > page {
-                spilledAhead += 1
+        if !ahead.isEmpty { takeInAhead(reached: Int.min...page) }
+    }
+
+    /// Moves the ids waiting ahead whose page is in `reached`: into the last page if
+    /// they are on it, to `spilled` if not.
+    private mutating func takeInAhead(reached: ClosedRange<Int>) {
+        let last = endPage - 1
+        var lowest = Int.max
+        for (number, value) in ahead {
+            let (page, slot) = place(of: number)!
+            guard reached.contains(page) else {
+                lowest = min(lowest, page)
+                continue
+            }
+            ahead.removeValue(forKey: number)
+            if page == last {
+                pages[pages.count - 1]!.slots[slot] = value
+                pages[pages.count - 1]!.live += 1
+            } else {
+                spilled[number] = value
             }
         }
-    }
-
-    /// Adds `page` after the last one, frees the page that was last if it is sparse,
-    /// and takes in the spilled ids that were ahead of the pages.
-    private mutating func addPage(_ page: Int) {
-        let end = firstPage + pages.count
-        freeIfSparse(pages.count - 1)
-        pages.append(contentsOf: repeatElement(nil, count: page - firstPage - pages.count))
-        pages.append(Page())
-        dropFreedPagesInFront()
-        guard spilledAhead > 0 else { return }
-        let covered = UInt64(end << Self.pageBits)..<UInt64((page + 1) << Self.pageBits)
-        for (number, value) in spilled where covered.contains(number) {
-            spilledAhead -= 1
-            guard Int(number) >> Self.pageBits == page else { continue }  // a gap page: stays spilled
-            spilled.removeValue(forKey: number)
-            pages[pages.count - 1]!.slots[Int(number) & (Self.pageSize - 1)] = value
-            pages[pages.count - 1]!.live += 1
-        }
-    }
-
-    private mutating func removed(fromPage index: Int) {
-        guard count > 0 else {
-            self = NumberedTable()
-            return
-        }
-        if index < pages.count - 1 { freeIfSparse(index) }
+        aheadLowestPage = lowest
     }
 
     /// Frees a page holding at most 1/8 of its slots, moving them to `spilled`.
-    /// Never called on the last page while it is last.
+    /// Called on the last page only as it stops being last (`addPage`).
     private mutating func freeIfSparse(_ index: Int) {
-        guard let page = pages[index], page.live <= Self.sparseLiveMax else { return }
-        let base = (firstPage + index) << Self.pageBits
+        guard let page = pages[index], page.live <= sparseLiveMax else { return }
+        let base = (firstPage + index) << pageBits
         for (slot, value) in page.slots.enumerated() {
             if let value { spilled[UInt64(base | slot)] = value }
         }
@@ -219,19 +229,47 @@ public struct NumberedTable<Kind: NumberedIDKind, Value: Sendable>: Sendable {
         }
     }
 
-    private mutating func spill(_ number: UInt64, _ value: Value?) {
-        let old = if let value { spilled.updateValue(value, forKey: number) } else { spilled.removeValue(forKey: number) }
-        let change = (value == nil ? 0 : 1) - (old == nil ? 0 : 1)
-        count += change
-        if !pages.isEmpty, let place = Self.place(of: ID(number)), place.page >= firstPage + pages.count { spilledAhead += change }
-        if count == 0 { self = NumberedTable() }
+    /// Sets or removes a value that has no live page: past the last page (and within
+    /// 2^62) it waits `ahead`, anywhere else in `spilled`.
+    private mutating func setUnpaged(_ number: UInt64, _ value: Value?) {
+        let isAhead = !pages.isEmpty && (place(of: number).map { $0.page >= endPage } ?? false)
+        let old: Value?
+        if isAhead {
+            old = if let value { ahead.updateValue(value, forKey: number) } else { ahead.removeValue(forKey: number) }
+            if value != nil { aheadLowestPage = min(aheadLowestPage, place(of: number)!.page) }
+        } else {
+            old = if let value { spilled.updateValue(value, forKey: number) } else { spilled.removeValue(forKey: number) }
+        }
+        count += (value == nil ? 0 : 1) - (old == nil ? 0 : 1)
     }
 }
 
 extension NumberedTable {
-    /// Values held in pages and in the spill dictionary (for tests and `INFO`).
+    /// Live pages, the values they hold, and the values waiting unpaged.
     public var storage: (pages: Int, paged: Int, spilled: Int) {
         let live = pages.compactMap { $0 }
-        return (live.count, live.reduce(0) { $0 + $1.live }, spilled.count)
+        return (live.count, live.reduce(0) { $0 + $1.live }, spilled.count + ahead.count)
+    }
+
+    /// Every internal rule holds (for tests): each value in exactly one place, the
+    /// counts right, the last page live, no sparse page but the last, `ahead` only
+    /// past the last page.
+    var isConsistent: Bool {
+        if let last = pages.last, last == nil { return false }
+        var paged = 0
+        for (index, page) in pages.enumerated() {
+            guard let page else { continue }
+            let live = page.slots.reduce(0) { $0 + ($1 == nil ? 0 : 1) }
+            guard live == page.live, index == pages.count - 1 || live > sparseLiveMax else { return false }
+            paged += live
+        }
+        guard count == paged + spilled.count + ahead.count else { return false }
+        for number in spilled.keys {
+            if let (page, _) = place(of: number), liveIndex(page) != nil || page >= endPage { return false }
+        }
+        for number in ahead.keys {
+            guard let (page, _) = place(of: number), page >= endPage, page >= aheadLowestPage else { return false }
+        }
+        return true
     }
 }

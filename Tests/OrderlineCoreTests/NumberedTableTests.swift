@@ -1,4 +1,4 @@
-import OrderlineCore
+@testable import OrderlineCore
 import OrderlineTestSupport
 import Testing
 
@@ -109,6 +109,82 @@ private typealias Table = NumberedTable<ReservationIDKind, Int>
     #expect(copy[ReservationID(9_500)] == -1 && original[ReservationID(9_500)] == 9_500)
 }
 
+@Test func numberedTableKeepsIdsAroundTwoToTheSixtySecond() {
+    let top = UInt64(1) << 62
+    var table = Table()
+    for number in 1...513 { table[ReservationID(UInt64(number))] = number }
+    table[ReservationID(top)] = -1  // far ahead of pages holding many values: waits
+    table[ReservationID(top + 1)] = -2  // past 2^62: never paged
+    table[ReservationID(1)] = nil
+    table[ReservationID(top - 4_096)] = -3  // pages now hold few: they restart there
+    table[ReservationID(top)] = -4  // on the next page: taken in, past 2^62 stays out
+    #expect(table.isConsistent)
+    #expect(table[ReservationID(top + 1)] == -2)
+    #expect(table.modify(ReservationID(top + 1)) { $0 } == -2)
+    #expect(table[ReservationID(top)] == -4 && table[ReservationID(top - 4_096)] == -3)
+    #expect(table.count == 515)
+    #expect(table.removeValue(forKey: ReservationID(top + 1)) == -2)
+    #expect(table.count == 514 && table.isConsistent)
+    table[ReservationID(UInt64.max)] = 9
+    table[ReservationID(0)] = 8
+    let keys = table.keys.map(\.number)
+    #expect(keys.first == 0 && keys.last == UInt64.max && keys == keys.sorted() && keys.count == 516)
+}
+
+@Test func emptyingANumberedTableAndFillingItAgainKeepsItsPage() {
+    var table = Table()
+    for number in 1...10_000 {
+        table[ReservationID(UInt64(number))] = number
+        table[ReservationID(UInt64(number))] = nil
+    }
+    #expect(table.isEmpty && table.isConsistent)
+    #expect(table.storage.pages <= 1, "one page at a time, reused")
+    table[ReservationID(3)] = 3  // below the pages now: kept all the same
+    #expect(table[ReservationID(3)] == 3 && table.count == 1 && table.isConsistent)
+}
+
+/// The table against a dictionary, over random sets and removals; with pages of 8
+/// slots and gaps of 4 pages every path is reached (pages restarting, ids waiting
+/// ahead and taken in, sparse pages freed), and the internal rules are checked as it goes.
+@Test(arguments: 1...40)
+func numberedTableWithSmallPagesAgreesWithADictionary(seed: UInt64) {
+    var generator = SeededGenerator(seed: seed)
+    var table = Table(pageBits: 3, pageGapMax: 4)
+    var model: [UInt64: Int] = [:]
+    var next: UInt64 = 1
+    for step in 0..<4_000 {
+        let id: UInt64
+        switch Int.random(in: 0..<100, using: &generator) {
+        case 0..<45:
+            id = next
+            next += 1
+        case 45..<80: id = UInt64.random(in: 0...next + 4, using: &generator)
+        case 80..<95: id = next + UInt64.random(in: 0...400, using: &generator)
+        case 95..<98: id = (UInt64(1) << 62) - 40 + UInt64.random(in: 0...80, using: &generator)
+        default: id = UInt64.random(in: 0...UInt64.max, using: &generator)
+        }
+        let key = ReservationID(id)
+        switch Int.random(in: 0..<10, using: &generator) {
+        case 0..<5:
+            table[key] = step
+            model[id] = step
+        case 5..<9:
+            #expect(table.removeValue(forKey: key) == model.removeValue(forKey: id))
+        default:
+            #expect(table.modify(key) { value -> Int in value += 1; return value } == model[id].map { $0 + 1 })
+            if model[id] != nil { model[id]! += 1 }
+        }
+        if step % 97 == 0 { #expect(table.isConsistent, "seed \(seed) step \(step)") }
+    }
+    #expect(table.isConsistent, "seed \(seed)")
+    #expect(table.count == model.count)
+    #expect(table.keys.map(\.number) == model.keys.sorted())
+    for (id, value) in model { #expect(table[ReservationID(id)] == value) }
+    let copy = table
+    table[ReservationID(next + 1_000)] = 1
+    #expect(copy.count == model.count, "a copy is not changed by the original")
+}
+
 /// The table against a dictionary, over random sets and removals.
 @Test(arguments: 1...8)
 func numberedTableAgreesWithADictionary(seed: UInt64) {
@@ -134,6 +210,7 @@ func numberedTableAgreesWithADictionary(seed: UInt64) {
             #expect(table.removeValue(forKey: key) == model.removeValue(forKey: id))
         }
     }
+    #expect(table.isConsistent)
     #expect(table.count == model.count)
     #expect(table.keys.map(\.number) == model.keys.sorted())
     #expect(table.values == model.keys.sorted().map { model[$0]! })
