@@ -294,6 +294,14 @@ final class CommandDispatcher: Sendable {
                 ("average_ops_per_sec", String(commands / Int(seconds))),
             ]),
             ("shards", [("shards", "1"), ("shards_requested", String(configuration.shardsRequested))]),
+            ("reservations", {
+                let table = engine.state.reservations
+                let storage = table.storage
+                return [
+                    ("reservations_kept", String(table.count)), ("reservation_pages", String(storage.pages)),
+                    ("reservations_unpaged", String(storage.spilled)),
+                ]
+            }()),
             ("orders", [
                 ("orders", String(engine.state.orders.count)),
                 ("shipments_in_work_queues", String(engine.state.workQueues.values.reduce(0) { $0 + $1.count })),

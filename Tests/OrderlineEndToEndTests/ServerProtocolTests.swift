@@ -129,6 +129,8 @@ private func startServer(stock: Int = 200, arguments: [String] = []) throws -> S
     #expect(replies.filter { $0 == "-SOLDOUT HOT available=0" }.count == 300)
     let client = try server.client()
     #expect(try client.call("STOCK.GET", "HOT").contains(#""atp":0,"network_reserved":200"#))
+    let table = try client.call("INFO", "reservations")
+    #expect(table.contains("reservations_kept:200\r\nreservation_pages:1\r\nreservations_unpaged:0\r\n"), "\(table)")
     #expect(server.stop() == 0)
 }
 
