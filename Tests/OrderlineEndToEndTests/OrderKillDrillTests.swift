@@ -28,27 +28,17 @@ func everyAcknowledgedOrderSurvivesKillDashNineAndNothingElseHoldsStock() throws
             }
         }
         for id in acknowledged { #expect(try setup.call("ORDER.GET", id).contains(#""status":"allocated""#), "round \(round): \(id) lost") }
-        let port = server.port
-        let pid = server.pid
-        let perClient = runOnThreads(6) { index -> [String] in
-            guard let client = try? RESPTestClient(port: port) else { return [] }
-            var orders: [String] = []
-            for attempt in 0..<300 {
-                if index == 0 && attempt == 40 * round { kill(pid, SIGKILL) }
-                guard case .bulk(let first?) = try? client.readReplyAfterSending(["RESERVE", "A", "1"]),
-                      case .bulk(let second?) = try? client.readReplyAfterSending(["RESERVE", "B", "1"])
-                else { break }
-                let id = "O\(round)-\(index)-\(attempt)"
-                guard case .bulk(let order?) = try? client.readReplyAfterSending([
-                    "ORDER.CREATE", id, "channel=web", "customer=C-\(index)", "lines=A:1,B:1,C:1", "ship=39.95,-75.16",
-                    "reservations=\(first),\(second)",
-                ]) else { break }
-                if order.contains(#""status":"allocated""#) { orders.append(id) }
-            }
-            return orders
+        acknowledged += acknowledgedUntilKilled(server, clients: 6, attempts: 300, killAt: 40 * round) { client, index, attempt in
+            guard case .bulk(let first?) = try? client.readReplyAfterSending(["RESERVE", "A", "1"]),
+                  case .bulk(let second?) = try? client.readReplyAfterSending(["RESERVE", "B", "1"])
+            else { return nil }
+            let id = "O\(round)-\(index)-\(attempt)"
+            guard case .bulk(let order?) = try? client.readReplyAfterSending([
+                "ORDER.CREATE", id, "channel=web", "customer=C-\(index)", "lines=A:1,B:1,C:1", "ship=39.95,-75.16",
+                "reservations=\(first),\(second)",
+            ]) else { return nil }
+            return order.contains(#""status":"allocated""#) ? [id] : []
         }
-        server.stop(signal: SIGKILL)
-        acknowledged += perClient.flatMap { $0 }
 
         // Read the directory as recovery sees it (the server is dead).
         let state = try Recovery.recover(DataDirectory(path: data), options: Recovery.Options(mode: .repair)).state

@@ -181,21 +181,11 @@ private func startServer(stock: Int = 200, arguments: [String] = []) throws -> S
         // Reservations the server made durable but could not acknowledge before it
         // died are there too: their clients got no answer either way.
         #expect(try networkReserved(setup) >= acknowledged.count)
-        let port = server.port
-        let pid = server.pid
         // Eight clients reserve; one of them kills the server mid-stream.
-        let perClient = runOnThreads(8) { index -> [String] in
-            guard let client = try? RESPTestClient(port: port) else { return [] }
-            var ids: [String] = []
-            for attempt in 0..<400 {
-                if index == 0 && attempt == 100 * round { kill(pid, SIGKILL) }
-                guard let reply = try? client.readReplyAfterSending(["RESERVE", "HOT", "1"]), case .bulk(let id?) = reply else { break }
-                ids.append(id)
-            }
-            return ids
+        acknowledged += acknowledgedUntilKilled(server, clients: 8, attempts: 400, killAt: 100 * round) { client, _, _ in
+            guard let reply = try? client.readReplyAfterSending(["RESERVE", "HOT", "1"]), case .bulk(let id?) = reply else { return nil }
+            return [id]
         }
-        server.stop(signal: SIGKILL)
-        acknowledged += perClient.flatMap { $0 }
     }
     #expect(acknowledged.count > 300)
     let final = try ServerProcess(data: data)
