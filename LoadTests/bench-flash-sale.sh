@@ -5,25 +5,13 @@
 # redis-benchmark (RESERVE vs EVALSHA) are used. Servers listen on 127.0.0.1 only and
 # are stopped by pid. Needs root the first time (installs redis-server).
 set -euo pipefail
-cd "$(dirname "$0")/.."
-scripts/setup.sh
+source "$(dirname "$0")/bench-prelude.sh"
+bench_prelude flash orderline orderline-load
 if ! command -v redis-server >/dev/null; then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends redis-server >/dev/null
 fi
-for product in orderline orderline-load; do swift build -c release --product "$product" >/dev/null; done
-bin=.build/release
 attempts=${ATTEMPTS:-200000}
-work=$(mktemp -d /tmp/orderline-flash.XXXXXX)
-pid=""
-stop() { if [ -n "$pid" ]; then kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true; pid=""; fi; }
-trap 'stop; rm -rf "$work"' EXIT
 
-start_orderline() {
-    rm -rf "$work/orderline"
-    "$bin/orderline" serve --data "$work/orderline" --port 7400 > "$work/ready" 2>"$work/orderline.log" &
-    pid=$!
-    until grep -q ready "$work/ready" 2>/dev/null; do sleep 0.1; done
-}
 start_redis() {  # $1: label, then redis-server options
     local label=$1; shift
     mkdir -p "$work/$label"
@@ -36,7 +24,7 @@ lua='local s = tonumber(redis.call("GET", KEYS[1]) or "0") local q = tonumber(AR
 run_case() {  # $1 target label
     for depth in 1 16; do
         case $1 in
-            orderline) start_orderline; port=7400; target=orderline ;;
+            orderline) start_orderline 7400; port=7400; target=orderline ;;
             redis-always) start_redis redis-always --appendonly yes --appendfsync always; port=7401; target=redis ;;
             redis-everysec) start_redis redis-everysec --appendonly yes --appendfsync everysec; port=7401; target=redis ;;
             redis-none) start_redis redis-none --appendonly no; port=7401; target=redis ;;

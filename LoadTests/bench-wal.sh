@@ -4,12 +4,9 @@
 # on a flash-sale stream, and replay/recovery of a large log with and without a snapshot.
 # Usage: LoadTests/bench-wal.sh [events for the replay log, default 10000000]
 set -euo pipefail
-cd "$(dirname "$0")/.."
-scripts/setup.sh
-for product in orderline orderline-walbench; do swift build -c release --product "$product" >/dev/null; done
-bench=.build/release/orderline-walbench
-work=$(mktemp -d /tmp/orderline-bench.XXXXXX)
-trap 'rm -rf "$work"' EXIT
+source "$(dirname "$0")/bench-prelude.sh"
+bench_prelude bench orderline orderline-walbench
+bench=$bin/orderline-walbench
 
 echo "== fdatasync ceiling: fio --rw=write --bs=4k --fdatasync=1"
 fio --name=ceiling --directory="$work" --rw=write --bs=4k --size=32m --fdatasync=1 \
