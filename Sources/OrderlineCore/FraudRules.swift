@@ -84,7 +84,7 @@ extension FraudRules {
         object.add("amount_max", amountMaxCents)
         object.add("orders_max", ordersMax)
         object.add("window", windowSeconds)
-        object.addRaw("blocked", "[" + blockedCustomers.sorted().map(JSONObject.quote).joined(separator: ",") + "]")
+        object.add("blocked", blockedCustomers.sorted())
         object.add("distance_max_km", distanceMaxKm)
         return object
     }

@@ -37,6 +37,17 @@ public struct JSONObject: Sendable {
         Self.appendArray(values, to: &bytes)
     }
 
+    /// An array of strings, in the order given.
+    public mutating func add(_ key: String, _ strings: [String]) {
+        appendKey(key)
+        bytes.append(UInt8(ascii: "["))
+        for (index, string) in strings.enumerated() {
+            if index > 0 { bytes.append(UInt8(ascii: ",")) }
+            Self.appendQuoted(string, to: &bytes)
+        }
+        bytes.append(UInt8(ascii: "]"))
+    }
+
     public mutating func addNull(_ key: String) {
         appendKey(key)
         bytes.append(contentsOf: "null".utf8)
@@ -60,12 +71,6 @@ public struct JSONObject: Sendable {
     public static func array(_ objects: [JSONObject]) -> String {
         var bytes: [UInt8] = []
         appendArray(objects, to: &bytes)
-        return String(decoding: bytes, as: UTF8.self)
-    }
-
-    public static func quote(_ string: String) -> String {
-        var bytes: [UInt8] = []
-        appendQuoted(string, to: &bytes)
         return String(decoding: bytes, as: UTF8.self)
     }
 

@@ -27,7 +27,7 @@ extension Order {
         object.add("store", pickupStore)
         object.add("service", service.rawValue)
         object.add("total", totalCents)
-        object.addRaw("reservations", "[" + reservations.map { JSONObject.quote($0.description) }.joined(separator: ",") + "]")
+        object.add("reservations", reservations.map(\.description))
         if let payment { object.add("payment", payment.json) } else { object.addNull("payment") }
         object.add("placed_at", placedAt)
         object.add("promised_at", promisedAt)

@@ -36,8 +36,8 @@ extension RoutingRules {
         object.add("split", allowSplit)
         object.add("split_penalty", splitPenaltyCents)
         object.add("ship_from_store", shipFromStore)
-        object.addRaw("exclude", "[" + excludedNodes.sorted().map(JSONObject.quote).joined(separator: ",") + "]")
-        object.addRaw("priority", "[" + priority.map(JSONObject.quote).joined(separator: ",") + "]")
+        object.add("exclude", excludedNodes.sorted())
+        object.add("priority", priority)
         object.add("backorder", allowBackorder)
         return object
     }
