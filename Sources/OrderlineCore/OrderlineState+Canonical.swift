@@ -45,8 +45,8 @@ extension OrderlineState {
                 }
             }
         }
-        for id in reservations.keys.sorted() {
-            try emit(.reservation) { reservations[id]!.encode(into: &$0) }
+        for reservation in reservations.values {  // in id order
+            try emit(.reservation) { reservation.encode(into: &$0) }
         }
         if !endedReservations.isEmpty {
             // Ids in end order, as deltas (zigzag: ends are not in id order).
