@@ -110,36 +110,39 @@ public struct NumberedTable<Kind: NumberedIDKind, Value: Sendable>: Sendable {
     public var isEmpty: Bool { count == 0 }
 
     /// The ids, in increasing order.
-    public var keys: [ID] { entries.map(\.id) }
+    public var keys: [ID] {
+        var keys: [ID] = []
+        keys.reserveCapacity(count)
+        forEachInOrder { id, _ in keys.append(id) }
+        return keys
+    }
 
     /// The values, in increasing order of their ids.
-    public var values: [Value] { entries.map(\.value) }
+    public var values: [Value] {
+        var values: [Value] = []
+        values.reserveCapacity(count)
+        forEachInOrder { _, value in values.append(value) }
+        return values
+    }
 
-    /// Paged values come out in order; the waiting ones are sorted and merged in.
-    private var entries: [(id: ID, value: Value)] {
-        var paged: [(id: ID, value: Value)] = []
-        paged.reserveCapacity(count - spilled.count - ahead.count)
+    /// Paged values come in order; the few waiting unpaged are sorted and merged in.
+    private func forEachInOrder(_ body: (ID, Value) -> Void) {
+        let waiting = (Array(spilled) + Array(ahead)).sorted { $0.key < $1.key }
+        var next = 0
         for (offset, page) in pages.enumerated() {
             guard let page else { continue }
             let base = (firstPage + offset) << pageBits
             for (slot, value) in page.slots.enumerated() {
-                if let value { paged.append((ID(UInt64(base | slot)), value)) }
+                guard let value else { continue }
+                let number = UInt64(base | slot)
+                while next < waiting.count, waiting[next].key < number {
+                    body(ID(waiting[next].key), waiting[next].value)
+                    next += 1
+                }
+                body(ID(number), value)
             }
         }
-        guard !spilled.isEmpty || !ahead.isEmpty else { return paged }
-        let waiting = (Array(spilled) + Array(ahead)).sorted { $0.key < $1.key }
-        var merged: [(id: ID, value: Value)] = []
-        merged.reserveCapacity(count)
-        var next = 0
-        for (number, value) in waiting {
-            while next < paged.count, paged[next].id.number < number {
-                merged.append(paged[next])
-                next += 1
-            }
-            merged.append((ID(number), value))
-        }
-        merged += paged[next...]
-        return merged
+        for (number, value) in waiting[next...] { body(ID(number), value) }
     }
 
     // MARK: Pages
