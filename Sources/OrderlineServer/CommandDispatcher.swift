@@ -267,6 +267,7 @@ final class CommandDispatcher: Sendable {
         let commands = statistics.commandsProcessed.load(ordering: .relaxed)
         let seconds = max(1, uptime.components.seconds)
         let ratio = wal.bytesOnDisk > 0 ? Double(wal.rawBytes) / Double(wal.bytesOnDisk) : 0
+        let reservations = engine.state.reservations.storage
         let sections: [(String, [(String, String)])] = [
             ("server", [
                 ("orderline_version", "0.1.0"), ("process_id", String(getpid())), ("tcp_port", String(configuration.port)),
@@ -294,14 +295,10 @@ final class CommandDispatcher: Sendable {
                 ("average_ops_per_sec", String(commands / Int(seconds))),
             ]),
             ("shards", [("shards", "1"), ("shards_requested", String(configuration.shardsRequested))]),
-            ("reservations", {
-                let table = engine.state.reservations
-                let storage = table.storage
-                return [
-                    ("reservations_kept", String(table.count)), ("reservation_pages", String(storage.pages)),
-                    ("reservations_unpaged", String(storage.spilled)),
-                ]
-            }()),
+            ("reservations", [
+                ("reservations_kept", String(engine.state.reservations.count)), ("reservation_pages", String(reservations.pages)),
+                ("reservations_unpaged", String(reservations.spilled)),
+            ]),
             ("orders", [
                 ("orders", String(engine.state.orders.count)),
                 ("shipments_in_work_queues", String(engine.state.workQueues.values.reduce(0) { $0 + $1.count })),

@@ -182,8 +182,8 @@ public actor Engine {
 
     /// Takes the state `inout` only so it is read in place: a non-mutating call on the
     /// actor's stored property copies the whole struct first (retaining its ~50
-    /// fields, then releasing them), which measured 3 % of a request's CPU. Nothing
-    /// here changes it.
+    /// fields, then releasing them): in perf, about 2 % of the event loop in those
+    /// retains and releases alone. Nothing here changes it.
     private static func authorizeAndDecide(
         _ command: Command, as role: Role, now: Timestamp, in state: inout OrderlineState
     ) -> Result<Decision, Rejection> {
