@@ -1,7 +1,9 @@
 # Sourced by the bench scripts: `bench_prelude <name> <product>...` sets up the
 # machine, builds the products in release, makes "$work" (removed on exit) and sets
-# "$bin"; `start_orderline <port> [serve options]` starts a fresh server on
-# 127.0.0.1 and waits until it is ready; `stop` stops the server started last, by pid.
+# "$bin"; `start_orderline <port> [serve options]` and `start_redis <label> [redis
+# options]` (port 7401) start a fresh server on 127.0.0.1 and wait until it is ready;
+# `stop` stops the server started last, by pid. `seed_for_redis_benchmark` loads the
+# 1,000 SKUs both servers' redis-benchmark commands draw from.
 bench_prelude() {
     local name=$1; shift
     cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -22,3 +24,48 @@ start_orderline() {
 }
 
 stop() { if [ -n "$pid" ]; then kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true; pid=""; fi; }
+
+need_redis_server() {
+    if ! command -v redis-server >/dev/null; then
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends redis-server >/dev/null
+    fi
+}
+
+start_redis() {  # $1: label, then redis-server options
+    local label=$1; shift
+    mkdir -p "$work/$label"
+    redis-server --port 7401 --bind 127.0.0.1 --dir "$work/$label" --save "" "$@" >"$work/$label.log" 2>&1 &
+    pid=$!
+    until [ "$(redis-cli -p 7401 PING 2>/dev/null)" = PONG ]; do sleep 0.1; done
+}
+
+# `start_target orderline|redis-always|redis-everysec|redis-none`: a fresh server of
+# that kind; sets "$port" and "$target" (orderline or redis, for orderline-load).
+start_target() {
+    case $1 in
+        orderline) start_orderline 7400; port=7400; target=orderline ;;
+        redis-always) start_redis redis-always --appendonly yes --appendfsync always; port=7401; target=redis ;;
+        redis-everysec) start_redis redis-everysec --appendonly yes --appendfsync everysec; port=7401; target=redis ;;
+        redis-none) start_redis redis-none --appendonly no; port=7401; target=redis ;;
+        *) echo "unknown target $1" >&2; return 1 ;;
+    esac
+}
+
+# A Redis reservation as a Lua script: decrement only if the stock covers the quantity.
+reservation_lua='local s = tonumber(redis.call("GET", KEYS[1]) or "0") local q = tonumber(ARGV[1]) if s >= q then redis.call("DECRBY", KEYS[1], q) return "R" .. redis.call("INCR", "reservation:id") end return redis.error_reply("SOLDOUT " .. KEYS[1] .. " available=" .. s)'
+
+# `seed_for_redis_benchmark orderline|redis <port>`: 1,000 SKUs with ample stock, and
+# in "${benchmark_command[@]}" the reservation for redis-benchmark (`__rand_int__`
+# picks the SKU).
+seed_for_redis_benchmark() {
+    local target=$1 port=$2 i
+    if [ "$target" = orderline ]; then
+        { echo "NODE.ADD RB-WH kind=warehouse lat=1 lon=2"
+          for i in $(seq 0 999); do printf 'SKU.ADD SKU-%012d price=1\nSTOCK.SET RB-WH SKU-%012d 1000000000\n' $i $i; done
+        } | redis-cli -p "$port" >/dev/null
+        benchmark_command=(RESERVE SKU-__rand_int__ 1)
+    else
+        for i in $(seq 0 999); do printf 'SET stock:%012d 1000000000\n' $i; done | redis-cli -p "$port" >/dev/null
+        benchmark_command=(EVALSHA "$(redis-cli -p "$port" SCRIPT LOAD "$reservation_lua")" 1 stock:__rand_int__ 1)
+    fi
+}

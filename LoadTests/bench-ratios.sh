@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# The flash-sale ratios of issue #3, measured so that the shared machine's swings do
+# not decide them: ROUNDS rounds (default 5), each running redis-benchmark
+# (50 connections, 1,000 SKUs at random, pipeline 16 and 1) against a fresh Orderline
+# (--fsync always) and fresh Redis 7 + Lua (appendfsync always, and no persistence),
+# back to back, in an order that rotates each round. Each round gives its own ratios;
+# the script prints them all and their median. Servers listen on 127.0.0.1 only and
+# are stopped by pid.
+set -euo pipefail
+source "$(dirname "$0")/bench-prelude.sh"
+bench_prelude ratios orderline
+need_redis_server
+rounds=${ROUNDS:-5}
+attempts=${ATTEMPTS:-300000}
+targets=(orderline redis-always redis-none)
+
+measure() {  # $1 target, $2 depth: prints requests per second
+    start_target "$1"
+    seed_for_redis_benchmark "$target" "$port"
+    redis-benchmark -p "$port" -c 50 -P "$2" -r 1000 -n "$attempts" -q "${benchmark_command[@]}" 2>/dev/null \
+        | tr '\r' '\n' | grep "requests per second" | tail -1 | sed 's/.*: \([0-9.]*\) requests per second.*/\1/'
+    stop
+}
+
+results="$work/results"
+for round in $(seq 1 "$rounds"); do
+    for depth in 16 1; do
+        line="round $round P$depth:"
+        for i in 0 1 2; do
+            label=${targets[$(((i + round) % 3))]}
+            rate=$(measure "$label" "$depth")
+            echo "$round $depth $label $rate" >> "$results"
+            line+=" $label $(printf '%.0f' "$rate")/s"
+        done
+        echo "$line"
+    done
+done
+
+# Per round: Orderline ÷ each Redis; then the median over the rounds.
+awk '
+    { rate[$1, $2, $3] = $4; if ($1 > rounds) rounds = $1 }
+    function median(list, n,   i, j, t) {
+        for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (list[j] < list[i]) { t = list[i]; list[i] = list[j]; list[j] = t }
+        return n % 2 ? list[(n + 1) / 2] : (list[n / 2] + list[n / 2 + 1]) / 2
+    }
+    END {
+        split("16 redis-always 2.0|16 redis-none 1.2|1 redis-always 1.2", cases, "|")
+        for (c = 1; c in cases; c++) {
+            split(cases[c], f, " ")
+            n = 0; text = ""
+            for (r = 1; r <= rounds; r++) { n++; ratio[n] = rate[r, f[1], "orderline"] / rate[r, f[1], f[2]]; text = text sprintf(" %.2f", ratio[n]) }
+            printf "P%s Orderline / %s: median %.2fx (goal %sx); rounds:%s\n", f[1], f[2], median(ratio, n), f[3], text
+        }
+    }' "$results"
