@@ -3,8 +3,17 @@
 /// in its `INVALID` message.
 public struct Arguments: Sendable {
     public let commandName: String
-    public let positional: [String]
+    public let positional: Positional
     private var options: [String: String]
+
+    /// The positional arguments numbered from 0: a view of the request's tokens, so
+    /// that parsing a request allocates nothing for them.
+    public struct Positional: RandomAccessCollection, Sendable {
+        let tokens: ArraySlice<String>
+        public var startIndex: Int { 0 }
+        public var endIndex: Int { tokens.count }
+        public subscript(position: Int) -> String { tokens[tokens.startIndex + position] }
+    }
 
     public static let quantityMax: Int64 = 1_000_000_000
     public static let moneyMax: Int64 = 1_000_000_000_000
@@ -20,13 +29,12 @@ public struct Arguments: Sendable {
         command: String, tokens: ArraySlice<String>, positionalCount: ClosedRange<Int>, allowedOptions: Set<String>
     ) throws(Rejection) {
         commandName = command
-        var positional: [String] = []
         var options: [String: String] = [:]
         var index = tokens.startIndex
         while index < tokens.endIndex, !tokens[index].utf8.contains(UInt8(ascii: "=")) {
-            positional.append(tokens[index])
             index += 1
         }
+        let positional = Positional(tokens: tokens[..<index])
         guard positionalCount.contains(positional.count) else {
             throw Rejection(.err, "wrong number of arguments for '\(command.lowercased())' command")
         }
