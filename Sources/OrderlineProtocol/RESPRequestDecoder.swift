@@ -4,7 +4,7 @@ import OrderlineCore
 /// Decodes requests: RESP2 arrays of bulk strings (first byte `*`) and inline
 /// command lines (anything else), freely mixed on one connection. A pure byte parser:
 /// it never touches the channel. Empty lines and empty arrays produce nothing.
-public struct RESPRequestDecoder: NIOSingleStepByteToMessageDecoder {
+public struct RESPRequestDecoder: NIOSingleStepByteToMessageDecoder, Sendable {
     public typealias InboundOut = [String]
 
     public let limits: ProtocolLimits

@@ -71,8 +71,6 @@ public final class OrderlineService: Service {
                             try channel.pipeline.syncOperations.addHandler(IdleConnectionCloser())
                         }
                         try channel.pipeline.syncOperations.addHandler(
-                            ByteToMessageHandler(RESPRequestDecoder(limits: configuration.limits)))
-                        try channel.pipeline.syncOperations.addHandler(
                             ConnectionHandler(slot: slot, dispatcher: dispatcher, configuration: configuration, statistics: statistics))
                     }
                 }
