@@ -31,7 +31,7 @@ public struct Arguments: Sendable {
         commandName = command
         var options: [String: String] = [:]
         var index = tokens.startIndex
-        while index < tokens.endIndex, !tokens[index].utf8.contains(UInt8(ascii: "=")) {
+        while index < tokens.endIndex, !tokens[index].withUTF8Bytes({ $0.contains(UInt8(ascii: "=")) }) {
             index += 1
         }
         let positional = Positional(tokens: tokens[..<index])
@@ -56,10 +56,12 @@ public struct Arguments: Sendable {
     // MARK: Typed values
 
     public static func identifier(_ value: String, _ name: String) throws(Rejection) -> String {
-        let valid = !value.isEmpty && value.utf8.count <= identifierBytesMax && value.utf8.allSatisfy { byte in
-            (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z")) || (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z"))
-                || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9"))
-                || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_") || byte == UInt8(ascii: ".") || byte == UInt8(ascii: ":")
+        let valid = value.withUTF8Bytes { utf8 in
+            !utf8.isEmpty && utf8.count <= identifierBytesMax && utf8.allSatisfy { byte in
+                (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z")) || (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z"))
+                    || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9"))
+                    || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_") || byte == UInt8(ascii: ".") || byte == UInt8(ascii: ":")
+            }
         }
         guard valid else {
             throw .invalid("\(name) '\(value.prefix(80))' must be 1-\(identifierBytesMax) characters of A-Z a-z 0-9 - _ . :")

@@ -37,8 +37,7 @@ public struct BinaryWriter: Sendable {
     }
 
     public mutating func write(_ string: String) {
-        var string = string
-        string.withUTF8 { utf8 in
+        string.withUTF8Bytes { utf8 in
             writeVarUInt(UInt64(utf8.count))
             bytes.append(contentsOf: utf8)
         }

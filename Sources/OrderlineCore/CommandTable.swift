@@ -224,7 +224,7 @@ public enum CommandTable {
     /// `uppercased()` without Unicode case mapping: command names are ASCII, and this
     /// runs for every request.
     public static func asciiUppercased(_ name: String) -> String {
-        guard name.utf8.contains(where: { $0 >= UInt8(ascii: "a") && $0 <= UInt8(ascii: "z") }) else { return name }
+        guard name.withUTF8Bytes({ $0.contains { $0 >= UInt8(ascii: "a") && $0 <= UInt8(ascii: "z") } }) else { return name }
         return String(decoding: name.utf8.map { $0 >= UInt8(ascii: "a") && $0 <= UInt8(ascii: "z") ? $0 - 32 : $0 }, as: UTF8.self)
     }
 
