@@ -28,6 +28,21 @@ private func startServer(stock: Int = 200, arguments: [String] = []) throws -> S
     #expect(server.stop() == 0)
 }
 
+@Test func requestsSplitAcrossReadsAreReassembled() throws {
+    let server = try startServer()
+    let client = try server.client()
+    // RESP with a bulk holding CRLF, then inline: one byte per send, each its own read.
+    let requests = "*3\r\n$7\r\nRESERVE\r\n$3\r\nHOT\r\n$1\r\n1\r\n*2\r\n$4\r\nECHO\r\n$5\r\na\r\nb \r\nECHO \"split line\"\r\n"
+    for byte in requests.utf8 {
+        try client.send(raw: [byte])
+        usleep(500)
+    }
+    #expect(try client.readReply() == .bulk("R1"))
+    #expect(try client.readReply() == .bulk("a\r\nb "))
+    #expect(try client.readReply() == .bulk("split line"))
+    #expect(server.stop() == 0)
+}
+
 @Test func pipelinedRepliesComeBackInRequestOrder() throws {
     let server = try startServer()
     let client = try server.client()
