@@ -12,6 +12,8 @@ final class AcknowledgementTracker: Sendable {
         var acknowledged: LSN = 0
         var failure: Rejection?
         var connections: [ObjectIdentifier: ConnectionHandler] = [:]
+        /// The table being released, kept so that its storage is reused.
+        var releasing: [ObjectIdentifier: ConnectionHandler] = [:]
     }
 
     let eventLoop: any EventLoop
@@ -57,9 +59,11 @@ final class AcknowledgementTracker: Sendable {
             let state = waiting.value
             state.acknowledged = max(state.acknowledged, reported.load(ordering: .sequentiallyConsistent))
             state.failure = failureReported.withLock { $0 }
-            let connections = state.connections
-            state.connections.removeAll(keepingCapacity: true)
-            for connection in connections.values { connection.writeReadyReplies() }
+            // Swapped, not copied: a copy would make emptying the table allocate anew.
+            // A connection still waiting after its writes registers in the new table.
+            swap(&state.connections, &state.releasing)
+            for connection in state.releasing.values { connection.writeReadyReplies() }
+            state.releasing.removeAll(keepingCapacity: true)
         }
     }
 }
