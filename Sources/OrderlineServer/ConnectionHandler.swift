@@ -36,6 +36,11 @@ final class ConnectionHandler: ChannelDuplexHandler {
     private var decoder: RESPRequestDecoder
     /// Bytes read but not decoded yet: the start of a request still arriving.
     private var unread: ByteBuffer?
+    /// The last read's batch, emptied: its storage serves the next read.
+    private var spareBatch = Batch()
+    /// The last reply buffer written: once the socket has taken it (NIO holds it no
+    /// more), the next replies are written into the same storage.
+    private var spareReplyBuffer: ByteBuffer?
 
     init(slot: ServingSlot, dispatcher: CommandDispatcher, configuration: ServerConfiguration, statistics: ServerStatistics) {
         self.decoder = RESPRequestDecoder(limits: configuration.limits)
@@ -71,14 +76,15 @@ final class ConnectionHandler: ChannelDuplexHandler {
             earlier.writeBuffer(&bytes)
             bytes = earlier
         }
-        let batch: Batch
+        var batch = Batch()
+        swap(&batch, &spareBatch)
         if let serving = slot.serving {
             tracker = serving.tracker
             let dispatcher = dispatcher
             var session = session
             var decoder = decoder
-            batch = serving.engine.assumeIsolated { engine in
-                Self.decodeAndHandle(&bytes, decoder: &decoder, session: &session) { tokens, session in
+            serving.engine.assumeIsolated { engine in
+                Self.decodeAndHandle(&bytes, into: &batch, decoder: &decoder, session: &session) { tokens, session in
                     dispatcher.handle(tokens, session: &session, engine: engine)
                 }
             }
@@ -86,7 +92,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
             self.decoder = decoder
         } else {
             let dispatcher = dispatcher
-            batch = Self.decodeAndHandle(&bytes, decoder: &decoder, session: &session) { tokens, _ in
+            Self.decodeAndHandle(&bytes, into: &batch, decoder: &decoder, session: &session) { tokens, _ in
                 dispatcher.handleWhileLoading(tokens)
             }
         }
@@ -96,6 +102,9 @@ final class ConnectionHandler: ChannelDuplexHandler {
         } else if bytes.readableBytes > 0, !closing {
             unread = bytes.slice()
         }
+        batch.handled.removeAll(keepingCapacity: true)
+        batch.framingError = nil
+        spareBatch = batch
     }
 
     /// What one read gave: replies to the requests it completed, in order, and the
@@ -108,10 +117,9 @@ final class ConnectionHandler: ChannelDuplexHandler {
     /// Decodes and handles requests until `bytes` holds no whole one, or one of
     /// them closes the connection (QUIT, SHUTDOWN).
     private static func decodeAndHandle(
-        _ bytes: inout ByteBuffer, decoder: inout RESPRequestDecoder, session: inout CommandDispatcher.Session,
-        _ handle: ([String], inout CommandDispatcher.Session) -> CommandDispatcher.Pending
-    ) -> Batch {
-        var batch = Batch()
+        _ bytes: inout ByteBuffer, into batch: inout Batch, decoder: inout RESPRequestDecoder,
+        session: inout CommandDispatcher.Session, _ handle: ([String], inout CommandDispatcher.Session) -> CommandDispatcher.Pending
+    ) {
         do {
             while let tokens = try decoder.decode(buffer: &bytes) {
                 var pending = handle(tokens, &session)
@@ -122,7 +130,6 @@ final class ConnectionHandler: ChannelDuplexHandler {
         } catch {
             batch.framingError = error
         }
-        return batch
     }
 
     /// Queues the reply to the request just handled, in request order.
@@ -176,6 +183,9 @@ final class ConnectionHandler: ChannelDuplexHandler {
         }
     }
 
+    /// A reply buffer grown past this (a large list) is not kept for the next replies.
+    private static let spareReplyBufferBytesMax = 64 << 10
+
     /// Writes, in order, every decided reply whose LSN the WAL has acknowledged.
     func writeReadyReplies() {
         guard let context else { return }
@@ -190,7 +200,10 @@ final class ConnectionHandler: ChannelDuplexHandler {
                 next.reply = RESPValue(failure)
             }
             ready.removeFirst()
-            if buffer == nil { buffer = context.channel.allocator.buffer(capacity: 256) }
+            if buffer == nil {
+                buffer = spareReplyBuffer.take() ?? context.channel.allocator.buffer(capacity: 256)
+                buffer!.clear()  // reuses the storage if NIO is done with it
+            }
             buffer!.writeRESP(next.reply, resp3: next.resp3)
             sequenceWritten += 1
             if next.closeAfter {
@@ -206,6 +219,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
             return
         }
         context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
+        if buffer.capacity <= Self.spareReplyBufferBytesMax { spareReplyBuffer = buffer }
         if readPaused, sequenceNext - sequenceWritten <= UInt64(configuration.pipelineDepthMax / 2) {
             readPaused = false
             if readPending {
