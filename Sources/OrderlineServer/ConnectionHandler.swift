@@ -11,7 +11,10 @@ import OrderlineProtocol
 /// fsync, so they share group commits.
 ///
 /// Back-pressure: with `pipelineDepthMax` replies outstanding the connection stops
-/// being read until half of them are written.
+/// decoding (what was read waits, undecoded) and being read until half of them are
+/// written; and it is not read while its socket's outgoing buffer is full (NIO's
+/// writability), so a client that pipelines without reading its replies holds at
+/// most one read's worth of requests and the replies to `pipelineDepthMax` of them.
 final class ConnectionHandler: ChannelDuplexHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundIn = ByteBuffer
@@ -32,6 +35,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
     private var ready: Deque<CommandDispatcher.Pending?> = []
     private var readPaused = false
     private var readPending = false
+    private var resuming = false
     private var closing = false
     private var decoder: RESPRequestDecoder
     /// Bytes read but not decoded yet: the start of a request still arriving.
@@ -63,12 +67,6 @@ final class ConnectionHandler: ChannelDuplexHandler {
         context.fireChannelInactive()
     }
 
-    /// Decodes every whole request in what was read and dispatches them in order.
-    ///
-    /// The decoder runs here, not in NIO's `ByteToMessageHandler`, so that one read's
-    /// requests (16 at pipeline depth 16) enter the engine's isolation once: each
-    /// `assumeIsolated` call allocates two closure boxes, which per request were
-    /// two of its seven mallocs (perf, uprobe on malloc).
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard !closing else { return }
         var bytes = unwrapInboundIn(data)
@@ -76,36 +74,62 @@ final class ConnectionHandler: ChannelDuplexHandler {
             earlier.writeBuffer(&bytes)
             bytes = earlier
         }
+        unread = bytes
+        handleUnread(context: context)
+    }
+
+    /// Decodes every whole request read so far and dispatches them in order, up to
+    /// `pipelineDepthMax` replies outstanding; the rest waits in `unread`.
+    ///
+    /// The decoder runs here, not in NIO's `ByteToMessageHandler`, so that one read's
+    /// requests (16 at pipeline depth 16) enter the engine's isolation once: each
+    /// `assumeIsolated` call allocates two closure boxes, which per request were
+    /// two of its seven mallocs (perf, uprobe on malloc).
+    private func handleUnread(context: ChannelHandlerContext) {
+        // Nor while the socket cannot take more: a small request can have a large
+        // reply (INFO), so what was read must not all be answered into memory.
+        guard !readPaused, !closing, context.channel.isWritable, var bytes = unread.take() else { return }
+        let room = configuration.pipelineDepthMax - Int(sequenceNext - sequenceWritten)
         var batch = Batch()
         swap(&batch, &spareBatch)
+        // Moved out, not copied: a request still arriving keeps its tokens in the
+        // decoder, and a copy would copy them on every read.
+        var decoder = RESPRequestDecoder(limits: configuration.limits)
+        swap(&decoder, &self.decoder)
         if let serving = slot.serving {
             tracker = serving.tracker
             let dispatcher = dispatcher
             var session = session
-            var decoder = decoder
             serving.engine.assumeIsolated { engine in
-                Self.decodeAndHandle(&bytes, into: &batch, decoder: &decoder, session: &session) { tokens, session in
+                Self.decodeAndHandle(&bytes, into: &batch, upTo: room, decoder: &decoder, session: &session) { tokens, session in
                     dispatcher.handle(tokens, session: &session, engine: engine)
                 }
             }
             self.session = session
-            self.decoder = decoder
         } else {
             let dispatcher = dispatcher
-            Self.decodeAndHandle(&bytes, into: &batch, decoder: &decoder, session: &session) { tokens, _ in
+            Self.decodeAndHandle(&bytes, into: &batch, upTo: room, decoder: &decoder, session: &session) { tokens, _ in
                 dispatcher.handleWhileLoading(tokens)
             }
         }
-        for pending in batch.handled { add(pending) }
-        if let framingError = batch.framingError {
+        swap(&decoder, &self.decoder)
+        for pending in batch.handled { add(pending, eventLoop: context.eventLoop) }
+        let framingError = batch.framingError
+        if batch.handled.capacity <= Self.spareBatchCapacityMax {
+            batch.handled.removeAll(keepingCapacity: true)
+            batch.framingError = nil
+            spareBatch = batch
+        }
+        if let framingError {
             errorCaught(context: context, error: framingError)
         } else if bytes.readableBytes > 0, !closing {
             unread = bytes.slice()
         }
-        batch.handled.removeAll(keepingCapacity: true)
-        batch.framingError = nil
-        spareBatch = batch
     }
+
+    /// A batch grown past this (a client pipelining thousands of requests in one
+    /// read) is not kept for the next read.
+    private static let spareBatchCapacityMax = 256
 
     /// What one read gave: replies to the requests it completed, in order, and the
     /// framing error that ended it, if any (the requests before it are handled).
@@ -114,14 +138,14 @@ final class ConnectionHandler: ChannelDuplexHandler {
         var framingError: (any Error)?
     }
 
-    /// Decodes and handles requests until `bytes` holds no whole one, or one of
-    /// them closes the connection (QUIT, SHUTDOWN).
+    /// Decodes and handles requests until `bytes` holds no whole one, `limit` are
+    /// handled, or one of them closes the connection (QUIT, SHUTDOWN).
     private static func decodeAndHandle(
-        _ bytes: inout ByteBuffer, into batch: inout Batch, decoder: inout RESPRequestDecoder,
+        _ bytes: inout ByteBuffer, into batch: inout Batch, upTo limit: Int, decoder: inout RESPRequestDecoder,
         session: inout CommandDispatcher.Session, _ handle: ([String], inout CommandDispatcher.Session) -> CommandDispatcher.Pending
     ) {
         do {
-            while let tokens = try decoder.decode(buffer: &bytes) {
+            while batch.handled.count < limit, let tokens = try decoder.decode(buffer: &bytes) {
                 var pending = handle(tokens, &session)
                 pending.resp3 = session.resp3
                 batch.handled.append(pending)
@@ -133,13 +157,13 @@ final class ConnectionHandler: ChannelDuplexHandler {
     }
 
     /// Queues the reply to the request just handled, in request order.
-    private func add(_ handled: CommandDispatcher.Pending) {
+    private func add(_ handled: CommandDispatcher.Pending, eventLoop: any EventLoop) {
         let sequence = sequenceNext
         sequenceNext += 1
         var pending = handled
         // Nothing after QUIT or SHUTDOWN on this connection is run.
         if pending.closeAfter { closing = true }
-        if let later = pending.later, let eventLoop = context?.eventLoop {
+        if let later = pending.later {
             // Written when it completes; everything after it waits its turn.
             pending.later = nil
             let resp3 = pending.resp3
@@ -176,15 +200,38 @@ final class ConnectionHandler: ChannelDuplexHandler {
     }
 
     func read(context: ChannelHandlerContext) {
-        if readPaused {
+        if readPaused || !context.channel.isWritable {
             readPending = true
         } else {
             context.read()
         }
     }
 
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable { resumeReading(context: context) }
+        context.fireChannelWritabilityChanged()
+    }
+
+    /// Decodes and answers what waited, then reads again if a read was held back and
+    /// nothing holds it back any more. Iterative, not recursive: writing replies may
+    /// unpause the connection, which calls back here.
+    private func resumeReading(context: ChannelHandlerContext) {
+        guard !resuming else { return }
+        resuming = true
+        defer { resuming = false }
+        while !readPaused, !closing, context.channel.isWritable, unread != nil {
+            let sequenceBefore = sequenceNext
+            handleUnread(context: context)
+            if sequenceNext == sequenceBefore { break }  // only part of a request waits
+            writeReadyReplies()
+        }
+        guard readPending, !readPaused, !closing, context.channel.isWritable else { return }
+        readPending = false
+        context.read()
+    }
+
     /// A reply buffer grown past this (a large list) is not kept for the next replies.
-    private static let spareReplyBufferBytesMax = 64 << 10
+    private static let spareReplyBufferBytesMax = 8 << 10
 
     /// Writes, in order, every decided reply whose LSN the WAL has acknowledged.
     func writeReadyReplies() {
@@ -222,10 +269,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
         if buffer.capacity <= Self.spareReplyBufferBytesMax { spareReplyBuffer = buffer }
         if readPaused, sequenceNext - sequenceWritten <= UInt64(configuration.pipelineDepthMax / 2) {
             readPaused = false
-            if readPending {
-                readPending = false
-                context.read()
-            }
+            resumeReading(context: context)
         }
     }
 }

@@ -81,6 +81,11 @@ public final class RESPTestClient {
         return buffer.readString(length: count) ?? ""
     }
 
+    /// Shuts the socket down both ways: a send blocked on another thread returns.
+    public func shutDown() {
+        _ = Glibc.shutdown(socket, Int32(SHUT_RDWR))
+    }
+
     /// Whether the server has closed the connection (reads EOF).
     public func isClosedByServer() throws -> Bool {
         try readReply() == nil

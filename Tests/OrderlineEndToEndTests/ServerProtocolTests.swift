@@ -2,6 +2,7 @@ import Foundation
 import NIOCore
 import OrderlineProtocol
 import OrderlineTestSupport
+import Synchronization
 import Testing
 
 /// A server with a tiny network: one warehouse, one store, SKU HOT with `stock` units.
@@ -41,6 +42,66 @@ private func startServer(stock: Int = 200, arguments: [String] = []) throws -> S
     #expect(try client.readReply() == .bulk("a\r\nb "))
     #expect(try client.readReply() == .bulk("split line"))
     #expect(server.stop() == 0)
+}
+
+@Test func aPipelineDeeperThanTheLimitIsAnsweredInFullAndInOrder() throws {
+    // With 4 replies outstanding at most, the rest of one read waits undecoded and
+    // is taken up as replies drain: writes (RESERVE, after fsync) and reads mixed.
+    let server = try startServer(arguments: ["--max-pipeline", "4"])
+    let client = try server.client()
+    try client.send(raw: String(repeating: "RESERVE HOT 1\r\nPING\r\nSNAPSHOT\r\n", count: 30))
+    for index in 1...30 {
+        #expect(try client.readReply() == .bulk("R\(index)"))
+        #expect(try client.readReply() == .simple("PONG"))
+        #expect(try client.readReply()?.description.hasPrefix("+OK ") == true)
+    }
+    #expect(try client.call("STOCK.GET", "HOT", "WH").contains("\"atp\":170"))
+    #expect(server.stop() == 0)
+}
+
+@Test func aClientThatNeverReadsIsNoLongerReadAndHoldsLittleMemory() throws {
+    let server = try startServer()
+    let residentBefore = try residentBytes(of: server.pid)
+    nonisolated(unsafe) let flooder = try server.client()
+    let sent = Mutex(0)
+    let finished = DispatchSemaphore(value: 0)
+    let total = 32 << 20
+    Thread.detachNewThread {
+        // INFO: six bytes asking for kilobytes, so replies would pile up fast.
+        let chunk = Array(String(repeating: "INFO\r\n", count: 64 << 10 / 6).utf8)
+        while sent.withLock({ $0 }) < total, (try? flooder.send(raw: chunk)) != nil {
+            sent.withLock { $0 += chunk.count }
+        }
+        finished.signal()
+    }
+    // The flooder stalls once the socket buffers are full: the server stopped
+    // reading because its replies could not be written (stalled: no byte taken
+    // for 3 s), and the server holds only the replies it could not send.
+    var stalledAt = -1
+    var unchangedSince = Date()
+    while stalledAt < total, Date().timeIntervalSince(unchangedSince) < 3 {
+        Thread.sleep(forTimeInterval: 0.25)
+        let now = sent.withLock { $0 }
+        if now != stalledAt {
+            stalledAt = now
+            unchangedSince = Date()
+        }
+    }
+    #expect(stalledAt < total, "the server read all \(stalledAt) bytes of a client that never reads")
+    let growth = try residentBytes(of: server.pid) - residentBefore
+    #expect(growth < 16 << 20, "resident memory grew by \(growth) bytes")
+    #expect(try server.client().call("PING") == "+PONG")
+    flooder.shutDown()
+    finished.wait()
+    #expect(try server.client().call("RESERVE", "HOT", "1") == "$R1")
+    #expect(server.stop() == 0)
+}
+
+private func residentBytes(of pid: Int32) throws -> Int {
+    let status = try String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)
+    let line = try #require(status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") })
+    let kilobytes = try #require(Int(line.split(separator: " ")[1]))
+    return kilobytes * 1024
 }
 
 @Test func pipelinedRepliesComeBackInRequestOrder() throws {
