@@ -12,9 +12,13 @@ import OrderlineProtocol
 ///
 /// Back-pressure: with `pipelineDepthMax` replies outstanding the connection stops
 /// decoding (what was read waits, undecoded) and being read until half of them are
-/// written; and it is not read while its socket's outgoing buffer is full (NIO's
-/// writability), so a client that pipelines without reading its replies holds at
-/// most one read's worth of requests and the replies to `pipelineDepthMax` of them.
+/// written; and it is neither read nor decoded further while its socket's outgoing
+/// buffer is full (NIO's writability). A client that pipelines without reading its
+/// replies so holds at most one read cycle of requests (NIO reads up to 16 buffers
+/// before it looks again) and `pipelineDepthMax` replies.
+///
+/// A client that shuts down its sending side (`printf … | nc -N`) still gets every
+/// reply; the connection closes after the last one.
 final class ConnectionHandler: ChannelDuplexHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundIn = ByteBuffer
@@ -36,6 +40,8 @@ final class ConnectionHandler: ChannelDuplexHandler {
     private var readPaused = false
     private var readPending = false
     private var resuming = false
+    /// The client half-closed: answer what it sent, then close.
+    private var inputClosed = false
     private var closing = false
     private var decoder: RESPRequestDecoder
     /// Bytes read but not decoded yet: the start of a request still arriving.
@@ -63,6 +69,10 @@ final class ConnectionHandler: ChannelDuplexHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         tracker?.forget(self)
+        // Nothing more is run for a connection that is gone (a write may have failed
+        // in the middle of answering what was read).
+        closing = true
+        unread = nil
         self.context = nil
         context.fireChannelInactive()
     }
@@ -75,21 +85,22 @@ final class ConnectionHandler: ChannelDuplexHandler {
             bytes = earlier
         }
         unread = bytes
-        handleUnread(context: context)
+        handleUnread(context: context, upTo: .max)
     }
 
-    /// Decodes every whole request read so far and dispatches them in order, up to
-    /// `pipelineDepthMax` replies outstanding; the rest waits in `unread`.
+    /// Decodes the whole requests read so far and dispatches them in order, at most
+    /// `limit` of them and up to `pipelineDepthMax` replies outstanding; the rest
+    /// waits in `unread`.
     ///
     /// The decoder runs here, not in NIO's `ByteToMessageHandler`, so that one read's
     /// requests (16 at pipeline depth 16) enter the engine's isolation once: each
     /// `assumeIsolated` call allocates two closure boxes, which per request were
     /// two of its seven mallocs (perf, uprobe on malloc).
-    private func handleUnread(context: ChannelHandlerContext) {
+    private func handleUnread(context: ChannelHandlerContext, upTo limit: Int) {
         // Nor while the socket cannot take more: a small request can have a large
         // reply (INFO), so what was read must not all be answered into memory.
         guard !readPaused, !closing, context.channel.isWritable, var bytes = unread.take() else { return }
-        let room = configuration.pipelineDepthMax - Int(sequenceNext - sequenceWritten)
+        let room = min(limit, configuration.pipelineDepthMax - Int(sequenceNext - sequenceWritten))
         var batch = Batch()
         swap(&batch, &spareBatch)
         // Moved out, not copied: a request still arriving keeps its tokens in the
@@ -214,20 +225,45 @@ final class ConnectionHandler: ChannelDuplexHandler {
 
     /// Decodes and answers what waited, then reads again if a read was held back and
     /// nothing holds it back any more. Iterative, not recursive: writing replies may
-    /// unpause the connection, which calls back here.
+    /// unpause the connection, which calls back here. In steps of at most
+    /// `resumeStep` requests, so that writability is looked at again in between.
     private func resumeReading(context: ChannelHandlerContext) {
         guard !resuming else { return }
         resuming = true
         defer { resuming = false }
         while !readPaused, !closing, context.channel.isWritable, unread != nil {
             let sequenceBefore = sequenceNext
-            handleUnread(context: context)
+            handleUnread(context: context, upTo: Self.resumeStep)
             if sequenceNext == sequenceBefore { break }  // only part of a request waits
             writeReadyReplies()
         }
+        closeIfAllAnswered(context: context)
         guard readPending, !readPaused, !closing, context.channel.isWritable else { return }
         readPending = false
         context.read()
+    }
+
+    private static let resumeStep = 64
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let event = event as? ChannelEvent, event == .inputClosed {
+            inputClosed = true
+            resumeReading(context: context)
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    /// After a half-close: once every request read has its reply written (what is
+    /// left unread is then at most part of a request), closes after the last write.
+    private func closeIfAllAnswered(context: ChannelHandlerContext) {
+        guard inputClosed, !closing, ready.isEmpty, !readPaused, context.channel.isWritable else { return }
+        closing = true
+        unread = nil
+        let channel = context.channel
+        // An empty write completes after every write before it.
+        context.writeAndFlush(wrapOutboundOut(channel.allocator.buffer(capacity: 0))).whenComplete { _ in
+            channel.close(promise: nil)
+        }
     }
 
     /// A reply buffer grown past this (a large list) is not kept for the next replies.
@@ -270,6 +306,8 @@ final class ConnectionHandler: ChannelDuplexHandler {
         if readPaused, sequenceNext - sequenceWritten <= UInt64(configuration.pipelineDepthMax / 2) {
             readPaused = false
             resumeReading(context: context)
+        } else if !resuming {
+            closeIfAllAnswered(context: context)
         }
     }
 }

@@ -86,6 +86,12 @@ public final class RESPTestClient {
         _ = Glibc.shutdown(socket, Int32(SHUT_RDWR))
     }
 
+    /// Shuts down the sending side only (a half-close, as `nc -N` does at the end of
+    /// its input); replies can still be read.
+    public func shutDownWriting() {
+        _ = Glibc.shutdown(socket, Int32(SHUT_WR))
+    }
+
     /// Whether the server has closed the connection (reads EOF).
     public func isClosedByServer() throws -> Bool {
         try readReply() == nil

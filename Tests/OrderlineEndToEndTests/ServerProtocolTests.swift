@@ -59,6 +59,47 @@ private func startServer(stock: Int = 200, arguments: [String] = []) throws -> S
     #expect(server.stop() == 0)
 }
 
+@Test func whatWaitsBehindThePipelineLimitKeepsItsOrderAndItsEnd() throws {
+    let server = try startServer(arguments: ["--max-pipeline", "2"])
+    let reserveThree = String(repeating: "RESERVE HOT 1\r\n", count: 3)
+    // A framing error after the requests that waited: they are answered first.
+    let framing = try server.client()
+    try framing.send(raw: reserveThree + "*x\r\n")
+    for id in 1...3 { #expect(try framing.readReply() == .bulk("R\(id)")) }
+    #expect(try framing.readReply()?.description.hasPrefix("-ERR Protocol error: ") == true)
+    #expect(try framing.isClosedByServer())
+    // QUIT after them: nothing after QUIT runs.
+    let quitting = try server.client()
+    try quitting.send(raw: reserveThree + "QUIT\r\nRESERVE HOT 1\r\n")
+    for id in 4...6 { #expect(try quitting.readReply() == .bulk("R\(id)")) }
+    #expect(try quitting.readReply() == .simple("OK"))
+    #expect(try quitting.isClosedByServer())
+    // A request split while the connection waits.
+    let splitting = try server.client()
+    try splitting.send(raw: "RESERVE HOT 1\r\nPING\r\nRESERVE HOT 1\r\n*2\r\n$4\r\nEC")
+    usleep(100_000)
+    try splitting.send(raw: "HO\r\n$2\r\nhi\r\n")
+    #expect(try splitting.readReply() == .bulk("R7"))
+    #expect(try splitting.readReply() == .simple("PONG"))
+    #expect(try splitting.readReply() == .bulk("R8"))
+    #expect(try splitting.readReply() == .bulk("hi"))
+    #expect(try server.client().call("STOCK.GET", "HOT", "WH").contains("\"atp\":192"))
+    #expect(server.stop() == 0)
+}
+
+@Test func aHalfClosedConnectionStillGetsEveryReply() throws {
+    // `printf '…' | nc -N`: the client sends, shuts down its sending side, reads.
+    let server = try startServer(arguments: ["--max-pipeline", "4"])
+    let client = try server.client()
+    try client.send(raw: String(repeating: "RESERVE HOT 1\r\n", count: 10) + "PING\r\n")
+    client.shutDownWriting()
+    for id in 1...10 { #expect(try client.readReply() == .bulk("R\(id)")) }
+    #expect(try client.readReply() == .simple("PONG"))
+    #expect(try client.isClosedByServer())
+    #expect(try server.client().call("STOCK.GET", "HOT", "WH").contains("\"atp\":190"))
+    #expect(server.stop() == 0)
+}
+
 @Test func aClientThatNeverReadsIsNoLongerReadAndHoldsLittleMemory() throws {
     let server = try startServer()
     let residentBefore = try residentBytes(of: server.pid)
