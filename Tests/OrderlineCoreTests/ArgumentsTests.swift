@@ -54,3 +54,23 @@ func malformedArgumentsAreNamed(line: String, expected: String) {
     #expect(throws: Rejection.self) { try InlineTokenizer.tokenize("PING \"open") }
     #expect(throws: Rejection.self) { try InlineTokenizer.tokenize("PING \"a\"b") }
 }
+
+@Test func identifiersAreCheckedByteByByte() throws {
+    let longest = String(repeating: "a", count: Arguments.identifierBytesMax)
+    #expect(try Arguments.identifier(longest, "sku") == longest)
+    #expect(try Arguments.identifier("SKU-000000000123:x_y.z", "sku") == "SKU-000000000123:x_y.z")  // not a small string
+    #expect(try Arguments.identifier("A", "sku") == "A")
+    for bad in ["", longest + "a", "café", "a b", "a=b", "a\u{0}b", "ａ"] {
+        #expect(throws: Rejection.self, "\(bad.debugDescription)") { try Arguments.identifier(bad, "sku") }
+    }
+}
+
+@Test func positionalArgumentsCountFromZeroAfterTheName() throws {
+    let tokens = ["STOCK.TRANSFER", "WH-1", "ST-1", "SKU-1", "5", "idem=k1"]
+    let arguments = try Arguments(
+        command: "STOCK.TRANSFER", tokens: tokens.dropFirst(), positionalCount: 4...4, allowedOptions: ["idem"])
+    #expect(Array(arguments.positional) == ["WH-1", "ST-1", "SKU-1", "5"])
+    #expect(arguments.positional[0] == "WH-1" && arguments.positional[3] == "5")
+    #expect(arguments.option("idem") == "k1")
+    #expect(arguments.optionalPositional(at: 4) == nil)
+}
