@@ -34,7 +34,7 @@ public struct StockLevel: Hashable, Sendable {
 /// All stock of one SKU across the network, plus the network reservations (flash-sale
 /// carts) that hold units without naming a node.
 public struct SKUInventory: Hashable, Sendable {
-    public var levels: [String: StockLevel] = [:]
+    public var levels = NodeStockLevels()
     public var networkReserved: Int64 = 0
 
     public init() {}
