@@ -1,5 +1,4 @@
 import DequeModule
-import HeapModule
 
 /// The whole business state, as a value. `apply` is the one function that changes it,
 /// for live commands and for recovery alike; `decide` (in `OrderlineState+Decide`)
@@ -39,7 +38,7 @@ public struct OrderlineState: Sendable {
     /// Held reservations by expiry. Derived from `reservations` (never encoded).
     /// Entries of reservations that ended early stay until they reach the top, where
     /// `end` drops them; so the queue holds at most one TTL's worth of reservations.
-    private var expiryQueue = Heap<ExpiryEntry>()
+    private var expiryQueue = ExpiryQueue()
     /// Reservations that ended (released, expired, committed, converted), oldest end
     /// first. Only the newest `endedReservationsMax` are kept, so a flash sale's
     /// millions of carts do not grow memory without bound; `RESERVATION.GET` of one
@@ -59,7 +58,7 @@ public struct OrderlineState: Sendable {
     /// The earliest held reservation to expire. The queue never has an ended
     /// reservation at its top (see `end`), so this is O(1).
     public var nextExpiring: (id: ReservationID, expiresAt: Timestamp)? {
-        expiryQueue.min.map { ($0.id, $0.expiresAt) }
+        expiryQueue.min
     }
 
     /// Applies one event at `lsn`. Events were validated by `decide` before they were
@@ -82,7 +81,7 @@ public struct OrderlineState: Sendable {
             reservations[reservation.id] = reservation
             reservationIDMax = max(reservationIDMax, reservation.id)
             changeHeld(reservation, by: reservation.quantity)
-            expiryQueue.insert(ExpiryEntry(expiresAt: reservation.expiresAt, id: reservation.id))
+            expiryQueue.insert(reservation.id, expiresAt: reservation.expiresAt)
         case .reservationReleased(let id):
             end(id, as: .released)
         case .reservationExpired(let id, let at):
@@ -312,9 +311,11 @@ public struct OrderlineState: Sendable {
 
     /// Rebuilds the derived expiry queue after the state was loaded from a snapshot.
     mutating func restoreDerivedState() {
-        expiryQueue = Heap(reservations.values.filter { $0.status == .held }.map {
-            ExpiryEntry(expiresAt: $0.expiresAt, id: $0.id)
-        })
+        expiryQueue = ExpiryQueue()
+        // In id order, as the table yields them: each second's bucket fills in order.
+        for reservation in reservations.values where reservation.status == .held {
+            expiryQueue.insert(reservation.id, expiresAt: reservation.expiresAt)
+        }
         for order in orders.values { track(order) }
     }
 
@@ -350,11 +351,3 @@ public struct OrderlineState: Sendable {
     }
 }
 
-struct ExpiryEntry: Comparable, Sendable {
-    var expiresAt: Timestamp
-    var id: ReservationID
-
-    static func < (lhs: Self, rhs: Self) -> Bool {
-        (lhs.expiresAt, lhs.id.number) < (rhs.expiresAt, rhs.id.number)
-    }
-}
