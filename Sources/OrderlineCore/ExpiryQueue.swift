@@ -4,13 +4,13 @@ import HeapModule
 /// Held reservations by expiry, earliest first and, within a second, by id: the order
 /// `expireDue` fires them in. Derived state (rebuilt when a snapshot loads).
 ///
-/// A calendar of one bucket per second, not a heap entry per reservation: TTLs are at
-/// most a day, so expiries fall within a day or so of the earliest one, and ids are
-/// handed out in time order, so a second's bucket fills at its back in id order and
-/// empties from its front. Taking the earliest is O(1), where the heap sifted down
-/// through every held reservation (~9 % of a flash-sale log's replay). An expiry
-/// further than `calendarSeconds` from the calendar's start (only a clock jump or a
-/// log this server did not write) waits in a small heap beside it.
+/// Most reservations arrive in expiry order: one TTL (a flash sale's carts), and ids
+/// handed out in time order. Those go into a deque of per-second buckets, appended at
+/// the back and taken from the front in O(1), where a heap sifted down through every
+/// held reservation (~9 % of a flash-sale replay). A reservation that expires before
+/// the latest second already queued (a shorter TTL than the ones before it) goes into
+/// a heap beside it, so mixing TTLs costs what it always did and nothing is ever
+/// inserted in the middle.
 struct ExpiryQueue: Sendable {
     private struct Entry: Comparable, Sendable {
         var expiresAt: Timestamp
@@ -18,12 +18,15 @@ struct ExpiryQueue: Sendable {
         static func < (lhs: Self, rhs: Self) -> Bool { (lhs.expiresAt, lhs.id) < (rhs.expiresAt, rhs.id) }
     }
 
-    /// Buckets for consecutive seconds from `firstSecond`; the first is never empty.
-    private var calendar = Deque<Deque<ReservationID>>()
-    private var firstSecond: Timestamp = 0
-    private var far = Heap<Entry>()
+    private struct Bucket: Sendable {
+        var second: Timestamp
+        var ids: Deque<ReservationID>
+    }
+
+    /// Non-empty buckets, seconds increasing; within a bucket ids increasing.
+    private var inOrder = Deque<Bucket>()
+    private var outOfOrder = Heap<Entry>()
     private(set) var count = 0
-    static let calendarSeconds: Timestamp = 1 << 18
 
     init() {}
 
@@ -34,55 +37,40 @@ struct ExpiryQueue: Sendable {
     }
 
     private var earliest: Entry? {
-        guard let farMin = far.min else { return nearest }
-        guard let nearest else { return farMin }
-        return Swift.min(nearest, farMin)
+        guard let other = outOfOrder.min else { return nearest }
+        guard let nearest else { return other }
+        return Swift.min(nearest, other)
     }
 
     private var nearest: Entry? {
-        calendar.first.map { Entry(expiresAt: firstSecond, id: $0.first!) }
+        inOrder.isEmpty ? nil : Entry(expiresAt: inOrder[0].second, id: inOrder[0].ids.first!)
     }
 
     mutating func insert(_ id: ReservationID, expiresAt: Timestamp) {
         count += 1
-        guard !calendar.isEmpty else {
-            firstSecond = expiresAt
-            calendar.append([id])
+        // Read through the index, not a copy of the last bucket: a copy alive during
+        // the append would make the append copy the whole bucket.
+        let last = inOrder.count - 1
+        guard last >= 0, expiresAt <= inOrder[last].second else {
+            inOrder.append(Bucket(second: expiresAt, ids: [id]))
             return
         }
-        let (offset, overflow) = expiresAt.subtractingReportingOverflow(firstSecond)
-        guard !overflow, offset < Self.calendarSeconds, offset > -Self.calendarSeconds else {
-            far.insert(Entry(expiresAt: expiresAt, id: id))
-            return
-        }
-        if offset < 0 {
-            calendar.prepend(contentsOf: repeatElement([], count: Int(-offset)))
-            firstSecond = expiresAt
-        } else if offset >= calendar.count {
-            calendar.append(contentsOf: repeatElement([], count: Int(offset) - calendar.count + 1))
-        }
-        let index = Int(expiresAt - firstSecond)
-        // An id lower than the last of its second only comes from a log this server
-        // did not write; it still goes where its id says.
-        if let last = calendar[index].last, id < last {
-            calendar[index].insert(id, at: calendar[index].firstIndex { $0 > id }!)
+        if expiresAt == inOrder[last].second, id > inOrder[last].ids.last! {
+            inOrder[last].ids.append(id)
         } else {
-            calendar[index].append(id)
+            outOfOrder.insert(Entry(expiresAt: expiresAt, id: id))
         }
     }
 
     mutating func removeMin() {
-        if let farMin = far.min, nearest.map({ farMin < $0 }) ?? true {
-            far.removeMin()
+        if let other = outOfOrder.min, nearest.map({ other < $0 }) ?? true {
+            outOfOrder.removeMin()
             count -= 1
             return
         }
-        guard !calendar.isEmpty else { return }
+        guard !inOrder.isEmpty else { return }
         count -= 1
-        calendar[0].removeFirst()
-        while calendar.first?.isEmpty == true {
-            calendar.removeFirst()
-            firstSecond &+= 1  // wraps only once the calendar is empty, where it is unused
-        }
+        inOrder[0].ids.removeFirst()
+        if inOrder[0].ids.isEmpty { inOrder.removeFirst() }
     }
 }
