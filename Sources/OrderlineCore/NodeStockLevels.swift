@@ -1,6 +1,6 @@
-/// One SKU's stock levels by node, with a dictionary's API but stored as a short
-/// array sorted by node id. A SKU is stocked at a handful of nodes, where a scan of
-/// a few ids is faster than hashing one and the array takes a fraction of a
+/// One SKU's stock levels by node, with a dictionary's API but stored as an array
+/// sorted by node id (binary search). A SKU is mostly stocked at a handful of nodes,
+/// where that is as fast as hashing an id and the array takes a fraction of a
 /// dictionary's memory (with 1 M SKUs × 4 nodes this is most of the state).
 public struct NodeStockLevels: Hashable, Sendable, Sequence {
     private struct Entry: Hashable, Sendable {
@@ -58,12 +58,16 @@ public struct NodeStockLevels: Hashable, Sendable, Sequence {
         entries.lazy.map { (key: $0.node, value: $0.level) }.makeIterator()
     }
 
-    /// Where `node` is, or where it would go to keep the ids sorted.
+    /// Where `node` is, or where it would go to keep the ids sorted: a binary
+    /// search, after a look at the last entry (a snapshot loads levels in id order).
     private func position(of node: String) -> (found: Int?, insertion: Int) {
-        for (index, entry) in entries.enumerated() {
-            if entry.node == node { return (index, index) }
-            if node < entry.node { return (nil, index) }
+        guard let last = entries.last, node <= last.node else { return (nil, entries.count) }
+        var low = 0
+        var high = entries.count - 1
+        while low < high {
+            let middle = (low + high) / 2
+            if entries[middle].node < node { low = middle + 1 } else { high = middle }
         }
-        return (nil, entries.count)
+        return (entries[low].node == node ? low : nil, low)
     }
 }

@@ -26,8 +26,7 @@ extension OrderlineState {
         }
         for sku in inventory.keys.sorted() {
             let item = inventory[sku]!
-            for node in item.levels.keys.sorted() {
-                let level = item.levels[node]!
+            for (node, level) in item.levels {  // in node id order
                 try emit(.stockLevel) {
                     $0.write(sku)
                     $0.write(node)

@@ -256,7 +256,7 @@ extension OrderlineState {
 
     private func stockJSON(sku: String, node: String?) -> String {
         let item = inventory[sku] ?? SKUInventory()
-        let nodeIDs = node.map { [$0] } ?? item.levels.keys.sorted()
+        let nodeIDs = node.map { [$0] } ?? item.levels.keys  // in node id order
         var object = JSONObject()
         object.add("sku", sku)
         object.add("atp", node.map { min(item.levels[$0]?.atp ?? 0, item.networkATP) } ?? item.networkATP)
