@@ -257,13 +257,16 @@ final class ConnectionHandler: ChannelDuplexHandler {
     /// left unread is then at most part of a request), closes after the last write.
     private func closeIfAllAnswered(context: ChannelHandlerContext) {
         guard inputClosed, !closing, ready.isEmpty, !readPaused, context.channel.isWritable else { return }
-        closing = true
         unread = nil
-        let channel = context.channel
         // An empty write completes after every write before it.
-        context.writeAndFlush(wrapOutboundOut(channel.allocator.buffer(capacity: 0))).whenComplete { _ in
-            channel.close(promise: nil)
-        }
+        writeThenClose(context.channel.allocator.buffer(capacity: 0), context: context)
+    }
+
+    /// Writes `buffer`, then closes the connection once it (and all before it) went out.
+    private func writeThenClose(_ buffer: ByteBuffer, context: ChannelHandlerContext) {
+        closing = true
+        let channel = context.channel
+        context.writeAndFlush(wrapOutboundOut(buffer)).whenComplete { _ in channel.close(promise: nil) }
     }
 
     /// A reply buffer grown past this (a large list) is not kept for the next replies.
@@ -295,12 +298,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
             }
         }
         guard let buffer else { return }
-        if closeAfter {
-            closing = true
-            let channel = context.channel
-            context.writeAndFlush(wrapOutboundOut(buffer)).whenComplete { _ in channel.close(promise: nil) }
-            return
-        }
+        if closeAfter { return writeThenClose(buffer, context: context) }
         context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
         if buffer.capacity <= Self.spareReplyBufferBytesMax { spareReplyBuffer = buffer }
         if readPaused, sequenceNext - sequenceWritten <= UInt64(configuration.pipelineDepthMax / 2) {
