@@ -17,8 +17,7 @@ run_case() {  # $1 target label
             --stock 1000000 --attempts "$attempts" | sed "s/^/[$1] /" | grep -E "ops/s|invariants"
         # redis-benchmark on the same server: 1,000 SKUs chosen at random per request.
         seed_for_redis_benchmark "$target" $port
-        redis-benchmark -p $port -c 50 -P $depth -r 1000 -n "$attempts" -q "${benchmark_command[@]}" 2>/dev/null \
-            | tr '\r' '\n' | grep -E "requests per second" | tail -1 | sed "s/^/[$1] redis-benchmark P=$depth: /"
+        redis_benchmark_line $port $depth "$attempts" | sed "s/^/[$1] redis-benchmark P=$depth: /"
         stop
     done
 }

@@ -69,3 +69,10 @@ seed_for_redis_benchmark() {
         benchmark_command=(EVALSHA "$(redis-cli -p "$port" SCRIPT LOAD "$reservation_lua")" 1 stock:__rand_int__ 1)
     fi
 }
+
+# `redis_benchmark_line <port> <depth> <requests>`: redis-benchmark's summary line for
+# "${benchmark_command[@]}" (50 connections, 1,000 SKUs at random).
+redis_benchmark_line() {
+    redis-benchmark -p "$1" -c 50 -P "$2" -r 1000 -n "$3" -q "${benchmark_command[@]}" 2>/dev/null \
+        | tr '\r' '\n' | grep "requests per second" | tail -1
+}

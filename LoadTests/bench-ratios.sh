@@ -17,8 +17,7 @@ targets=(orderline redis-always redis-none)
 measure() {  # $1 target, $2 depth: prints requests per second
     start_target "$1"
     seed_for_redis_benchmark "$target" "$port"
-    redis-benchmark -p "$port" -c 50 -P "$2" -r 1000 -n "$attempts" -q "${benchmark_command[@]}" 2>/dev/null \
-        | tr '\r' '\n' | grep "requests per second" | tail -1 | sed 's/.*: \([0-9.]*\) requests per second.*/\1/'
+    redis_benchmark_line "$port" "$2" "$attempts" | sed 's/.*: \([0-9.]*\) requests per second.*/\1/'
     stop
 }
 
