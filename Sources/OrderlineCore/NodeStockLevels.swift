@@ -13,7 +13,6 @@ public struct NodeStockLevels: Hashable, Sendable, Sequence {
     public init() {}
 
     public var count: Int { entries.count }
-    public var isEmpty: Bool { entries.isEmpty }
 
     /// The nodes, in id order.
     public var keys: [String] { entries.map(\.node) }
