@@ -3,8 +3,14 @@
 /// are escapes. Used for inline requests, seed files and test scripts.
 public enum InlineTokenizer {
     public static func tokenize(_ line: some StringProtocol) throws(Rejection) -> [String] {
-        var tokens: [String] = []
-        var iterator = Array(line.utf8)[...]
+        try tokenizeBytes(line.utf8).map { String(decoding: $0, as: UTF8.self) }
+    }
+
+    /// The tokens as the bytes they stand for: a `\xHH` escape can make any byte, so a
+    /// token need not be UTF-8 (the wire's `ECHO` gives such bytes back as they came).
+    public static func tokenizeBytes(_ line: some Collection<UInt8>) throws(Rejection) -> [[UInt8]] {
+        var tokens: [[UInt8]] = []
+        var iterator = Array(line)[...]
         func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 || byte == 0x0D || byte == 0x0A }
         while true {
             while let byte = iterator.first, isSpace(byte) { iterator.removeFirst() }
@@ -47,7 +53,7 @@ public enum InlineTokenizer {
                     iterator.removeFirst()
                 }
             }
-            tokens.append(String(decoding: token, as: UTF8.self))
+            tokens.append(token)
         }
     }
 }

@@ -9,6 +9,21 @@ public struct ProtocolLimits: Sendable, Equatable {
     public var requestBytesMax = 64 * 1024 * 1024
     /// `*<n>` and `$<len>` header lines are short; a longer one is garbage.
     public var headerLineBytesMax = 32
+    /// Before a connection has authenticated (with `--auth`), as Redis 7 has it: an
+    /// `AUTH` or `HELLO … AUTH` needs few and short elements, and nobody unknown
+    /// gets to park megabytes in the server.
+    public var unauthenticatedArrayElementsMax = 10
+    public var unauthenticatedBulkBytesMax = 16 * 1024
+    public var unauthenticatedInlineLineBytesMax = 16 * 1024
+
+    /// The limits that hold before authentication: the tighter of each pair.
+    public var beforeAuthentication: ProtocolLimits {
+        var limits = self
+        limits.arrayElementsMax = min(arrayElementsMax, unauthenticatedArrayElementsMax)
+        limits.bulkBytesMax = min(bulkBytesMax, unauthenticatedBulkBytesMax)
+        limits.inlineLineBytesMax = min(inlineLineBytesMax, unauthenticatedInlineLineBytesMax)
+        return limits
+    }
 
     public init() {}
 

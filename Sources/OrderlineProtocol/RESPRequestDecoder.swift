@@ -8,6 +8,12 @@ public struct RESPRequestDecoder: NIOSingleStepByteToMessageDecoder, Sendable {
     public typealias InboundOut = [String]
 
     public let limits: ProtocolLimits
+    /// Whether the connection has authenticated: until then the tighter
+    /// `ProtocolLimits.beforeAuthentication` hold.
+    public var authenticated: Bool {
+        didSet { active = authenticated ? limits : limits.beforeAuthentication }
+    }
+    private var active: ProtocolLimits
 
     /// An array whose elements are still arriving. Elements are taken out of the
     /// buffer as they complete, so a large request is parsed once, not once per read.
@@ -15,13 +21,28 @@ public struct RESPRequestDecoder: NIOSingleStepByteToMessageDecoder, Sendable {
         var remaining: Int
         var tokens: [String]
         var bytes: Int
+        var binary: [Int: [UInt8]]?
     }
 
     private var partial: PartialArray?
 
-    public init(limits: ProtocolLimits = ProtocolLimits()) { self.limits = limits }
+    /// The tokens of the request `decode` just returned that are not valid UTF-8, by
+    /// index, as the bytes that came: the string tokens hold U+FFFD in their place.
+    /// nil for almost every request. (`ECHO` answers these bytes; any other command
+    /// refuses them instead of acting on a mangled argument.)
+    public private(set) var binaryTokens: [Int: [UInt8]]?
+
+    /// Bytes of a request still arriving that the decoder holds (its complete elements).
+    public var bufferedBytes: Int { partial?.bytes ?? 0 }
+
+    public init(limits: ProtocolLimits = ProtocolLimits(), authenticated: Bool = true) {
+        self.limits = limits
+        self.authenticated = authenticated
+        self.active = authenticated ? limits : limits.beforeAuthentication
+    }
 
     public mutating func decode(buffer: inout ByteBuffer) throws -> [String]? {
+        binaryTokens = nil
         while true {
             if partial != nil {
                 return try continueArray(&buffer)
@@ -29,7 +50,9 @@ public struct RESPRequestDecoder: NIOSingleStepByteToMessageDecoder, Sendable {
             guard let first = buffer.readableBytesView.first else { return nil }
             if first == UInt8(ascii: "*") {
                 guard let (count, headerBytes) = try header(of: buffer, what: "multibulk length") else { return nil }
-                guard count <= limits.arrayElementsMax else { throw ProtocolError("invalid multibulk length") }
+                guard count <= active.arrayElementsMax else {
+                    throw ProtocolError(authenticated ? "invalid multibulk length" : "unauthenticated multibulk length")
+                }
                 buffer.moveReaderIndex(forwardBy: headerBytes)
                 // `*0` and `*-1` carry no command.
                 if count > 0 {
@@ -48,22 +71,39 @@ public struct RESPRequestDecoder: NIOSingleStepByteToMessageDecoder, Sendable {
     }
 
     /// nil: need more bytes (nothing consumed); []: consumed, no command.
-    private func decodeInline(_ buffer: inout ByteBuffer) throws -> [String]? {
+    private mutating func decodeInline(_ buffer: inout ByteBuffer) throws -> [String]? {
         let view = buffer.readableBytesView
         guard let newline = view.firstIndex(of: 0x0A) else {
-            if view.count > limits.inlineLineBytesMax { throw ProtocolError("too big inline request") }
+            if view.count > active.inlineLineBytesMax { throw ProtocolError("too big inline request") }
             return nil
         }
         var length = newline - view.startIndex
-        if length > limits.inlineLineBytesMax { throw ProtocolError("too big inline request") }
+        if length > active.inlineLineBytesMax { throw ProtocolError("too big inline request") }
         if length > 0, view[newline - 1] == 0x0D { length -= 1 }
-        let line = buffer.getString(at: buffer.readerIndex, length: length) ?? ""
+        let line = view[view.startIndex..<(view.startIndex + length)]
         buffer.moveReaderIndex(forwardBy: newline - view.startIndex + 1)
+        let byteTokens: [[UInt8]]
         do {
-            return try InlineTokenizer.tokenize(line)
+            byteTokens = try InlineTokenizer.tokenizeBytes(line)
         } catch {
             throw ProtocolError("unbalanced quotes in request")
         }
+        var tokens: [String] = []
+        tokens.reserveCapacity(byteTokens.count)
+        for (index, bytes) in byteTokens.enumerated() {
+            tokens.append(Self.string(bytes, index: index, binary: &binaryTokens))
+        }
+        return tokens
+    }
+
+    /// The token as a string; if its bytes are not valid UTF-8, they are kept in
+    /// `binary` and the string holds U+FFFD where they were.
+    private static func string(_ bytes: some Collection<UInt8>, index: Int, binary: inout [Int: [UInt8]]?) -> String {
+        if let text = String(validating: bytes, as: UTF8.self) { return text }
+        var table = binary ?? [:]
+        table[index] = Array(bytes)
+        binary = table
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// Takes the elements that are complete; the tokens once all are there.
@@ -74,20 +114,28 @@ public struct RESPRequestDecoder: NIOSingleStepByteToMessageDecoder, Sendable {
                 throw ProtocolError("expected '$', got '\(Character(Unicode.Scalar(marker)))'")
             }
             guard let (length, headerBytes) = try header(of: buffer, what: "bulk length") else { return nil }
-            guard length >= 0, length <= limits.bulkBytesMax else { throw ProtocolError("invalid bulk length") }
+            guard length >= 0, length <= active.bulkBytesMax else {
+                throw ProtocolError(authenticated || length < 0 ? "invalid bulk length" : "unauthenticated bulk length")
+            }
             let elementBytes = headerBytes + length + 2
-            guard partial!.bytes + elementBytes <= limits.requestBytesMax else { throw ProtocolError("too big request") }
+            guard partial!.bytes + elementBytes <= active.requestBytesMax else { throw ProtocolError("too big request") }
             guard buffer.readableBytes >= elementBytes else { return nil }
             let start = buffer.readerIndex + headerBytes
             guard buffer.getInteger(at: start + length, as: UInt16.self) == 0x0D0A else {
                 throw ProtocolError("bulk string not followed by CRLF")
             }
-            partial!.tokens.append(buffer.getString(at: start, length: length) ?? "")
+            let index = partial!.tokens.count
+            let token = buffer.withUnsafeReadableBytes { bytes in
+                let element = UnsafeRawBufferPointer(rebasing: bytes[headerBytes..<(headerBytes + length)])
+                return Self.string(element.assumingMemoryBound(to: UInt8.self), index: index, binary: &partial!.binary)
+            }
+            partial!.tokens.append(token)
             partial!.remaining -= 1
             partial!.bytes += elementBytes
             buffer.moveReaderIndex(forwardBy: elementBytes)
         }
         let tokens = partial!.tokens
+        binaryTokens = partial!.binary
         partial = nil
         return tokens
     }
@@ -97,7 +145,7 @@ public struct RESPRequestDecoder: NIOSingleStepByteToMessageDecoder, Sendable {
     /// number and the header's length, or nil if its line has not fully arrived.
     private func header(of buffer: ByteBuffer, what: String) throws -> (value: Int, bytes: Int)? {
         let parsed: (value: Int, bytes: Int)?? = buffer.withUnsafeReadableBytes { bytes in
-            let end = min(bytes.count, limits.headerLineBytesMax + 1)
+            let end = min(bytes.count, active.headerLineBytesMax + 1)
             var index = 1
             var negative = false
             if index < end, bytes[index] == UInt8(ascii: "-") || bytes[index] == UInt8(ascii: "+") {
@@ -119,7 +167,7 @@ public struct RESPRequestDecoder: NIOSingleStepByteToMessageDecoder, Sendable {
             // a line not complete yet waits for more, unless it is already too long.
             if index < end, bytes[index] != 0x0D { return .some(nil) }
             if index + 1 < end, bytes[index + 1] != 0x0A { return .some(nil) }
-            guard index + 1 < end else { return bytes.count > limits.headerLineBytesMax ? .some(nil) : nil }
+            guard index + 1 < end else { return bytes.count > active.headerLineBytesMax ? .some(nil) : nil }
             guard index > digitsStart else { return .some(nil) }
             return (value, index + 2)
         }

@@ -12,6 +12,8 @@ public enum RESPValue: Hashable, Sendable, CustomStringConvertible {
     /// RESP3 only (`%`): the reply to `HELLO 3`. On a RESP2 connection it is written
     /// as a flat array of keys and values, as Redis does.
     case map([(String, RESPValue)])
+    /// A bulk string of bytes that need not be UTF-8 (`ECHO` of what came).
+    case binary([UInt8])
 
     public static func == (lhs: RESPValue, rhs: RESPValue) -> Bool { lhs.description == rhs.description }
     public func hash(into hasher: inout Hasher) { hasher.combine(description) }
@@ -37,6 +39,19 @@ public enum RESPValue: Hashable, Sendable, CustomStringConvertible {
         case .bulk(let text): text.map { "$\($0)" } ?? "$-1"
         case .array(let items): items.map { "*[\($0.map(\.description).joined(separator: ", "))]" } ?? "*-1"
         case .map(let pairs): "%[\(pairs.map { "\($0.0): \($0.1)" }.joined(separator: ", "))]"
+        case .binary(let bytes): "$" + String(decoding: bytes, as: UTF8.self)
+        }
+    }
+
+    /// About what the value takes on the wire: for the bounds on replies waiting.
+    public var estimatedBytes: Int {
+        switch self {
+        case .simple(let text), .error(let text): text.utf8.count + 3
+        case .integer: 24
+        case .bulk(let text): (text?.utf8.count ?? 0) + 16
+        case .binary(let bytes): bytes.count + 16
+        case .array(let items): (items?.reduce(16) { $0 + $1.estimatedBytes }) ?? 5
+        case .map(let pairs): pairs.reduce(16) { $0 + $1.0.utf8.count + 16 + $1.1.estimatedBytes }
         }
     }
 }
@@ -64,6 +79,12 @@ extension ByteBuffer {
             writeString(String(text.utf8.count))
             writeStaticString("\r\n")
             writeString(text)
+            writeStaticString("\r\n")
+        case .binary(let bytes):
+            writeInteger(UInt8(ascii: "$"))
+            writeString(String(bytes.count))
+            writeStaticString("\r\n")
+            writeBytes(bytes)
             writeStaticString("\r\n")
         case .array(.none):
             if resp3 { writeStaticString("_\r\n") } else { writeStaticString("*-1\r\n") }

@@ -1,8 +1,10 @@
 import Foundation
+import Logging
 import NIOCore
 import OrderlineCore
 import OrderlineProtocol
 import OrderlineStorage
+import Synchronization
 
 /// The one dispatch path for every request: connection and server commands are
 /// answered here, everything else is parsed by the core's `CommandTable` and
@@ -23,27 +25,53 @@ final class CommandDispatcher: Sendable {
         var resp3 = false
     }
 
+    /// One decoded request.
+    struct Request {
+        var tokens: [String]
+        /// Tokens that were not valid UTF-8, as they came (`RESPRequestDecoder.binaryTokens`).
+        var binaryTokens: [Int: [UInt8]]?
+    }
+
     struct Session: Sendable {
         /// nil until AUTH succeeds, when the server has a token file.
         var role: Role?
         var name = ""
         /// After `HELLO 3`: nulls and maps are written the RESP3 way.
         var resp3 = false
+        /// The client's address, for log lines.
+        var peer = ""
+        /// Admitted over `clientsMax`, into a slot kept for admin.
+        var keptForAdmin = false
+        var authFailures = 0
+        /// Between MULTI and EXEC: the requests queued.
+        var transaction: Transaction?
+    }
+
+    /// `MULTI … EXEC`: requests checked and queued, then run together in one turn of
+    /// the engine (no other client's request runs between them).
+    struct Transaction: Sendable {
+        var queued: [[String]] = []
+        /// Why EXEC will refuse (a request that could not be queued), as Redis does.
+        var aborted = false
     }
 
     private let configuration: ServerConfiguration
     private let statistics: ServerStatistics
     private let clock: any EngineClock
+    private let logger: Logger
     private let startedAt: ContinuousClock.Instant
     private let requestShutdown: @Sendable () -> Void
+    /// Failed AUTHs are logged at most once a second (with how many were not).
+    private let authFailureLog = AuthFailureLog()
 
     init(
-        configuration: ServerConfiguration, statistics: ServerStatistics, clock: any EngineClock,
+        configuration: ServerConfiguration, statistics: ServerStatistics, clock: any EngineClock, logger: Logger,
         requestShutdown: @escaping @Sendable () -> Void
     ) {
         self.configuration = configuration
         self.statistics = statistics
         self.clock = clock
+        self.logger = logger
         self.startedAt = .now
         self.requestShutdown = requestShutdown
     }
@@ -61,34 +89,31 @@ final class CommandDispatcher: Sendable {
     }
 
     /// One request, on the engine's loop.
-    func handle(_ tokens: [String], session: inout Session, engine: isolated Engine) -> Pending {
+    func handle(_ request: Request, session: inout Session, engine: isolated Engine) -> Pending {
         statistics.commandsProcessed.add(1, ordering: .relaxed)
+        let tokens = request.tokens
         let name = CommandTable.asciiUppercased(tokens[0])
         // The hot path first: an authenticated core command.
-        if let role = session.role, let spec = CommandTable.spec(uppercasedName: name) {
+        if let role = session.role, session.transaction == nil, request.binaryTokens == nil,
+           let spec = CommandTable.spec(uppercasedName: name) {
             return submit(tokens, spec: spec, role: role, engine: engine)
         }
         let arguments = Array(tokens.dropFirst())
         switch name {
         case "PING":
             guard arguments.count <= 1 else { return arity(name) }
-            return Pending(reply: arguments.first.map { .bulk($0) } ?? .simple("PONG"))
+            if session.transaction != nil, session.role != nil { return queue(tokens, session: &session) }
+            return Pending(reply: arguments.isEmpty ? .simple("PONG") : Self.argument(1, of: request))
         case "ECHO":
             guard arguments.count == 1 else { return arity(name) }
-            return Pending(reply: .bulk(arguments[0]))
+            if session.transaction != nil, session.role != nil { return queue(tokens, session: &session) }
+            return Pending(reply: Self.argument(1, of: request))
         case "QUIT":
             return Pending(reply: .simple("OK"), closeAfter: true)
         case "AUTH":
             guard (1...2).contains(arguments.count) else { return arity(name) }
-            guard let tokens = configuration.tokens else {
-                return Pending(reply: .error("ERR AUTH called without any password configured; this server runs without --auth"))
-            }
             // `AUTH <username> <password>` (redis-py, redis-cli --user) passes the token as the password.
-            guard let role = tokens[arguments[arguments.count - 1]] else {
-                return Pending(reply: .error("WRONGPASS invalid username-password pair or user is disabled."))
-            }
-            session.role = role
-            return Pending(reply: .simple("OK"))
+            return authenticate(token: arguments[arguments.count - 1], session: &session) ?? Pending(reply: .simple("OK"))
         case "HELLO":
             return hello(arguments, session: &session)
         default:
@@ -97,6 +122,18 @@ final class CommandDispatcher: Sendable {
         guard let role = session.role else {
             return Pending(reply: .error("NOAUTH Authentication required."))
         }
+        if let binary = request.binaryTokens, let index = binary.keys.min() {
+            return reject(
+                Rejection(.invalid, "argument \(index) of \(name.prefix(40)) is not valid UTF-8 (only ECHO and PING take any bytes)"),
+                session: &session)
+        }
+        switch name {
+        case "MULTI", "EXEC", "DISCARD", "WATCH", "UNWATCH":
+            return transaction(name, arguments: arguments, session: &session, engine: engine)
+        default:
+            break
+        }
+        if session.transaction != nil { return queue(tokens, session: &session) }
         if let rejection = Self.serverCommandPermission(name, role: role) { return Pending(reply: RESPValue(rejection)) }
         switch name {
         case "INFO":
@@ -107,7 +144,8 @@ final class CommandDispatcher: Sendable {
             guard arguments.count == 2, arguments[0].uppercased() == "GET" else {
                 return Pending(reply: .error("ERR only CONFIG GET <pattern> is supported"))
             }
-            return Pending(reply: .array(configValues(matching: arguments[1]).flatMap { [RESPValue.bulk($0.0), .bulk($0.1)] }))
+            // A map under RESP3 (redis-py's `config_get()` reads one), pairs under RESP2.
+            return Pending(reply: .map(configValues(matching: arguments[1]).map { ($0.0, RESPValue.bulk($0.1)) }))
         case "COMMAND":
             return Pending(reply: .array([]))
         case "CLIENT":
@@ -117,8 +155,12 @@ final class CommandDispatcher: Sendable {
             return Pending(reply: arguments[0] == "0" ? .simple("OK") : .error("ERR DB index is out of range"))
         case "DIGEST":
             guard arguments.isEmpty else { return arity(name) }
-            let digest = engine.currentDigest
-            return Pending(reply: .bulk(digest.description), lsn: digest.lsn)
+            // Hashing the whole state takes long (0.8 s with a million reservations):
+            // done off the loop, from a copy (`Engine.startDigest`).
+            let digest = engine.startDigest().map { RESPValue.bulk($0.description) }.recover { error in
+                (error as? Rejection).map(RESPValue.init) ?? .error("IOERR digest failed: \(error)")
+            }
+            return Pending(reply: .simple(""), later: digest)
         case "SNAPSHOT":
             guard arguments.isEmpty else { return arity(name) }
             let written = engine.startSnapshot().map { RESPValue.simple("OK \($0)") }.recover { error in
@@ -142,6 +184,110 @@ final class CommandDispatcher: Sendable {
         default:
             return Pending(reply: RESPValue(CommandTable.unknownCommand(tokens)))
         }
+    }
+
+    /// A request argument as it came: its bytes if they were not UTF-8.
+    private static func argument(_ index: Int, of request: Request) -> RESPValue {
+        if let bytes = request.binaryTokens?[index] { return .binary(bytes) }
+        return .bulk(request.tokens[index])
+    }
+
+    /// Checks a token (AUTH, HELLO … AUTH): nil when it is good and the session now has
+    /// its role; otherwise the reply. Failures are counted (INFO `auth_failures`),
+    /// logged at most once a second, and close the connection after
+    /// `authFailuresMax` of them; a slot kept for admin takes only an admin token.
+    private func authenticate(token: String, session: inout Session) -> Pending? {
+        guard let tokens = configuration.tokens else {
+            return Pending(reply: .error("ERR AUTH called without any password configured; this server runs without --auth"))
+        }
+        guard let role = tokens[token] else {
+            session.authFailures += 1
+            statistics.authFailures.add(1, ordering: .relaxed)
+            let closing = session.authFailures >= configuration.authFailuresMax
+            if let suppressed = authFailureLog.mayLog(now: ContinuousClock.now) {
+                logger.warning("AUTH with an unknown token", metadata: [
+                    "client.address": "\(session.peer)", "auth.failures": "\(session.authFailures)",
+                    "auth.failures_not_logged": "\(suppressed)", "connection.closing": "\(closing)",
+                ])
+            }
+            return Pending(reply: .error("WRONGPASS invalid username-password pair or user is disabled."), closeAfter: closing)
+        }
+        if session.keptForAdmin, role != .admin {
+            return Pending(
+                reply: .error("LIMIT max number of clients reached (\(configuration.clientsMax)); the slots left are kept for admin"),
+                closeAfter: true)
+        }
+        session.role = role
+        return nil
+    }
+
+    /// `MULTI`, `EXEC`, `DISCARD` (and `WATCH`, which is refused: nothing can change
+    /// between a transaction's requests, and optimistic checks are not offered).
+    private func transaction(_ name: String, arguments: [String], session: inout Session, engine: isolated Engine) -> Pending {
+        guard arguments.isEmpty || name == "WATCH" else { return arity(name) }
+        switch name {
+        case "MULTI":
+            guard session.transaction == nil else { return Pending(reply: .error("ERR MULTI calls can not be nested")) }
+            session.transaction = Transaction()
+            return Pending(reply: .simple("OK"))
+        case "DISCARD":
+            guard session.transaction != nil else { return Pending(reply: .error("ERR DISCARD without MULTI")) }
+            session.transaction = nil
+            return Pending(reply: .simple("OK"))
+        case "EXEC":
+            guard let transaction = session.transaction else { return Pending(reply: .error("ERR EXEC without MULTI")) }
+            session.transaction = nil
+            if transaction.aborted {
+                return Pending(reply: .error("EXECABORT Transaction discarded because of previous errors."))
+            }
+            statistics.transactionsRun.add(1, ordering: .relaxed)
+            // All in this one synchronous call, isolated to the engine: atomic towards
+            // every other client. The reply goes once the last write is durable.
+            var replies: [RESPValue] = []
+            var lsn: LSN = 0
+            for tokens in transaction.queued {
+                let pending = handle(Request(tokens: tokens), session: &session, engine: engine)
+                replies.append(pending.reply)
+                lsn = max(lsn, pending.lsn)
+            }
+            return Pending(reply: .array(replies), lsn: lsn)
+        default:
+            if session.transaction != nil { return reject(Rejection(.err, "WATCH inside MULTI is not allowed"), session: &session) }
+            return Pending(reply: .error("ERR WATCH is not supported: a MULTI/EXEC transaction runs in one turn of the engine; check what it depends on inside it"))
+        }
+    }
+
+    /// Queues a request inside MULTI, after the checks that need no state (known
+    /// command, arity, arguments); a failed check aborts the transaction.
+    private func queue(_ tokens: [String], session: inout Session) -> Pending {
+        let name = CommandTable.asciiUppercased(tokens[0])
+        if let spec = CommandTable.spec(uppercasedName: name) {
+            do {
+                _ = try CommandTable.parse(tokens, spec: spec)
+            } catch {
+                return reject(error, session: &session)
+            }
+        } else if name != "PING" && name != "ECHO" {
+            let known = ["INFO", "CONFIG", "COMMAND", "CLIENT", "SELECT", "DIGEST", "SNAPSHOT", "SHUTDOWN", "CLOCK.ADVANCE"]
+            return reject(
+                known.contains(name)
+                    ? Rejection(.err, "\(name) is not allowed inside MULTI (only the core commands, PING and ECHO are)")
+                    : CommandTable.unknownCommand(tokens),
+                session: &session)
+        }
+        guard session.transaction!.queued.count < Self.transactionRequestsMax else {
+            return reject(Rejection(.limit, "a transaction holds at most \(Self.transactionRequestsMax) requests"), session: &session)
+        }
+        session.transaction!.queued.append(tokens)
+        return Pending(reply: .simple("QUEUED"))
+    }
+
+    static let transactionRequestsMax = 10_000
+
+    /// A rejection that also aborts the transaction in progress, if any.
+    private func reject(_ rejection: Rejection, session: inout Session) -> Pending {
+        session.transaction?.aborted = true
+        return Pending(reply: RESPValue(rejection))
     }
 
     private func submit(_ tokens: [String], spec: CommandSpec, role: Role, engine: isolated Engine) -> Pending {
@@ -197,14 +343,12 @@ final class CommandDispatcher: Sendable {
         while let option = rest.first?.uppercased() {
             switch (option, rest.count) {
             case ("AUTH", 3...):
-                let token = rest[rest.startIndex + 2]
-                guard let tokens = configuration.tokens else {
-                    return Pending(reply: .error("ERR AUTH called without any password configured; this server runs without --auth"))
+                var trial = session
+                if let refused = authenticate(token: rest[rest.startIndex + 2], session: &trial) {
+                    session.authFailures = trial.authFailures
+                    return refused
                 }
-                guard let granted = tokens[token] else {
-                    return Pending(reply: .error("WRONGPASS invalid username-password pair or user is disabled."))
-                }
-                role = granted
+                role = trial.role
                 rest = rest.dropFirst(3)
             case ("SETNAME", 2...):
                 name = rest[rest.startIndex + 1]
@@ -277,6 +421,10 @@ final class CommandDispatcher: Sendable {
                 ("connected_clients", String(statistics.connectedClients.load(ordering: .relaxed))),
                 ("maxclients", String(configuration.clientsMax)),
                 ("rejected_connections", String(statistics.rejectedConnections.load(ordering: .relaxed))),
+                ("input_buffered_bytes", String(statistics.inputBytesBuffered.load(ordering: .relaxed))),
+                ("closed_for_output_limit", String(statistics.closedForOutput.load(ordering: .relaxed))),
+                ("closed_for_input_limit", String(statistics.closedForInput.load(ordering: .relaxed))),
+                ("closed_for_timeout", String(statistics.closedForTimeout.load(ordering: .relaxed))),
             ]),
             ("persistence", [
                 ("fsync_policy", policy.rawValue),
@@ -293,6 +441,8 @@ final class CommandDispatcher: Sendable {
                 ("total_connections_received", String(statistics.totalConnections.load(ordering: .relaxed))),
                 ("total_commands_processed", String(commands)),
                 ("average_ops_per_sec", String(commands / Int(seconds))),
+                ("auth_failures", String(statistics.authFailures.load(ordering: .relaxed))),
+                ("transactions_run", String(statistics.transactionsRun.load(ordering: .relaxed))),
             ]),
             ("shards", [("shards", "1"), ("shards_requested", String(configuration.shardsRequested))]),
             ("reservations", [
@@ -313,3 +463,22 @@ final class CommandDispatcher: Sendable {
     }
 }
 
+
+/// Rate limit for the log line of a failed AUTH: a client trying tokens in a loop
+/// must not flood the log (it is counted in INFO either way).
+final class AuthFailureLog: Sendable {
+    private let state = Mutex<(last: ContinuousClock.Instant?, suppressed: Int)>((nil, 0))
+
+    /// Whether to log now, and how many were not logged since the last line.
+    func mayLog(now: ContinuousClock.Instant) -> Int? {
+        state.withLock { state in
+            if let last = state.last, now - last < .seconds(1) {
+                state.suppressed += 1
+                return nil
+            }
+            let suppressed = state.suppressed
+            state = (now, 0)
+            return suppressed
+        }
+    }
+}

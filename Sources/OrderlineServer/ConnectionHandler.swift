@@ -1,21 +1,29 @@
 import DequeModule
+import Logging
 import NIOCore
 import OrderlineProtocol
 
 /// One client connection, on the engine's event loop. It decodes what it reads
-/// (`RESPRequestDecoder`) and dispatches every request of one read in one go —
+/// (`RESPRequestDecoder`) and dispatches the requests of one read in one go —
 /// synchronously, isolated to the engine, so decide, append and apply happen in
 /// request order with no thread hop — and each reply is written, in
 /// request order, once the WAL has acknowledged what it depends on
 /// (`AcknowledgementTracker`). Requests of a pipeline never wait for each other's
 /// fsync, so they share group commits.
 ///
-/// Back-pressure: with `pipelineDepthMax` replies outstanding the connection stops
-/// decoding (what was read waits, undecoded) and being read until half of them are
-/// written; and it is neither read nor decoded further while its socket's outgoing
-/// buffer is full (NIO's writability). A client that pipelines without reading its
-/// replies so holds at most one read cycle of requests (NIO reads up to 16 buffers
-/// before it looks again) and `pipelineDepthMax` replies.
+/// What one connection can take from the others is bounded:
+/// - **Time**: it runs requests for at most `passBudgetMicroseconds` in one go; the
+///   rest waits (undecoded) for a later pass of the loop, after other connections.
+/// - **Replies**: with `pipelineDepthMax` replies outstanding, or `outputBytesSoftMax`
+///   bytes of replies not yet taken by its socket, or its socket's buffer full, no more
+///   of its requests run until they drain. Over `outputBytesHardMax` (one huge reply
+///   after another), or over the soft limit for `outputSoftSeconds`, it is closed.
+/// - **Input**: while its replies wait it keeps reading (a client that writes a whole
+///   pipeline before reading must not deadlock against its own full socket), up to
+///   `readAheadBytesMax` once authenticated, and not at all before. Input held across
+///   all connections is capped (`inputBytesBufferedMax`).
+/// - **Deadlines** (`ConnectionRegistry.sweep`): authenticate in time, and finish a
+///   request once begun.
 ///
 /// A client that shuts down its sending side (`printf … | nc -N`) still gets every
 /// reply; the connection closes after the last one.
@@ -26,9 +34,11 @@ final class ConnectionHandler: ChannelDuplexHandler {
 
     private let slot: ServingSlot
     private let dispatcher: CommandDispatcher
+    private let registry: ConnectionRegistry
     private var tracker: AcknowledgementTracker?
     private let configuration: ServerConfiguration
     private let statistics: ServerStatistics
+    private let logger: Logger
     private var context: ChannelHandlerContext?
     private var session: CommandDispatcher.Session
     /// Sequence number of the next request read, and of the next reply to write.
@@ -37,42 +47,73 @@ final class ConnectionHandler: ChannelDuplexHandler {
     /// Replies not yet written, in request order: element i answers request
     /// `sequenceWritten + i`, nil while it is still being worked out (a snapshot).
     private var ready: Deque<CommandDispatcher.Pending?> = []
+    /// What the replies in `ready` will take on the wire, about.
+    private var readyBytes = 0
+    /// `pipelineDepthMax` replies are outstanding.
     private var readPaused = false
     private var readPending = false
+    /// Whole requests wait in `unread` for room (pipeline depth, reply bytes, socket).
+    private var held = false
     private var resuming = false
+    private var yieldScheduled = false
     /// The client half-closed: answer what it sent, then close.
     private var inputClosed = false
     private var closing = false
     private var decoder: RESPRequestDecoder
-    /// Bytes read but not decoded yet: the start of a request still arriving.
+    /// Bytes read but not decoded yet: requests waiting their turn, and the start of
+    /// one still arriving.
     private var unread: ByteBuffer?
+    /// What this connection counts in `statistics.inputBytesBuffered`.
+    private var inputAccounted = 0
+    /// When the current pass must give the loop back.
+    private var passDeadline = NIODeadline.distantFuture
+    private let acceptedAt: NIODeadline
+    /// When a request last completed, or input began to wait: a request begun must
+    /// complete within `requestTimeoutSeconds` of it.
+    private var lastProgress: NIODeadline
+    /// Since when the replies waiting are over `outputBytesSoftMax`.
+    private var outputOverSoftSince: NIODeadline?
     /// The last read's batch, emptied: its storage serves the next read.
     private var spareBatch = Batch()
     /// The last reply buffer written: once the socket has taken it (NIO holds it no
     /// more), the next replies are written into the same storage.
     private var spareReplyBuffer: ByteBuffer?
 
-    init(slot: ServingSlot, dispatcher: CommandDispatcher, configuration: ServerConfiguration, statistics: ServerStatistics) {
-        self.decoder = RESPRequestDecoder(limits: configuration.limits)
+    init(
+        slot: ServingSlot, dispatcher: CommandDispatcher, registry: ConnectionRegistry, configuration: ServerConfiguration,
+        statistics: ServerStatistics, logger: Logger, peer: String, keptForAdmin: Bool
+    ) {
         self.slot = slot
         self.dispatcher = dispatcher
+        self.registry = registry
         self.configuration = configuration
         self.statistics = statistics
-        self.session = dispatcher.initialSession
+        self.logger = logger
+        var session = dispatcher.initialSession
+        session.peer = peer
+        session.keptForAdmin = keptForAdmin
+        self.session = session
+        self.decoder = RESPRequestDecoder(limits: configuration.limits, authenticated: session.role != nil)
+        self.acceptedAt = .now()
+        self.lastProgress = acceptedAt
     }
 
     func channelActive(context: ChannelHandlerContext) {
         self.context = context
         statistics.totalConnections.add(1, ordering: .relaxed)
+        registry.register(self)
         context.fireChannelActive()
     }
 
     func channelInactive(context: ChannelHandlerContext) {
         tracker?.forget(self)
+        registry.unregister(self)
         // Nothing more is run for a connection that is gone (a write may have failed
         // in the middle of answering what was read).
         closing = true
         unread = nil
+        decoder = RESPRequestDecoder(limits: configuration.limits)
+        accountInput()
         self.context = nil
         context.fireChannelInactive()
     }
@@ -81,26 +122,56 @@ final class ConnectionHandler: ChannelDuplexHandler {
         guard !closing else { return }
         var bytes = unwrapInboundIn(data)
         if var earlier = unread.take() {
+            // Consumed bytes are dropped once they are most of the buffer, so a long
+            // pipeline read ahead is neither copied per read nor kept whole.
+            if earlier.readerIndex > earlier.readableBytes { earlier.discardReadBytes() }
             earlier.writeBuffer(&bytes)
             bytes = earlier
         }
         unread = bytes
-        handleUnread(context: context, upTo: .max)
+        accountInput()
+        if statistics.inputBytesBuffered.load(ordering: .relaxed) > configuration.inputBytesBufferedMax,
+           inputAccounted > configuration.inputFairShareBytes {
+            statistics.closedForInput.add(1, ordering: .relaxed)
+            logger.warning("closing a connection: the server holds too much unprocessed input", metadata: ["client.address": "\(session.peer)", "input.bytes": "\(inputAccounted)"])
+            return closeNow(context: context, saying: "LIMIT the server holds too much unprocessed input; this connection held \(inputAccounted) bytes of it")
+        }
+        passDeadline = .now() + .microseconds(configuration.passBudgetMicroseconds)
+        if handleUnread(context: context, upTo: .max) { scheduleYield(context: context) }
     }
 
-    /// Decodes the whole requests read so far and dispatches them in order, at most
-    /// `limit` of them and up to `pipelineDepthMax` replies outstanding; the rest
-    /// waits in `unread`.
+    /// Whether requests may run now: nothing holds this connection back. (While the
+    /// socket is writable NIO holds less than its high watermark, 64 KiB, so the
+    /// replies in `ready` are what counts against `outputBytesSoftMax`.)
+    private func mayDispatch(context: ChannelHandlerContext) -> Bool {
+        !readPaused && !closing && readyBytes < configuration.outputBytesSoftMax && context.channel.isWritable
+    }
+
+    /// Replies decided and not yet taken by the socket, in bytes (about).
+    private func outputBytes(context: ChannelHandlerContext) -> Int {
+        readyBytes + ((try? context.channel.syncOptions?.getOption(.bufferedWritableBytes)) ?? 0)
+    }
+
+    /// Decodes the whole requests read so far and runs them in order, at most `limit`
+    /// of them, while nothing holds the connection back and the pass has time and room
+    /// for replies; the rest waits in `unread`. Returns whether it stopped for the
+    /// pass's budget with requests still waiting (the caller yields the loop).
     ///
     /// The decoder runs here, not in NIO's `ByteToMessageHandler`, so that one read's
     /// requests (16 at pipeline depth 16) enter the engine's isolation once: each
     /// `assumeIsolated` call allocates two closure boxes, which per request were
     /// two of its seven mallocs (perf, uprobe on malloc).
-    private func handleUnread(context: ChannelHandlerContext, upTo limit: Int) {
+    @discardableResult
+    private func handleUnread(context: ChannelHandlerContext, upTo limit: Int) -> Bool {
         // Nor while the socket cannot take more: a small request can have a large
         // reply (INFO), so what was read must not all be answered into memory.
-        guard !readPaused, !closing, context.channel.isWritable, var bytes = unread.take() else { return }
+        guard unread != nil else { return false }
+        guard mayDispatch(context: context), var bytes = unread.take() else {
+            held = true
+            return false
+        }
         let room = min(limit, configuration.pipelineDepthMax - Int(sequenceNext - sequenceWritten))
+        let budget = Budget(deadline: passDeadline, replyBytes: configuration.outputBytesSoftMax - readyBytes)
         var batch = Batch()
         swap(&batch, &spareBatch)
         // Moved out, not copied: a request still arriving keeps its tokens in the
@@ -112,55 +183,84 @@ final class ConnectionHandler: ChannelDuplexHandler {
             let dispatcher = dispatcher
             var session = session
             serving.engine.assumeIsolated { engine in
-                Self.decodeAndHandle(&bytes, into: &batch, upTo: room, decoder: &decoder, session: &session) { tokens, session in
-                    dispatcher.handle(tokens, session: &session, engine: engine)
+                Self.decodeAndHandle(&bytes, into: &batch, upTo: room, budget: budget, decoder: &decoder, session: &session) { request, session in
+                    dispatcher.handle(request, session: &session, engine: engine)
                 }
             }
             self.session = session
         } else {
             let dispatcher = dispatcher
-            Self.decodeAndHandle(&bytes, into: &batch, upTo: room, decoder: &decoder, session: &session) { tokens, _ in
-                dispatcher.handleWhileLoading(tokens)
+            Self.decodeAndHandle(&bytes, into: &batch, upTo: room, budget: budget, decoder: &decoder, session: &session) { request, _ in
+                dispatcher.handleWhileLoading(request.tokens)
             }
         }
         swap(&decoder, &self.decoder)
+        if !batch.handled.isEmpty { lastProgress = .now() }
         for pending in batch.handled { add(pending, eventLoop: context.eventLoop) }
         let framingError = batch.framingError
+        let yielded = batch.yielded
+        let handledCount = batch.handled.count
         if batch.handled.capacity <= Self.spareBatchCapacityMax {
             batch.handled.removeAll(keepingCapacity: true)
             batch.framingError = nil
+            batch.yielded = false
             spareBatch = batch
         }
         if let framingError {
             errorCaught(context: context, error: framingError)
         } else if bytes.readableBytes > 0, !closing {
-            unread = bytes.slice()
+            unread = bytes
+            // Stopped by the pipeline limit or the reply bytes, not by a request cut short.
+            if handledCount >= room || (!yielded && !mayDispatch(context: context)) { held = true }
         }
+        accountInput()
+        if !closing, outputBytes(context: context) > configuration.outputBytesHardMax {
+            closeForOutput(context: context, reason: "over the hard limit of \(configuration.outputBytesHardMax) bytes")
+            return false
+        }
+        return yielded && unread != nil && !closing
     }
 
     /// A batch grown past this (a client pipelining thousands of requests in one
     /// read) is not kept for the next read.
     private static let spareBatchCapacityMax = 256
 
+    /// What one pass of one connection may spend.
+    private struct Budget {
+        var deadline: NIODeadline
+        var replyBytes: Int
+    }
+
     /// What one read gave: replies to the requests it completed, in order, and the
     /// framing error that ended it, if any (the requests before it are handled).
     private struct Batch: Sendable {
         var handled: [CommandDispatcher.Pending] = []
         var framingError: (any Error)?
+        /// Stopped for the pass's budget (time or reply bytes).
+        var yielded = false
     }
 
     /// Decodes and handles requests until `bytes` holds no whole one, `limit` are
-    /// handled, or one of them closes the connection (QUIT, SHUTDOWN).
+    /// handled, the budget is spent, or one of them closes the connection (QUIT,
+    /// SHUTDOWN).
     private static func decodeAndHandle(
-        _ bytes: inout ByteBuffer, into batch: inout Batch, upTo limit: Int, decoder: inout RESPRequestDecoder,
-        session: inout CommandDispatcher.Session, _ handle: ([String], inout CommandDispatcher.Session) -> CommandDispatcher.Pending
+        _ bytes: inout ByteBuffer, into batch: inout Batch, upTo limit: Int, budget: Budget, decoder: inout RESPRequestDecoder,
+        session: inout CommandDispatcher.Session,
+        _ handle: (CommandDispatcher.Request, inout CommandDispatcher.Session) -> CommandDispatcher.Pending
     ) {
+        var replyBytes = 0
         do {
             while batch.handled.count < limit, let tokens = try decoder.decode(buffer: &bytes) {
-                var pending = handle(tokens, &session)
+                var pending = handle(CommandDispatcher.Request(tokens: tokens, binaryTokens: decoder.binaryTokens), &session)
                 pending.resp3 = session.resp3
+                if decoder.authenticated != (session.role != nil) { decoder.authenticated = session.role != nil }
+                replyBytes += pending.reply.estimatedBytes
                 batch.handled.append(pending)
                 if pending.closeAfter { break }
+                if replyBytes >= budget.replyBytes || NIODeadline.now() >= budget.deadline {
+                    batch.yielded = true
+                    break
+                }
             }
         } catch {
             batch.framingError = error
@@ -180,15 +280,27 @@ final class ConnectionHandler: ChannelDuplexHandler {
             let resp3 = pending.resp3
             ready.append(nil)
             later.hop(to: eventLoop).assumeIsolated().whenComplete { [self] result in
+                guard sequence >= sequenceWritten else { return }  // the connection failed meanwhile
                 var reply = CommandDispatcher.Pending(reply: (try? result.get()) ?? .error("ERR internal"))
                 reply.resp3 = resp3
+                readyBytes += reply.reply.estimatedBytes
                 ready[Int(sequence - sequenceWritten)] = reply
                 writeReadyReplies()
             }
         } else {
+            readyBytes += pending.reply.estimatedBytes
             ready.append(pending)
         }
         if sequenceNext - sequenceWritten >= UInt64(configuration.pipelineDepthMax) { readPaused = true }
+    }
+
+    /// Keeps `statistics.inputBytesBuffered` up to date with what this connection holds.
+    private func accountInput() {
+        let buffered = (unread?.readableBytes ?? 0) + decoder.bufferedBytes
+        guard buffered != inputAccounted else { return }
+        if inputAccounted == 0 { lastProgress = .now() }
+        statistics.inputBytesBuffered.add(buffered - inputAccounted, ordering: .relaxed)
+        inputAccounted = buffered
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
@@ -211,11 +323,20 @@ final class ConnectionHandler: ChannelDuplexHandler {
     }
 
     func read(context: ChannelHandlerContext) {
-        if readPaused || !context.channel.isWritable {
-            readPending = true
-        } else {
+        if mayRead(context: context) {
             context.read()
+        } else {
+            readPending = true
         }
+    }
+
+    /// Whether to read from the socket now: when requests may run, and also while they
+    /// may not, to read ahead (authenticated connections only, within their limit and
+    /// the server's).
+    private func mayRead(context: ChannelHandlerContext) -> Bool {
+        if closing || mayDispatch(context: context) { return true }
+        return session.role != nil && inputAccounted < configuration.readAheadBytesMax
+            && statistics.inputBytesBuffered.load(ordering: .relaxed) < configuration.inputBytesBufferedMax
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
@@ -223,22 +344,45 @@ final class ConnectionHandler: ChannelDuplexHandler {
         context.fireChannelWritabilityChanged()
     }
 
+    /// Gives the loop to other connections; this one goes on in a later pass.
+    private func scheduleYield(context: ChannelHandlerContext) {
+        guard !yieldScheduled else { return }
+        yieldScheduled = true
+        context.eventLoop.assumeIsolated().execute { [self] in
+            yieldScheduled = false
+            guard let context = self.context else { return }
+            resumeReading(context: context)
+        }
+    }
+
     /// Decodes and answers what waited, then reads again if a read was held back and
     /// nothing holds it back any more. Iterative, not recursive: writing replies may
     /// unpause the connection, which calls back here. In steps of at most
-    /// `resumeStep` requests, so that writability is looked at again in between.
+    /// `resumeStep` requests, so that writability is looked at again in between, and
+    /// within one pass's budget.
     private func resumeReading(context: ChannelHandlerContext) {
         guard !resuming else { return }
         resuming = true
         defer { resuming = false }
-        while !readPaused, !closing, context.channel.isWritable, unread != nil {
+        passDeadline = .now() + .microseconds(configuration.passBudgetMicroseconds)
+        while unread != nil {
+            guard mayDispatch(context: context) else {
+                held = true
+                break
+            }
+            held = false
             let sequenceBefore = sequenceNext
-            handleUnread(context: context, upTo: Self.resumeStep)
+            let yielded = handleUnread(context: context, upTo: Self.resumeStep)
             if sequenceNext == sequenceBefore { break }  // only part of a request waits
             writeReadyReplies()
+            if yielded {
+                scheduleYield(context: context)
+                break
+            }
         }
+        if unread == nil { held = false }
         closeIfAllAnswered(context: context)
-        guard readPending, !readPaused, !closing, context.channel.isWritable else { return }
+        guard readPending, mayRead(context: context) else { return }
         readPending = false
         context.read()
     }
@@ -258,6 +402,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
     private func closeIfAllAnswered(context: ChannelHandlerContext) {
         guard inputClosed, !closing, ready.isEmpty, !readPaused, context.channel.isWritable else { return }
         unread = nil
+        accountInput()
         // An empty write completes after every write before it.
         writeThenClose(context.channel.allocator.buffer(capacity: 0), context: context)
     }
@@ -267,6 +412,50 @@ final class ConnectionHandler: ChannelDuplexHandler {
         closing = true
         let channel = context.channel
         context.writeAndFlush(wrapOutboundOut(buffer)).whenComplete { _ in channel.close(promise: nil) }
+    }
+
+    /// Closes at once, sending `message` as an error reply if the socket takes it: for
+    /// a connection past a limit or a deadline, whose client may not be reading.
+    private func closeNow(context: ChannelHandlerContext, saying message: String?) {
+        closing = true
+        unread = nil
+        accountInput()
+        if let message {
+            var buffer = context.channel.allocator.buffer(capacity: message.utf8.count + 3)
+            buffer.writeRESP(.error(message))
+            context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
+        }
+        context.close(promise: nil)
+    }
+
+    private func closeForOutput(context: ChannelHandlerContext, reason: String) {
+        statistics.closedForOutput.add(1, ordering: .relaxed)
+        logger.warning(
+            "closing a connection whose replies are not read", metadata: ["client.address": "\(session.peer)", "reason": "\(reason)"])
+        closeNow(context: context, saying: nil)
+    }
+
+    /// Called once a second (`ConnectionRegistry.sweep`).
+    func checkDeadlines(now: NIODeadline) {
+        guard let context, !closing else { return }
+        if session.role == nil, configuration.tokens != nil, now - acceptedAt >= .seconds(configuration.authTimeoutSeconds) {
+            statistics.closedForTimeout.add(1, ordering: .relaxed)
+            return closeNow(context: context, saying: "NOAUTH Authentication required within \(configuration.authTimeoutSeconds) s; closing")
+        }
+        if inputAccounted > 0, mayDispatch(context: context), now - lastProgress >= .seconds(configuration.requestTimeoutSeconds) {
+            statistics.closedForTimeout.add(1, ordering: .relaxed)
+            return closeNow(
+                context: context, saying: "ERR Protocol error: a request did not arrive in full within \(configuration.requestTimeoutSeconds) s")
+        }
+        if outputBytes(context: context) >= configuration.outputBytesSoftMax {
+            let since = outputOverSoftSince ?? now
+            outputOverSoftSince = since
+            if now - since >= .seconds(configuration.outputSoftSeconds) {
+                closeForOutput(context: context, reason: "over \(configuration.outputBytesSoftMax) bytes for \(configuration.outputSoftSeconds) s")
+            }
+        } else {
+            outputOverSoftSince = nil
+        }
     }
 
     /// A reply buffer grown past this (a large list) is not kept for the next replies.
@@ -286,6 +475,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
                 next.reply = RESPValue(failure)
             }
             ready.removeFirst()
+            readyBytes -= first?.reply.estimatedBytes ?? 0
             if buffer == nil {
                 buffer = spareReplyBuffer.take() ?? context.channel.allocator.buffer(capacity: 256)
                 buffer!.clear()  // reuses the storage if NIO is done with it
@@ -303,6 +493,8 @@ final class ConnectionHandler: ChannelDuplexHandler {
         if buffer.capacity <= Self.spareReplyBufferBytesMax { spareReplyBuffer = buffer }
         if readPaused, sequenceNext - sequenceWritten <= UInt64(configuration.pipelineDepthMax / 2) {
             readPaused = false
+        }
+        if held || readPending {
             resumeReading(context: context)
         } else if !resuming {
             closeIfAllAnswered(context: context)

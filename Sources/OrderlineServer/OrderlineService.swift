@@ -42,10 +42,14 @@ public final class OrderlineService: Service {
         let slot = ServingSlot(eventLoop: loop)
         let shutdownRequest = AsyncStream<Void>.makeStream()
         let dispatcher = CommandDispatcher(
-            configuration: configuration, statistics: statistics, clock: clock,
+            configuration: configuration, statistics: statistics, clock: clock, logger: logger,
             requestShutdown: { shutdownRequest.continuation.yield() })
         let configuration = configuration
         let statistics = statistics
+        let logger = logger
+        let registry = try await loop.submit {
+            NIOLoopBound(ConnectionRegistry(configuration: configuration), eventLoop: loop)
+        }.get()
         let channel: any Channel
         do {
             channel = try await ServerBootstrap(group: loop)
@@ -57,15 +61,19 @@ public final class OrderlineService: Service {
                 .childChannelOption(.allowRemoteHalfClosure, value: true)
                 .childChannelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
-                        // Counted here, before anything else can accept another.
-                        let clients = statistics.connectedClients.add(1, ordering: .relaxed).newValue
-                        channel.closeFuture.whenComplete { _ in statistics.connectedClients.subtract(1, ordering: .relaxed) }
-                        if clients > configuration.clientsMax {
+                        let address = channel.remoteAddress?.ipAddress ?? "?"
+                        let admission = registry.value.admit(address: address)
+                        if case .refused(let reason) = admission {
                             statistics.rejectedConnections.add(1, ordering: .relaxed)
                             var buffer = channel.allocator.buffer(capacity: 64)
-                            buffer.writeRESP(.error("LIMIT max number of clients reached (\(configuration.clientsMax))"))
+                            buffer.writeRESP(.error(reason))
                             channel.writeAndFlush(buffer).whenComplete { _ in channel.close(promise: nil) }
                             return
+                        }
+                        statistics.connectedClients.add(1, ordering: .relaxed)
+                        channel.closeFuture.whenComplete { _ in
+                            statistics.connectedClients.subtract(1, ordering: .relaxed)
+                            registry.value.release(address: address)
                         }
                         if configuration.idleTimeoutSeconds > 0 {
                             try channel.pipeline.syncOperations.addHandler(
@@ -73,7 +81,9 @@ public final class OrderlineService: Service {
                             try channel.pipeline.syncOperations.addHandler(IdleConnectionCloser())
                         }
                         try channel.pipeline.syncOperations.addHandler(
-                            ConnectionHandler(slot: slot, dispatcher: dispatcher, configuration: configuration, statistics: statistics))
+                            ConnectionHandler(
+                                slot: slot, dispatcher: dispatcher, registry: registry.value, configuration: configuration,
+                                statistics: statistics, logger: logger, peer: address, keptForAdmin: admission == .keptForAdmin))
                     }
                 }
                 .bind(host: configuration.host, port: configuration.port).get()
@@ -91,6 +101,10 @@ public final class OrderlineService: Service {
         let tracker = try await loop.submit { AcknowledgementTracker(eventLoop: loop, acknowledged: lsn) }.get()
         engine.observeAcknowledgements { lsn, failure in tracker.report(lsn, failure: failure) }
         try await loop.submit { slot.fill(.init(engine: engine, tracker: tracker)) }.get()
+        // Deadlines (authentication, a request still arriving, unread replies), once a second.
+        let sweeper = loop.scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { _ in
+            registry.value.sweep(now: .now())
+        }
         if let address = channel.localAddress { await onReady(address, engine) }
 
         await withTaskGroup(of: Void.self) { tasks in
@@ -106,6 +120,7 @@ public final class OrderlineService: Service {
             tasks.cancelAll()
         }
         logger.info("shutting down: no new connections, draining")
+        sweeper.cancel()
         try? await channel.close()
         // Replies already decided are sent once durable; give them a moment.
         try? await Task.sleep(for: .milliseconds(100))

@@ -1,16 +1,47 @@
 import OrderlineCore
 import OrderlineProtocol
 
-/// What `orderline serve` was told, as the listener and dispatcher need it.
+/// What `orderline serve` was told, as the listener and dispatcher need it. Every
+/// limit has a name and a default here; `docs/COMMANDS.md` (Limits) lists them.
 public struct ServerConfiguration: Sendable {
     public var host = "127.0.0.1"
     public var port = 7379
     public var limits = ProtocolLimits()
     public var clientsMax = 10_000
+    /// Connections accepted beyond `clientsMax` only for an admin token (with
+    /// `--auth`): a flood of unauthenticated sockets cannot lock the operator out.
+    public var adminReservedClients = 32
+    /// Connections from one address at most.
+    public var clientsPerAddressMax = 1_000
     /// Replies a connection may have outstanding before it stops being read.
     public var pipelineDepthMax = 1_024
     /// Seconds without a request after which a connection is closed; 0: never.
     public var idleTimeoutSeconds: Int64 = 0
+    /// Seconds a connection may stay unauthenticated (with `--auth`).
+    public var authTimeoutSeconds: Int64 = 10
+    /// Seconds a request may take to arrive in full once its first bytes came (and
+    /// nothing else completed meanwhile): a client trickling bytes is closed.
+    public var requestTimeoutSeconds: Int64 = 30
+    /// Failed `AUTH`s after which a connection is closed.
+    public var authFailuresMax = 3
+    /// Bytes of replies a connection may have waiting (decided, not yet taken by its
+    /// socket) before no more of its requests are run; as Redis's
+    /// `client-output-buffer-limit`, a connection over `outputBytesHardMax` is closed at
+    /// once, and one that stays over `outputBytesSoftMax` for `outputSoftSeconds` too.
+    public var outputBytesSoftMax = 4 << 20
+    public var outputBytesHardMax = 64 << 20
+    public var outputSoftSeconds: Int64 = 60
+    /// Bytes read but not yet run that a connection may hold while its replies wait
+    /// (a client that writes a long pipeline before it reads): reading goes on up to
+    /// this, so such a pipeline never deadlocks against a full socket.
+    public var readAheadBytesMax = 32 << 20
+    /// Unprocessed input held across all connections. Over it, a connection holding more
+    /// than `inputFairShareBytes` of it is closed, and nobody reads ahead.
+    public var inputBytesBufferedMax = 512 << 20
+    public var inputFairShareBytes = 1 << 20
+    /// How long one connection may run requests in one go before the loop turns to
+    /// others (it goes on in the next pass).
+    public var passBudgetMicroseconds: Int64 = 2_000
     /// Whether CLOCK.ADVANCE is allowed (the server runs on a manual clock).
     public var manualClock = false
     /// Tokens and their roles (`--auth`); nil: every connection is admin.
@@ -19,4 +50,20 @@ public struct ServerConfiguration: Sendable {
     public var shardsRequested = 1
 
     public init() {}
+
+    /// Checks the limits against each other at start-up.
+    public func validate() throws(ServerStartError) {
+        func require(_ condition: Bool, _ message: String) throws(ServerStartError) {
+            if !condition { throw ServerStartError(message: message) }
+        }
+        try require(clientsMax >= 1 && pipelineDepthMax >= 1, "--max-clients and --max-pipeline must be at least 1")
+        try require(clientsPerAddressMax >= 1, "--max-clients-per-address must be at least 1")
+        try require(adminReservedClients >= 0, "--admin-reserved-clients must not be negative")
+        try require(authTimeoutSeconds >= 1 && requestTimeoutSeconds >= 1, "--auth-timeout and --request-timeout must be at least 1 second")
+        try require(authFailuresMax >= 1, "--max-auth-failures must be at least 1")
+        try require(outputBytesSoftMax >= 64 << 10, "--max-output-bytes must be at least 64 KiB")
+        try require(outputBytesHardMax >= outputBytesSoftMax, "--max-output-bytes-hard must be at least --max-output-bytes")
+        try require(readAheadBytesMax >= limits.inlineLineBytesMax, "--max-read-ahead-bytes must be at least the longest inline line")
+        try require(inputBytesBufferedMax >= limits.requestBytesMax, "--max-input-bytes must be at least --max-request-bytes")
+    }
 }

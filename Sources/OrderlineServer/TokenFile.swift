@@ -3,8 +3,13 @@ import OrderlineCore
 
 /// The `--auth` token file: one `<token> <role>` per line, `#` comments, blank lines
 /// ignored. Roles: `admin`, `ops`, `viewer`, `pos:<node>`, `channel:<name>`,
-/// `customer:<id>`. Tokens are at least 8 characters, without spaces, unique.
+/// `customer:<id>`. Tokens are at least `tokenCharactersMin` characters, without spaces, unique.
 public enum TokenFile {
+    /// A token is a shared secret sent in the clear on every connection: short ones can
+    /// be guessed (8 characters were accepted until an outside review tried 100,000 a
+    /// second).
+    public static let tokenCharactersMin = 16
+
     public static func load(path: String) throws -> [String: Role] {
         let text: String
         do {
@@ -22,7 +27,9 @@ public enum TokenFile {
             if line.isEmpty || line.hasPrefix("#") { continue }
             let fields = line.split(separator: " ", omittingEmptySubsequences: true)
             guard fields.count == 2 else { throw ServerStartError(message: "\(name):\(index + 1): expected '<token> <role>'") }
-            guard fields[0].count >= 8 else { throw ServerStartError(message: "\(name):\(index + 1): tokens need at least 8 characters") }
+            guard fields[0].count >= tokenCharactersMin else {
+                throw ServerStartError(message: "\(name):\(index + 1): tokens need at least \(tokenCharactersMin) characters")
+            }
             guard let role = Role(fields[1]) else {
                 throw ServerStartError(message: "\(name):\(index + 1): unknown role '\(fields[1])' (admin, ops, viewer, pos:<node>, channel:<name>, customer:<id>)")
             }

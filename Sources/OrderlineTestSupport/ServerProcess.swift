@@ -39,6 +39,15 @@ public final class ServerProcess {
     }
 
     public var pid: Int32 { process.processIdentifier }
+
+    /// The server's resident memory (VmRSS), in bytes.
+    public func residentBytes() throws -> Int {
+        let status = try String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)
+        guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
+              let kilobytes = line.split(separator: " ").dropFirst().first.flatMap({ Int($0) })
+        else { throw ServerProcessError(message: "no VmRSS in /proc/\(pid)/status") }
+        return kilobytes * 1024
+    }
     public var standardError: String { Self.read(errorFile) }
 
     /// Sends `signal` and waits for the exit status.

@@ -34,6 +34,17 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Most elements in a request array.") var maxArrayElements = 1_024
     @Option(help: "Largest request (all its elements together), in bytes.") var maxRequestBytes = 64 * 1024 * 1024
     @Option(help: "Replies a connection may have outstanding before it stops being read.") var maxPipeline = 1_024
+    @Option(help: "Connections from one address at most.") var maxClientsPerAddress = 1_000
+    @Option(help: "With --auth: connections accepted beyond --max-clients for an admin token only.") var adminReservedClients = 32
+    @Option(help: "With --auth: seconds a connection may take to authenticate.") var authTimeout: Int64 = 10
+    @Option(help: "Seconds a request may take to arrive in full once begun.") var requestTimeout: Int64 = 30
+    @Option(help: "Failed AUTHs after which a connection is closed.") var maxAuthFailures = 3
+    @Option(help: "Bytes of replies a connection may have waiting before its requests stop running.")
+    var maxOutputBytes = 4 << 20
+    @Option(help: "A connection with more bytes of replies waiting than this is closed.") var maxOutputBytesHard = 64 << 20
+    @Option(help: "A connection over --max-output-bytes for this many seconds is closed.") var outputSoftSeconds: Int64 = 60
+    @Option(help: "Bytes a connection may read ahead while its replies wait.") var maxReadAheadBytes = 32 << 20
+    @Option(help: "Unprocessed input held across all connections, in bytes.") var maxInputBytes = 512 << 20
     @Option(help: "Data directory (created if missing).") var data = "./orderline-data"
     @Option(help: "always | interval | never") var fsync: FsyncPolicy = .always
     @Option(help: "A directory of command files applied once to an empty data directory (Data/ holds the demo).")
@@ -54,19 +65,50 @@ struct ServeCommand: AsyncParsableCommand {
         return limits
     }
 
+    private func serverConfiguration(tokens: [String: Role]?) -> ServerConfiguration {
+        var server = ServerConfiguration()
+        server.host = host
+        server.port = port
+        server.clientsMax = maxClients
+        server.clientsPerAddressMax = maxClientsPerAddress
+        server.adminReservedClients = adminReservedClients
+        server.limits = limits
+        server.pipelineDepthMax = maxPipeline
+        server.idleTimeoutSeconds = idleTimeout
+        server.authTimeoutSeconds = authTimeout
+        server.requestTimeoutSeconds = requestTimeout
+        server.authFailuresMax = maxAuthFailures
+        server.outputBytesSoftMax = maxOutputBytes
+        server.outputBytesHardMax = maxOutputBytesHard
+        server.outputSoftSeconds = outputSoftSeconds
+        server.readAheadBytesMax = maxReadAheadBytes
+        server.inputBytesBufferedMax = maxInputBytes
+        server.manualClock = self.clock == "manual"
+        server.tokens = tokens
+        server.shardsRequested = shards
+        return server
+    }
+
     func validate() throws {
         guard clock == "system" || clock == "manual" else { throw ValidationError("--clock must be system or manual") }
         guard (0...65535).contains(port) else { throw ValidationError("--port must be in 0...65535") }
         guard shards >= 1 else { throw ValidationError("--shards must be at least 1") }
-        let loopback = host == "localhost" || host == "::1" || host.hasPrefix("127.")
-        guard loopback || auth != nil else {
-            throw ValidationError("without --auth the server listens on loopback only; refusing --host \(host)")
+        if auth == nil {
+            // What the name resolves to counts, not how it reads: 127.evil.example may be 0.0.0.0.
+            let addresses = HostAddresses.resolve(host)
+            guard !addresses.isEmpty else { throw ValidationError("--host \(host.prefix(100)) does not resolve to an address") }
+            guard addresses.allSatisfy(HostAddresses.isLoopback) else {
+                throw ValidationError(
+                    "without --auth the server listens on loopback only; --host \(host.prefix(100)) is \(addresses.joined(separator: ", "))")
+            }
         }
-        guard maxClients >= 1, maxPipeline >= 1 else { throw ValidationError("--max-clients and --max-pipeline must be at least 1") }
         do {
             try limits.validate()
-        } catch {
+            try serverConfiguration(tokens: nil).validate()
+        } catch let error as ProtocolError {
             throw ValidationError("\(error.message)")
+        } catch {
+            throw ValidationError("\(error)")
         }
         guard snapshotsKept >= 1 else { throw ValidationError("--snapshots-kept must be at least 1") }
         guard snapshotEvery >= 0 else { throw ValidationError("--snapshot-every must not be negative") }
@@ -95,18 +137,10 @@ struct ServeCommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data(
                 "orderline: --shards \(shards): this build runs one engine shard for all SKUs (see docs/ARCHITECTURE.md)\n".utf8))
         }
+        MallocTuning.returnLargeBlocksToTheSystem()
         // One event loop for the listener and the engine together.
         let eventLoopGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        var server = ServerConfiguration()
-        server.host = host
-        server.port = port
-        server.clientsMax = maxClients
-        server.limits = limits
-        server.pipelineDepthMax = maxPipeline
-        server.idleTimeoutSeconds = idleTimeout
-        server.manualClock = self.clock == "manual"
-        server.tokens = tokens
-        server.shardsRequested = shards
+        let server = serverConfiguration(tokens: tokens)
         let logger = Logger(label: "orderline")
         let host = host
         let seed = seed

@@ -15,11 +15,11 @@ import Testing
         let result = try runProcess("/usr/bin/redis-cli", ["-p", String(server.port), "-a", token, "--no-auth-warning"] + arguments)
         return result.standardOutput.trimmingCharacters(in: .newlines)
     }
-    let ops = "demo-ops-token"
+    let ops = "demo-ops-secret-token"
 
     // 1. A web order, shipped from the warehouse routing chose.
     let web = try cli(
-        "demo-web-token", "ORDER.CREATE", "W-1001", "channel=web", "customer=C-42", "lines=SKU-000007:2,SKU-000042:1",
+        "demo-web-channel-token", "ORDER.CREATE", "W-1001", "channel=web", "customer=C-42", "lines=SKU-000007:2,SKU-000042:1",
         "ship=40.7484,-73.9857", "address=350 5th Ave, New York", "service=express", "payment=tok_visa_4242")
     #expect(web.contains(#""status":"allocated""#) && web.contains(#""node":"WH-ALLENTOWN""#), "\(web)")
     #expect(try cli(ops, "ORDER.EXPLAIN", "W-1001").contains(#""rule":"cost: WH-ALLENTOWN has every line at the lowest cost""#))
@@ -31,13 +31,13 @@ import Testing
 
     // 2. Ship from store: only the Seattle store has it within a day.
     let fromStore = try cli(
-        "demo-mobile-token", "ORDER.CREATE", "M-2001", "channel=mobile", "customer=C-7", "lines=SKU-000085:1",
+        "demo-mobile-channel-token", "ORDER.CREATE", "M-2001", "channel=mobile", "customer=C-7", "lines=SKU-000085:1",
         "ship=47.6205,-122.3493", "service=nextday", "payment=tok_mc_5555")
     #expect(fromStore.contains(#""node":"ST-SEA-PINE""#), "\(fromStore)")
 
     // 3. BOPIS at the Philadelphia store.
     let pickup = try cli(
-        "demo-web-token", "ORDER.CREATE", "P-3001", "channel=web", "customer=C-42", "lines=SKU-000017:2", "mode=pickup",
+        "demo-web-channel-token", "ORDER.CREATE", "P-3001", "channel=web", "customer=C-42", "lines=SKU-000017:2", "mode=pickup",
         "store=ST-PHL-CENTER", "payment=tok_amex_0005")
     #expect(pickup.contains(#""mode":"pickup""#) && pickup.contains(#""node":"ST-PHL-CENTER""#), "\(pickup)")
     for step in ["PICK", "PACK", "READY", "PICKEDUP"] { #expect(try cli(ops, "SHIPMENT.\(step)", "P-3001-S1") == "OK") }

@@ -101,8 +101,10 @@ private func startServer(stock: Int = 200, arguments: [String] = []) throws -> S
 }
 
 @Test func aClientThatNeverReadsIsNoLongerReadAndHoldsLittleMemory() throws {
-    let server = try startServer()
-    let residentBefore = try residentBytes(of: server.pid)
+    // It is read ahead while its replies wait, up to --max-read-ahead-bytes (so that a
+    // client writing a whole pipeline before it reads never deadlocks), and no further.
+    let server = try startServer(arguments: ["--max-read-ahead-bytes", String(4 << 20)])
+    let residentBefore = try server.residentBytes()
     nonisolated(unsafe) let flooder = try server.client()
     let sent = Mutex(0)
     let finished = DispatchSemaphore(value: 0)
@@ -129,7 +131,7 @@ private func startServer(stock: Int = 200, arguments: [String] = []) throws -> S
         }
     }
     #expect(stalledAt < total, "the server read all \(stalledAt) bytes of a client that never reads")
-    let growth = try residentBytes(of: server.pid) - residentBefore
+    let growth = try server.residentBytes() - residentBefore
     #expect(growth < 16 << 20, "resident memory grew by \(growth) bytes")
     #expect(try server.client().call("PING") == "+PONG")
     flooder.shutDown()
@@ -138,12 +140,6 @@ private func startServer(stock: Int = 200, arguments: [String] = []) throws -> S
     #expect(server.stop() == 0)
 }
 
-private func residentBytes(of pid: Int32) throws -> Int {
-    let status = try String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)
-    let line = try #require(status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") })
-    let kilobytes = try #require(Int(line.split(separator: " ")[1]))
-    return kilobytes * 1024
-}
 
 @Test func pipelinedRepliesComeBackInRequestOrder() throws {
     let server = try startServer()
@@ -330,10 +326,10 @@ extension RESPTestClient {
     let tokens = directory.file("tokens.txt")
     _ = FileManager.default.createFile(atPath: tokens, contents: Data("""
         # test tokens
-        admin-token-1 admin
-        pos-st-token pos:ST
-        web-token-01 channel:web
-        viewer-token viewer
+        admin-token-0001-test admin
+        pos-st-token-0001-test pos:ST
+        web-token-0001-test channel:web
+        viewer-token-0001-test viewer
         """.utf8))
     let server = try ServerProcess(data: directory.file("data"), arguments: ["--auth", tokens])
     server.keepAlive.append(directory)
@@ -341,27 +337,27 @@ extension RESPTestClient {
     #expect(try anonymous.call("RESERVE", "HOT", "1") == "-NOAUTH Authentication required.")
     #expect(try anonymous.call("AUTH", "nope-nope") == "-WRONGPASS invalid username-password pair or user is disabled.")
     let admin = try server.client()
-    #expect(try admin.call("AUTH", "admin-token-1") == "+OK")
+    #expect(try admin.call("AUTH", "admin-token-0001-test") == "+OK")
     _ = try admin.call("NODE.ADD", "ST", "kind=store", "lat=1", "lon=2")
     _ = try admin.call("SKU.ADD", "HOT", "price=1")
     #expect(try admin.call("STOCK.SET", "ST", "HOT", "10") == ":10")
 
     let pos = try server.client()
-    #expect(try pos.call("AUTH", "default", "pos-st-token") == "+OK")
+    #expect(try pos.call("AUTH", "default", "pos-st-token-0001-test") == "+OK")
     #expect(try pos.call("RESERVE", "HOT", "1") == "-NOPERM pos:ST reserves only at its node: add node=ST")
     #expect(try pos.call("RESERVE", "HOT", "1", "node=ST") == "$R1")
     #expect(try pos.call("STOCK.SET", "ST", "HOT", "1") == "-NOPERM pos:ST may not run this command")
     #expect(try pos.call("SNAPSHOT") == "-NOPERM pos:ST may not run SNAPSHOT")
 
     let web = try server.client()
-    #expect(try web.call("AUTH", "web-token-01") == "+OK")
+    #expect(try web.call("AUTH", "web-token-0001-test") == "+OK")
     #expect(try web.call("RESERVE", "HOT", "2", "idem=cart-9") == "$R2")
     #expect(try web.call("RESERVE", "HOT", "2", "idem=cart-9") == "$R2")
     #expect(try web.call("RELEASE", "R1") == "-NOPERM channel:web may only touch its own reservations")
     #expect(try web.call("RELEASE", "R2") == "+OK")
 
     let viewer = try server.client()
-    #expect(try viewer.call("AUTH", "viewer-token") == "+OK")
+    #expect(try viewer.call("AUTH", "viewer-token-0001-test") == "+OK")
     #expect(try viewer.call("STOCK.GET", "HOT").contains(#""reserved":1"#))
     #expect(try viewer.call("RESERVE", "HOT", "1") == "-NOPERM viewer may only read")
     #expect(server.stop() == 0)
