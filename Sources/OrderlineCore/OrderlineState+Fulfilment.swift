@@ -11,7 +11,8 @@ extension OrderlineState {
     func listShipments(node: String, status: Shipment.Status?, limit: Int) throws(Rejection) -> Decision {
         guard nodes[node] != nil else { throw .notFound("node \(node)") }
         var entries: [JSONObject] = []
-        for id in (workQueues[node] ?? []).sorted() where entries.count < limit {
+        for id in workQueues[node] ?? SortedChunks() {
+            guard entries.count < limit else { break }
             guard let (order, shipment) = try? existingShipment(id), status == nil || shipment.status == status else { continue }
             entries.append(shipment.json(order: order.id))
         }

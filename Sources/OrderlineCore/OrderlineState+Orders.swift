@@ -253,11 +253,15 @@ extension OrderlineState {
         return Decision(events: order.holds.isEmpty ? [] : [.orderUnheld(id, at: context.now)], reply: .ok)
     }
 
+    /// From the index, in id order: the work is the orders listed, not all orders
+    /// (with `customer=`, that customer's orders at most).
     func listOrders(status: Order.Status?, customer: String?, channel: Order.Channel?, limit: Int) -> Decision {
-        let matching = orders.values
-            .filter { (status == nil || $0.status == status) && (customer == nil || $0.customer == customer) && (channel == nil || $0.channel == channel) }
-            .sorted { $0.id < $1.id }
-            .prefix(limit)
-        return Decision(events: [], reply: .bulk(JSONObject.array(matching.map(\.json))))
+        var matching: [JSONObject] = []
+        for id in orderIndex.candidates(status: status, customer: customer, channel: channel) {
+            guard let order = orders[id], status == nil || order.status == status, channel == nil || order.channel == channel else { continue }
+            matching.append(order.json)
+            if matching.count == limit { break }
+        }
+        return Decision(events: [], reply: .bulk(JSONObject.array(matching)))
     }
 }

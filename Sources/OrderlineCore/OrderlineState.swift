@@ -27,7 +27,9 @@ public struct OrderlineState: Sendable {
     public private(set) var capacityDay: Int64 = .min
     public private(set) var dailyShipments: [String: Int64] = [:]
     /// Each node's work queue: its shipments not yet delivered, picked up or cancelled.
-    public private(set) var workQueues: [String: Set<ChildID>] = [:]
+    public private(set) var workQueues: [String: SortedChunks<ChildID>] = [:]
+    /// Orders by status, channel and customer, for `ORDER.LIST` (derived, never encoded).
+    public private(set) var orderIndex = OrderIndex()
     public private(set) var transferIDMax = TransferID(0)
     /// The highest reservation id ever created; the shell numbers new ones above it.
     public private(set) var reservationIDMax = ReservationID(0)
@@ -206,6 +208,7 @@ public struct OrderlineState: Sendable {
     /// from what it was to what it is, touching only what changed.
     private mutating func track(_ order: Order, replacing old: Order? = nil) {
         if let old { kpis.update(from: old, to: order) } else { kpis.add(order) }
+        orderIndex.update(from: old, to: order)
         let oldShipments = old?.shipments ?? []
         for index in 0..<max(order.shipments.count, oldShipments.count) {
             let before = index < oldShipments.count ? oldShipments[index] : nil
@@ -226,7 +229,7 @@ public struct OrderlineState: Sendable {
         guard shipment.status.isInWorkQueue else { return }
         let id = ChildID(order: order, number: shipment.number, kind: "S")
         if delta > 0 {
-            workQueues[shipment.node, default: []].insert(id)
+            workQueues[shipment.node, default: SortedChunks()].insert(id)
         } else {
             workQueues[shipment.node]?.remove(id)
             if workQueues[shipment.node]?.isEmpty == true { workQueues[shipment.node] = nil }
