@@ -43,8 +43,8 @@ public struct Arguments: Sendable {
                 throw .invalid("expected key=value after the positional arguments, got '\(token.prefix(80))'")
             }
             let key = String(token[..<equals])
-            guard allowedOptions.contains(key) else { throw .invalid("unknown option '\(key)' for \(command)") }
-            guard options[key] == nil else { throw .invalid("option '\(key)' given twice") }
+            guard allowedOptions.contains(key) else { throw .invalid("unknown option '\(key.prefix(40))' for \(command)") }
+            guard options[key] == nil else { throw .invalid("option '\(key.prefix(40))' given twice") }
             options[key] = String(token[token.index(after: equals)...])
         }
         self.positional = positional

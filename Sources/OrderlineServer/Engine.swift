@@ -25,6 +25,8 @@ public actor Engine {
         /// Keep WAL segments that snapshots cover (recovery drills from LSN 1).
         public var keepAllSegments = false
         public var truncateAtCorruption = false
+        /// Serve a log that ends before what its checkpoint says was durable.
+        public var acceptLostTail = false
         public var segmentBytesMax = 64 << 20
         public var fileSystem: any FileSystem = PosixFileSystem()
 
@@ -84,6 +86,7 @@ public actor Engine {
         let lock = try DataDirectoryLock(directory: directory)
         var options = Recovery.Options(mode: .repair)
         options.truncateAtCorruption = configuration.truncateAtCorruption
+        options.acceptLostTail = configuration.acceptLostTail
         options.fileSystem = configuration.fileSystem
         let report = try await DedicatedThread.run(name: "orderline-recovery") { [options] in
             try Recovery.recover(directory, options: options, logger: logger)

@@ -22,6 +22,9 @@ public enum Recovery {
         public var untilLSN: LSN?
         /// Replay from the start of the WAL, ignoring snapshots.
         public var ignoreSnapshots = false
+        /// Accept a log that ends before the LSN its `CHECKPOINT` says was durable
+        /// (acknowledged events lost); otherwise that is an error, and nothing is repaired.
+        public var acceptLostTail = false
         public var fileSystem: any FileSystem = PosixFileSystem()
 
         public init(mode: Mode) { self.mode = mode }
@@ -74,6 +77,12 @@ public enum Recovery {
                 logger.notice("removing an unfinished snapshot", metadata: ["file": "\(name)"])
                 try fileSystem.removeFile(atPath: directory.file(name))
             }
+        }
+
+        // What the writer last knew to be durable: the log must reach it.
+        var lsnRequired: LSN?
+        if options.untilLSN == nil, !options.acceptLostTail {
+            lsnRequired = try LogCheckpoint.read(in: directory)?.lsnDurable
         }
 
         var report = Report(state: OrderlineState())
@@ -132,8 +141,8 @@ public enum Recovery {
             report.segmentsRead += 1
             report.framesRead += outcome.frames
             report.bytesRead += bytes.count
-            if outcome.stop == nil, outcome.firstLSN != lsnNext {
-                throw StorageError(.corrupt, "\(segment.name) starts at LSN \(outcome.firstLSN), expected \(lsnNext): a segment is missing")
+            if outcome.stop == nil || outcome.frames > 0, outcome.firstLSN != lsnNext {
+                throw StorageError(.corrupt, Self.misplaced(segment.name, startsAt: outcome.firstLSN, expected: lsnNext))
             }
             if outcome.stop == nil, outcome.frames == 0, index == segments.count - 1, options.mode == .repair {
                 // A segment created just before a crash, holding only its header: the
@@ -141,23 +150,34 @@ public enum Recovery {
                 try fileSystem.removeFile(atPath: directory.file(segment.name))
                 try fileSystem.syncDirectory(atPath: directory.path)
             }
+            let lsnExpected = lsnNext
             lsnNext = outcome.lsnNext
             guard let stop = outcome.stop else { continue }
 
             let later = segments[(index + 1)...]
-            let laterHaveData = later.contains { (FileReader.size(atPath: directory.file($0.name)) ?? 0) > 0 }
-            let isCorruption = !stop.mayBeTorn || scanner.validFrameFollows(after: stop.offset) || laterHaveData
+            let laterWithData = later.first { (FileReader.size(atPath: directory.file($0.name)) ?? 0) > 0 }
+            let validFrameFollows = scanner.validFrameFollows(after: stop.offset)
+            let isCorruption = !stop.mayBeTorn || validFrameFollows || laterWithData != nil
             var damage = TailDamage(
                 file: segment.name, offset: stop.offset, reason: stop.reason, isCorruption: isCorruption,
                 truncated: false, discardedSegments: [])
             if isCorruption && !(options.mode == .repair && options.truncateAtCorruption) {
+                let why = validFrameFollows ? "a valid frame follows it in the same segment"
+                    : laterWithData.map { "a later segment (\($0.name)) holds data" }
+                    ?? "the frame is whole but wrong (not what a crash in the middle of a write leaves)"
                 throw StorageError(
                     .corrupt,
                     "corrupt WAL frame in \(directory.file(segment.name)) at offset \(stop.offset): \(stop.reason); "
-                        + "valid data follows, so this is not a torn write. "
+                        + "\(why), so this is not a torn write. "
                         + (options.mode == .repair
                             ? "Refusing to start; serve --truncate-corrupt cuts the log there, losing what follows"
                             : "The log cannot be read past it"))
+            }
+            // A torn tail is what a crash leaves after the last fsync: never events that
+            // were acknowledged. If the checkpoint says they were, the end was lost.
+            let lsnEnd = max(startLSN, max(stop.offset > 0 ? outcome.lsnNext : lsnExpected, 1) - 1)
+            if let required = lsnRequired, lsnEnd < required, !(isCorruption && options.truncateAtCorruption) {
+                throw lostTail(end: lsnEnd, required: required, where: "\(damage)", directory: directory)
             }
             if options.mode == .repair {
                 if stop.offset == 0 || outcome.endOfValidData <= WALFormat.segmentHeaderBytes {
@@ -181,14 +201,46 @@ public enum Recovery {
         if let until = options.untilLSN, state.lsn < until {
             throw StorageError(.unavailable, "LSN \(until) is past the end of the log (last LSN \(state.lsn))")
         }
+        if let required = lsnRequired, state.lsn < required, report.tail == nil {
+            let last = segments.last.map { "after \($0.name)" } ?? "with no segment at all"
+            throw lostTail(end: state.lsn, required: required, where: "the log ends \(last)", directory: directory)
+        }
         report.state = state
         report.eventsReplayed = eventsReplayed
         return report
     }
 
+    /// The error for a log that ends before what its checkpoint says was durable.
+    static func lostTail(end: LSN, required: LSN, where place: String, directory: DataDirectory) -> StorageError {
+        StorageError(
+            .corrupt,
+            "the log ends at LSN \(end) (\(place)), but LSN \(required) was durable and acknowledged "
+                + "(\(directory.file(LogCheckpoint.fileName))): \(required - end) acknowledged event(s) are missing. "
+                + "Put the missing segment(s) back, or accept the loss with --accept-data-loss")
+    }
+
+    /// Why a segment's first LSN is not the one expected: a gap, or an overlap.
+    static func misplaced(_ name: String, startsAt first: LSN, expected: LSN) -> String {
+        first > expected
+            ? "\(name) starts at LSN \(first), expected \(expected): a segment holding LSNs \(expected)...\(first - 1) is missing"
+            : "\(name) starts at LSN \(first), expected \(expected): it overlaps the segment before it (LSNs \(first)...\(expected - 1) twice)"
+    }
+
+    /// What `verify` found.
+    public struct Verification: Sendable {
+        public var snapshots: Int
+        public var segments: Int
+        public var frames: Int
+        public var lastLSN: LSN
+        /// A last segment with no frame in it (empty, or a header cut short by a crash
+        /// at roll-over): not an error, as recovery removes it.
+        public var leftover: String?
+    }
+
     /// Checks every snapshot and every frame of every segment (not only those
-    /// recovery would read) and throws at the first bad one, naming file and offset.
-    public static func verify(_ directory: DataDirectory) throws -> (snapshots: Int, segments: Int, frames: Int, lastLSN: LSN) {
+    /// recovery would read) and throws at the first bad one, naming file and offset;
+    /// then that the log reaches the LSN its checkpoint says was durable.
+    public static func verify(_ directory: DataDirectory) throws -> Verification {
         let snapshots = try directory.snapshots()
         for snapshot in snapshots {
             _ = try SnapshotFile.decode(try FileReader.readAll(atPath: directory.file(snapshot.name)), name: snapshot.name)
@@ -196,18 +248,28 @@ public enum Recovery {
         let segments = try directory.segments()
         var frames = 0
         var lsnNext: LSN?
-        for segment in segments {
+        var leftover: String?
+        for (index, segment) in segments.enumerated() {
             let scanner = SegmentScanner(name: segment.name, bytes: try FileReader.readAll(atPath: directory.file(segment.name)))
             let outcome = try scanner.scan { _, _ in }
+            if outcome.frames == 0, index == segments.count - 1, outcome.stop.map({ $0.offset == 0 && $0.mayBeTorn }) ?? true {
+                leftover = "\(segment.name) holds no frame (a segment created just before a crash)"
+                break
+            }
             if let stop = outcome.stop {
                 throw StorageError(.corrupt, "\(directory.file(segment.name)) at offset \(stop.offset): \(stop.reason)")
             }
             if let expected = lsnNext, outcome.firstLSN != expected {
-                throw StorageError(.corrupt, "\(directory.file(segment.name)) starts at LSN \(outcome.firstLSN), expected \(expected)")
+                throw StorageError(.corrupt, misplaced(directory.file(segment.name), startsAt: outcome.firstLSN, expected: expected))
             }
             frames += outcome.frames
             lsnNext = outcome.lsnNext
         }
-        return (snapshots.count, segments.count, frames, (lsnNext ?? 1) - 1)
+        let lastLSN = max((lsnNext ?? 1) - 1, snapshots.first?.lsn ?? 0)
+        if let checkpoint = try LogCheckpoint.read(in: directory), lastLSN < checkpoint.lsnDurable {
+            let last = segments.last.map { "after \($0.name)" } ?? "with no segment at all"
+            throw lostTail(end: lastLSN, required: checkpoint.lsnDurable, where: "the log ends \(last)", directory: directory)
+        }
+        return Verification(snapshots: snapshots.count, segments: segments.count, frames: frames, lastLSN: lastLSN, leftover: leftover)
     }
 }

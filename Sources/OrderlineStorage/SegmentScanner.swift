@@ -43,7 +43,11 @@ struct SegmentScanner {
         } catch {
             return Outcome(
                 firstLSN: 0, lsnNext: 0, frames: 0,
-                stop: Stop(offset: 0, reason: error.message, mayBeTorn: bytes.count < WALFormat.segmentHeaderBytes),
+                // Cut short, or zeros: what a crash leaves of a header written (and
+                // fsynced) just before it. A header that is there and wrong is not.
+                stop: Stop(
+                    offset: 0, reason: error.message,
+                    mayBeTorn: bytes.count < WALFormat.segmentHeaderBytes || bytes.prefix(WALFormat.segmentHeaderBytes).allSatisfy { $0 == 0 }),
                 endOfValidData: 0)
         }
         var outcome = Outcome(firstLSN: firstLSN, lsnNext: firstLSN, frames: 0, stop: nil, endOfValidData: WALFormat.segmentHeaderBytes)

@@ -227,6 +227,19 @@ public final class WriteAheadLog: Sendable {
     private func runWriter() {
         var writer = SegmentWriter(configuration: configuration)
         var lastSync = DispatchTime.now()
+        let lsnOpened = queue.withLock { $0.statistics.lsnDurable }
+        var lsnCheckpointed = lsnOpened
+        let checkpoint: LogCheckpointWriter
+        do {
+            // Where this run starts is durable before anything is appended (after an
+            // accepted loss it is lower than what the file said).
+            checkpoint = try LogCheckpointWriter(
+                directory: configuration.directory, checkpoint: LogCheckpoint(lsnDurable: lsnOpened, stoppedCleanly: false))
+        } catch {
+            fail(error)
+            finishClose()
+            return
+        }
         while true {
             if configuration.fsyncPolicy == .interval {
                 if workAvailable.lock(whenValue: true, timeoutSeconds: configuration.syncIntervalSeconds) {
@@ -268,7 +281,16 @@ public final class WriteAheadLog: Sendable {
                     }
                 }
                 if !writer.hasUnsyncedBytes {
-                    queue.withLock { $0.statistics.lsnDurable = $0.statistics.lsnWritten }
+                    let durable = queue.withLock { queue in
+                        queue.statistics.lsnDurable = queue.statistics.lsnWritten
+                        return queue.statistics.lsnDurable
+                    }
+                    if durable != lsnCheckpointed {
+                        checkpoint.recordQuietly(LogCheckpoint(lsnDurable: durable, stoppedCleanly: false)) { error in
+                            logger.warning("cannot update the checkpoint; recovery will check against an older LSN", metadata: ["error": "\(error)"])
+                        }
+                        lsnCheckpointed = durable
+                    }
                 }
                 resumeAcknowledgedWaiters()
             } catch {
@@ -279,6 +301,15 @@ public final class WriteAheadLog: Sendable {
             }
             if closing {
                 writer.close()
+                if !writer.hasUnsyncedBytes {
+                    // A clean stop: the last LSN, durably.
+                    do {
+                        try checkpoint.record(LogCheckpoint(lsnDurable: lsnCheckpointed, stoppedCleanly: true))
+                        try checkpoint.sync()
+                    } catch {
+                        logger.warning("cannot record the clean stop in the checkpoint", metadata: ["error": "\(error)"])
+                    }
+                }
                 finishClose()
                 return
             }

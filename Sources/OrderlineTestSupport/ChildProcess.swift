@@ -33,16 +33,22 @@ public func runProcess(_ executable: String, _ arguments: [String]) throws -> Pr
     let process = Process()
     process.executableURL = URL(fileURLWithPath: executable)
     process.arguments = arguments
-    let output = Pipe()
-    process.standardOutput = output
-    // Standard error goes to a file, so neither pipe can fill up and stall the child.
+    // Both outputs go to files, not pipes: neither can fill up and stall the child, and
+    // no read of ours is interrupted by a signal (Foundation's `readDataToEndOfFile`
+    // traps on EINTR, which another child's SIGCHLD causes during a long run).
+    let outputFile = NSTemporaryDirectory() + "orderline-stdout-\(UUID().uuidString)"
     let errorFile = NSTemporaryDirectory() + "orderline-stderr-\(UUID().uuidString)"
+    _ = FileManager.default.createFile(atPath: outputFile, contents: nil)
     _ = FileManager.default.createFile(atPath: errorFile, contents: nil)
-    defer { try? FileManager.default.removeItem(atPath: errorFile) }
+    defer {
+        try? FileManager.default.removeItem(atPath: outputFile)
+        try? FileManager.default.removeItem(atPath: errorFile)
+    }
+    process.standardOutput = FileHandle(forWritingAtPath: outputFile)
     process.standardError = FileHandle(forWritingAtPath: errorFile)
     try process.run()
-    let outputData = output.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
+    let outputData = FileManager.default.contents(atPath: outputFile) ?? Data()
     let errorData = FileManager.default.contents(atPath: errorFile) ?? Data()
     return ProcessResult(
         status: process.terminationStatus, standardOutput: String(decoding: outputData, as: UTF8.self),
@@ -74,7 +80,7 @@ public final class RunningProcess {
                 buffer.removeSubrange(buffer.startIndex...newline)
                 return line
             }
-            let chunk = output.fileHandleForReading.availableData
+            let chunk = readAvailable(output.fileHandleForReading.fileDescriptor)
             if chunk.isEmpty { return nil }
             buffer.append(chunk)
         }
@@ -112,4 +118,16 @@ private final class ResultsBox<Value: Sendable>: Sendable {
     init(count: Int) { storage = Mutex(Array(repeating: nil, count: count)) }
     func set(_ index: Int, _ value: Value) { storage.withLock { $0[index] = value } }
     func values() -> [Value] { storage.withLock { $0.map { $0! } } }
+}
+
+/// What a pipe has to give (empty at its end), read with `read(2)` and retried on
+/// EINTR: Foundation's `availableData` traps when a signal (another child's SIGCHLD)
+/// interrupts it.
+func readAvailable(_ descriptor: Int32) -> Data {
+    var chunk = [UInt8](repeating: 0, count: 65_536)
+    while true {
+        let count = chunk.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress, $0.count) }
+        if count >= 0 { return Data(chunk[0..<count]) }
+        if errno != EINTR { return Data() }
+    }
 }

@@ -25,7 +25,7 @@ public final class ServerProcess {
         var line = Data()
         let deadline = Date().addingTimeInterval(timeoutSeconds)
         while !line.contains(0x0A) {
-            let chunk = output.fileHandleForReading.availableData
+            let chunk = readAvailable(output.fileHandleForReading.fileDescriptor)
             if chunk.isEmpty || Date() > deadline {
                 throw ServerProcessError(message: "no ready line; stderr: \(Self.read(errorFile))")
             }

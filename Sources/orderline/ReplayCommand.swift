@@ -18,6 +18,8 @@ struct ReplayCommand: ParsableCommand {
     @Flag(help: "Print '<lsn> <hex digest>' as the last line.") var digest = false
     @Option(help: "Write the replayed events, one JSON object per line.") var export: String?
     @Flag(help: "Ignore snapshots: replay the WAL from its first segment.") var noSnapshot = false
+    @Flag(help: "Replay a log that ends before the LSN its CHECKPOINT says was durable (acknowledged events lost).")
+    var acceptDataLoss = false
 
     func run() throws {
         let dataDirectory = DataDirectory(path: directory)
@@ -26,6 +28,7 @@ struct ReplayCommand: ParsableCommand {
             do {
                 let result = try Recovery.verify(dataDirectory)
                 print("verified \(result.snapshots) snapshots, \(result.segments) segments, \(result.frames) frames; last LSN \(result.lastLSN)")
+                if let leftover = result.leftover { FileHandle.standardError.write(Data("replay: \(leftover)\n".utf8)) }
             } catch {
                 throw fail("verify failed: \(error)")
             }
@@ -34,6 +37,7 @@ struct ReplayCommand: ParsableCommand {
         var options = Recovery.Options(mode: .readOnly)
         options.untilLSN = until
         options.ignoreSnapshots = noSnapshot
+        options.acceptLostTail = acceptDataLoss
         var exporter: LineWriter?
         if let export {
             guard let writer = LineWriter(path: export) else { throw fail("cannot write \(export)") }

@@ -55,6 +55,8 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(help: "Keep every WAL segment (for drills that replay from LSN 1).") var keepWal = false
     @Flag(help: "Cut the WAL at a corrupt frame instead of refusing to start (loses what follows).")
     var truncateCorrupt = false
+    @Flag(help: "Start although the log ends before the LSN its CHECKPOINT says was durable (acknowledged events are lost).")
+    var acceptDataLoss = false
 
     private var limits: ProtocolLimits {
         var limits = ProtocolLimits()
@@ -122,6 +124,7 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.snapshotsKept = snapshotsKept
         configuration.keepAllSegments = keepWal
         configuration.truncateAtCorruption = truncateCorrupt
+        configuration.acceptLostTail = acceptDataLoss
         let clock: any EngineClock = clock == "manual" ? ManualClock() : SystemClock()
 
         var tokens: [String: Role]?

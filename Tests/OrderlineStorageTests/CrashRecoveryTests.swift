@@ -18,7 +18,7 @@ import Testing
     let withoutLast = try await writeLog(scratch.path, batches: Array(batches.dropLast()))
 
     for cut in lastFrame..<bytes.count {
-        let directory = original.copy()
+        let directory = original.crashedWhileWritingTheLastFrame()
         let path = try segmentPaths(directory.path)[0]
         write(Array(bytes[0..<cut]), to: path)
         let report = try recover(directory.path)
@@ -54,8 +54,18 @@ import Testing
 
         #expect(throws: StorageError.self, "\(context)") { try Recovery.verify(DataDirectory(path: directory.path)) }
         if frameIndex == offsets.count - 1 {
-            // The last frame damaged is what a torn write looks like: cut and reported.
-            let report = try recover(directory.path)
+            // The last frame damaged is what a torn write looks like. But it was
+            // acknowledged (the checkpoint says so): the end of the log was lost.
+            do {
+                _ = try recover(directory.path)
+                Issue.record("a damaged acknowledged last frame was taken for a torn tail: \(context)")
+            } catch let error as StorageError {
+                #expect(error.message.contains("but LSN 63 was durable and acknowledged"), "\(context): \(error)")
+            }
+            // Had the crash come while it was being written, it is cut and reported.
+            let crashed = original.crashedWhileWritingTheLastFrame()
+            write(damaged, to: try segmentPaths(crashed.path)[0])
+            let report = try recover(crashed.path)
             #expect(report.tail?.offset == offsets[frameIndex], "\(context)")
         } else {
             do {

@@ -35,7 +35,7 @@ import Testing
     let lastFrame = try #require(frameOffsets(bytes).last)
     var outcomes: [Bool: Int] = [:]
     for cut in lastFrame...bytes.count {
-        let directory = original.copy()
+        let directory = original.crashedWhileWritingTheLastFrame()
         write(Array(bytes[0..<cut]), to: try #require(try segmentPaths(directory.path).last))
         let state = try recover(directory.path).state
         #expect(state.checkInvariants(), "cut at \(cut)")

@@ -44,6 +44,18 @@ func writeLog(
     return state
 }
 
+extension TemporaryDirectory {
+    /// A copy as a crash in the middle of writing the last frame would leave it: that
+    /// frame was never fsynced, so the checkpoint never covered it. (Tests that tear
+    /// the last frame of a log written to the end model that crash; with the checkpoint
+    /// of a clean stop, the same damage is a lost tail, refused.)
+    func crashedWhileWritingTheLastFrame() -> TemporaryDirectory {
+        let copy = copy()
+        try? FileManager.default.removeItem(atPath: copy.file(LogCheckpoint.fileName))
+        return copy
+    }
+}
+
 func recover(_ directory: String, mode: Recovery.Options.Mode = .repair, truncateAtCorruption: Bool = false, until: LSN? = nil) throws -> Recovery.Report {
     var options = Recovery.Options(mode: mode)
     options.truncateAtCorruption = truncateAtCorruption
