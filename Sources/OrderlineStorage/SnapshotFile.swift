@@ -83,14 +83,23 @@ public enum SnapshotFile {
         let name = fileName(lsn: state.lsn)
         let temporary = directory.file(name + ".tmp")
         try fileSystem.removeFile(atPath: temporary)
-        let file = try fileSystem.createFile(atPath: temporary)
-        defer { file.close() }
-        try file.append(bytes)
-        try file.sync()
-        file.close()
-        try fileSystem.rename(atPath: temporary, toPath: directory.file(name))
-        try fileSystem.syncDirectory(atPath: directory.path)
-        return name
+        do {
+            let file = try fileSystem.createFile(atPath: temporary)
+            defer { file.close() }
+            try file.append(bytes)
+            try file.sync()
+            file.close()
+            try fileSystem.rename(atPath: temporary, toPath: directory.file(name))
+            try fileSystem.syncDirectory(atPath: directory.path)
+            return name
+        } catch {
+            // A temporary left behind would hold the space the log needs (on a full
+            // disk it held the last of it, and the next segment could not be made).
+            try? fileSystem.removeFile(atPath: temporary)
+            throw StorageError(
+                error.code, "snapshot at LSN \(state.lsn) (\(bytes.count) bytes) not written, its temporary file removed: \(error.message)",
+                errno: error.errno)
+        }
     }
 
     /// Keeps the newest `snapshotsKept` snapshots and removes older ones, and the WAL

@@ -340,6 +340,9 @@ public final class WriteAheadLog: Sendable {
 
     private func writeFrame(_ raw: [UInt8], firstLSN: LSN, lastLSN: LSN, with writer: inout SegmentWriter) throws(StorageError) {
         let written = try writer.writeFrame(raw: raw, firstLSN: firstLSN, lastLSN: lastLSN)
+        if let failure = written.rollFailure {
+            logger.warning("cannot start a new WAL segment; writing on in the current one", metadata: ["error": "\(failure)"])
+        }
         queue.withLock { queue in
             queue.statistics.lsnWritten = lastLSN
             queue.statistics.frames += 1
@@ -412,19 +415,26 @@ struct SegmentWriter {
         compressor = ZstdStreamCompressor(level: configuration.compressionLevel)
     }
 
-    mutating func writeFrame(raw: [UInt8], firstLSN: LSN, lastLSN: LSN) throws(StorageError) -> (bytes: Int, newSegment: Bool) {
+    /// Writes one frame, starting a new segment first when one is due. If the new
+    /// segment cannot be started (no room for it) while the current one is open, the
+    /// frame goes into the current one and the failure is returned, not thrown: a
+    /// segment may grow past its size, but the log does not stop for it.
+    mutating func writeFrame(
+        raw: [UInt8], firstLSN: LSN, lastLSN: LSN
+    ) throws(StorageError) -> (bytes: Int, newSegment: Bool, rollFailure: StorageError?) {
         var newSegment = false
+        var rollFailure: StorageError?
         if file == nil || segmentBytes >= configuration.segmentBytesMax || rollBeforeNextFrame {
             rollBeforeNextFrame = false
-            try roll(firstLSN: firstLSN)
-            newSegment = true
+            rollFailure = try roll(firstLSN: firstLSN)
+            newSegment = rollFailure == nil
         }
         let payload = try compressor.compressAndFlush(raw)
         let frame = WALFormat.frame(payload: payload, rawBytes: raw.count, firstLSN: firstLSN, lastLSN: lastLSN)
         hasUnsyncedBytes = true
         try file!.append(frame)
         segmentBytes += frame.count
-        return (frame.count, newSegment)
+        return (frame.count, newSegment, rollFailure)
     }
 
     mutating func sync() throws(StorageError) {
@@ -432,22 +442,32 @@ struct SegmentWriter {
         hasUnsyncedBytes = false
     }
 
-    /// Closes the current segment (synced) and starts `wal-<firstLSN>.log`; the
-    /// directory is fsynced so the new name survives a crash.
-    private mutating func roll(firstLSN: LSN) throws(StorageError) {
+    /// Syncs the current segment and starts `wal-<firstLSN>.log` (header fsynced, then
+    /// the directory, so the new name survives a crash). A failed sync of the current
+    /// segment is the log's failure (thrown). A new segment that cannot be made is
+    /// removed again; with a current segment open its failure is returned and writing
+    /// goes on there, without one it is thrown.
+    private mutating func roll(firstLSN: LSN) throws(StorageError) -> StorageError? {
         if file != nil { try sync() }
-        file?.close()
-        file = nil
         let path = configuration.directory + "/" + WALFormat.segmentFileName(firstLSN: firstLSN)
-        let created = try configuration.fileSystem.createFile(atPath: path)
+        let header = WALFormat.segmentHeader(firstLSN: firstLSN)
+        var created: (any AppendableFile)?
+        do {
+            created = try configuration.fileSystem.createFile(atPath: path)
+            try created!.append(header)
+            try created!.sync()
+            try configuration.fileSystem.syncDirectory(atPath: configuration.directory)
+        } catch {
+            created?.close()
+            try? configuration.fileSystem.removeFile(atPath: path)
+            if file == nil { throw error }
+            return error
+        }
+        file?.close()
         file = created
         compressor.reset()
-        let header = WALFormat.segmentHeader(firstLSN: firstLSN)
-        hasUnsyncedBytes = true
-        try created.append(header)
-        try created.sync()
-        try configuration.fileSystem.syncDirectory(atPath: configuration.directory)
         segmentBytes = header.count
+        return nil
     }
 
     mutating func close() {

@@ -12,11 +12,14 @@ public final class FaultInjectingFileSystem: FileSystem {
         case diskFullOnWrite(number: Int, bytesWritten: Int)
         /// Fail the Nth `sync` (from 1).
         case failedSync(number: Int)
+        /// Fail the Nth `createFile` (from 1), as a full disk does.
+        case failedCreate(number: Int)
     }
 
     private struct Counters {
         var writes = 0
         var syncs = 0
+        var creates = 0
         var fired = false
     }
 
@@ -35,7 +38,14 @@ public final class FaultInjectingFileSystem: FileSystem {
     public var hasFired: Bool { counters.withLock { $0.fired } }
 
     public func createFile(atPath path: String) throws(StorageError) -> any AppendableFile {
-        FaultyFile(base: try base.createFile(atPath: path), owner: self)
+        let fails = counters.withLock { counters in
+            counters.creates += 1
+            guard case .failedCreate(let number) = fault, counters.creates == number else { return false }
+            counters.fired = true
+            return true
+        }
+        if fails { throw StorageError(.io, "cannot create \(path) (injected)", errno: ENOSPC) }
+        return FaultyFile(base: try base.createFile(atPath: path), owner: self)
     }
 
     public func syncDirectory(atPath path: String) throws(StorageError) { try base.syncDirectory(atPath: path) }

@@ -52,3 +52,41 @@ func aFullDiskTurnsWritesIntoIOERRAndKeepsWhatWasAcknowledged() throws {
     #expect(try client.call("INFO", "persistence").contains("No space left on device"))
     server.stop()
 }
+
+/// A snapshot that does not fit: SNAPSHOT answers IOERR and removes its temporary file,
+/// and the log goes on. Before, the `.snap.tmp` kept the last free space, the segment
+/// roll the snapshot asked for failed, and every write answered IOERR until a restart.
+@Test(.enabled(if: canMountTmpfs, "needs root to mount a tmpfs"))
+func aSnapshotThatDoesNotFitLeavesTheLogWriting() throws {
+    let mountPoint = TemporaryDirectory("orderline-nearly-full")
+    #expect(try runProcess("/bin/mount", ["-t", "tmpfs", "-o", "size=4m", "tmpfs", mountPoint.path]).status == 0)
+    defer { _ = try? runProcess("/bin/umount", ["-l", mountPoint.path]) }
+    let server = try ServerProcess(data: mountPoint.file("data"), arguments: ["--snapshot-every", "0"])
+    let client = try server.client()
+    #expect(try client.call("NODE.ADD", "WH", "kind=warehouse", "lat=1", "lon=2") == "+OK")
+    // SKUs whose names compress badly, so the snapshot is large.
+    var generator = SeededGenerator(seed: 7)
+    var batch = ""
+    for index in 0..<2_000 {
+        let name = (0..<24).map { _ in String(UInt64.random(in: 0...UInt64.max, using: &generator), radix: 36) }.joined()
+        batch += "SKU.ADD S\(index) price=1 name=\(name.prefix(400))\r\n"
+    }
+    try client.send(raw: batch)
+    for _ in 0..<2_000 { #expect(try client.readReply() == .simple("OK")) }
+    #expect(try client.call("STOCK.SET", "WH", "S1", "1000000") == ":1000000")
+    // Leave 128 KiB free: room for the log, not for the snapshot.
+    var stats = statvfs()
+    #expect(statvfs(mountPoint.path, &stats) == 0)
+    let free = Int(stats.f_bavail) * Int(stats.f_bsize)
+    let filler = mountPoint.file("filler")
+    _ = FileManager.default.createFile(atPath: filler, contents: Data(count: free - (128 << 10)))
+    let snapshot = try client.call("SNAPSHOT")
+    #expect(snapshot.hasPrefix("-IOERR snapshot failed: snapshot at LSN"), "\(snapshot)")
+    let names = try FileManager.default.contentsOfDirectory(atPath: mountPoint.file("data"))
+    #expect(!names.contains { $0.hasSuffix(".tmp") }, "\(names)")
+    for _ in 0..<100 { #expect(try client.call("RESERVE", "S1", "1").hasPrefix("$R")) }
+    #expect(try client.call("INFO", "persistence").contains("wal_failure:none"))
+    try FileManager.default.removeItem(atPath: filler)
+    #expect(try client.call("SNAPSHOT").hasPrefix("+OK "))
+    #expect(server.stop() == 0)
+}

@@ -62,3 +62,35 @@ func aFailedWriteIsNeverAcknowledgedAndNothingAcknowledgedIsLost(fault: FaultInj
     #expect(acknowledged.isSubset(of: recoveredIDs))
     #expect(recovered.state.checkInvariants())
 }
+
+/// A new segment that cannot be created (a full disk) does not stop the log: frames go
+/// on into the current segment, and recovery reads them all. Only a log with no
+/// segment open at all fails.
+@Test func aSegmentThatCannotBeStartedLeavesTheLogWritingTheCurrentOne() async throws {
+    let directory = TemporaryDirectory()
+    var configuration = WriteAheadLog.Configuration(directory: directory.path)
+    configuration.fileSystem = FaultInjectingFileSystem(.failedCreate(number: 2))
+    let wal = WriteAheadLog(configuration: configuration, lsnLast: 0)
+    var state = OrderlineState()
+    var lsn: LSN = 0
+    for (index, batch) in sampleBatches(count: 20).enumerated() {
+        if index == 5 { wal.rollSegmentAtNextFrame() }
+        let last = try wal.append(batch)
+        try await wal.waitUntilAcknowledged(last)
+        for event in batch {
+            lsn += 1
+            state.apply(event, at: lsn)
+        }
+    }
+    await wal.close()
+    #expect(wal.statistics.failure == nil)
+    #expect(try DataDirectory(path: directory.path).segments().count == 1, "the segment that failed is not left behind")
+    #expect(try recover(directory.path).state.digest == state.digest)
+
+    let first = TemporaryDirectory()
+    configuration.directory = first.path
+    configuration.fileSystem = FaultInjectingFileSystem(.failedCreate(number: 1))
+    let failing = WriteAheadLog(configuration: configuration, lsnLast: 0)
+    await #expect(throws: StorageError.self) { try await failing.waitUntilAcknowledged(try failing.append(sampleBatches(count: 1)[0])) }
+    await failing.close()
+}
