@@ -45,26 +45,44 @@ public struct DataDirectory: Sendable {
     }
 }
 
-/// The data directory's lock: an exclusive `flock` on `LOCK`, held while the process
-/// lives (the kernel drops it when the process dies, even by kill -9). The file holds
-/// the owner's pid, for the error message of the next one.
+/// The data directory's lock: an exclusive `flock` on the directory itself, held while
+/// the process lives (the kernel drops it when the process dies, even by kill -9). A lock
+/// on a file in it was not enough: deleting that file let a second server lock a new
+/// one, and two servers handed out the same ids. `LOCK` still holds the owner's pid, for
+/// the error message of the next one (and is locked too, as older builds did).
 public final class DataDirectoryLock: Sendable {
-    private let descriptor: Int32
+    private let directoryDescriptor: Int32
+    private let fileDescriptor: Int32
 
     public init(directory: DataDirectory) throws(StorageError) {
         let path = directory.file("LOCK")
-        let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-        guard descriptor >= 0 else { throw .io("cannot open \(path)") }
-        guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
-            let owner = (try? FileReader.readAll(atPath: path)).map { String(decoding: $0, as: UTF8.self) } ?? "?"
-            close(descriptor)
-            throw StorageError(.locked, "data directory \(directory.path) is in use by another server (pid \(owner.isEmpty ? "?" : owner))")
+        let owner = { (try? FileReader.readAll(atPath: path)).map { String(decoding: $0, as: UTF8.self) } ?? "" }
+        let busy = { StorageError(.locked, "data directory \(directory.path) is in use by another server (pid \(owner().isEmpty ? "?" : owner()))") }
+        let directoryDescriptor = open(directory.path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard directoryDescriptor >= 0 else { throw .io("cannot open directory \(directory.path)") }
+        guard flock(directoryDescriptor, LOCK_EX | LOCK_NB) == 0 else {
+            close(directoryDescriptor)
+            throw busy()
+        }
+        let fileDescriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard fileDescriptor >= 0 else {
+            close(directoryDescriptor)
+            throw .io("cannot open \(path)")
+        }
+        guard flock(fileDescriptor, LOCK_EX | LOCK_NB) == 0 else {
+            close(fileDescriptor)
+            close(directoryDescriptor)
+            throw busy()
         }
         let pid = Array(String(getpid()).utf8)
-        _ = ftruncate(descriptor, 0)
-        _ = pid.withUnsafeBytes { pwrite(descriptor, $0.baseAddress, $0.count, 0) }
-        self.descriptor = descriptor
+        _ = ftruncate(fileDescriptor, 0)
+        _ = pid.withUnsafeBytes { pwrite(fileDescriptor, $0.baseAddress, $0.count, 0) }
+        self.directoryDescriptor = directoryDescriptor
+        self.fileDescriptor = fileDescriptor
     }
 
-    deinit { close(descriptor) }
+    deinit {
+        close(fileDescriptor)
+        close(directoryDescriptor)
+    }
 }

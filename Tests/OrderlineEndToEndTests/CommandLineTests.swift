@@ -85,6 +85,19 @@ private func seededDirectory() throws -> TemporaryDirectory {
     withExtendedLifetime(lock) {}
 }
 
+/// Deleting `LOCK` under a running server does not let a second one in: the directory
+/// itself is locked. (Before, both served, handing out the same reservation ids.)
+@Test func deletingTheLockFileDoesNotLetASecondServerIn() throws {
+    let directory = TemporaryDirectory()
+    let first = try ServerProcess(data: directory.path)
+    try FileManager.default.removeItem(atPath: directory.file("LOCK"))
+    let second = try runProcess(orderline, ["serve", "--data", directory.path, "--port", "0"])
+    #expect(second.status != 0)
+    #expect(second.standardError.contains("in use by another server"), "\(second.standardError)")
+    #expect(try first.client().call("PING") == "+PONG")
+    #expect(first.stop() == 0)
+}
+
 @Test func badFlagsAreRefusedClearly() throws {
     let result = try runProcess(orderline, ["serve", "--fsync", "sometimes"])
     #expect(result.status != 0)
