@@ -27,6 +27,10 @@ public actor Engine {
         public var truncateAtCorruption = false
         /// Serve a log that ends before what its checkpoint says was durable.
         public var acceptLostTail = false
+        /// How far the log's last time may be ahead of the clock at start; nil: any.
+        /// Time stamped into events never goes backwards, so a log from the future
+        /// would freeze it (reservations would not expire) until the clock caught up.
+        public var clockSkewSecondsMax: Int64? = 600
         public var segmentBytesMax = 64 << 20
         public var fileSystem: any FileSystem = PosixFileSystem()
 
@@ -91,9 +95,25 @@ public actor Engine {
         let report = try await DedicatedThread.run(name: "orderline-recovery") { [options] in
             try Recovery.recover(directory, options: options, logger: logger)
         }
+        // A manual clock goes on from where the log left off: CLOCK.ADVANCE n then moves
+        // effective time by n.
+        (clock as? ManualClock)?.advance(toAtLeast: report.state.timeLast)
+        let skew = report.state.timeLast - clock.now()
+        if let skewMax = configuration.clockSkewSecondsMax, skew > skewMax {
+            throw ServerStartError(message: Self.clockSkewMessage(timeLast: report.state.timeLast, skew: skew))
+        }
+        if skew > 0 {
+            logger.warning("the log's last time is ahead of the clock; new events carry the log's time until the clock catches up", metadata: ["clock.skew_seconds": "\(skew)"])
+        }
         let engine = Engine(
             configuration: configuration, clock: clock, logger: logger, directoryLock: lock, state: report.state, eventLoop: eventLoop)
         return (engine, report)
+    }
+
+    static func clockSkewMessage(timeLast: Timestamp, skew: Int64) -> String {
+        "the log's last event is on \(CalendarDate.format(timeLast)) (UTC), \(skew) s ahead of this machine's clock: "
+            + "time stamped into new events never goes backwards, so it would stand still until then and no reservation "
+            + "would expire. Check the clock, or start with --accept-clock-skew"
     }
 
     public var lsn: LSN { state.lsn }

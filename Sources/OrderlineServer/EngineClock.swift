@@ -26,4 +26,9 @@ public final class ManualClock: EngineClock {
     public func advance(by seconds: Int64) {
         current.withLock { $0 += seconds }
     }
+
+    /// Moves to `time` if that is later (a restart picks up from the log's last time).
+    public func advance(toAtLeast time: Timestamp) {
+        current.withLock { $0 = max($0, time) }
+    }
 }

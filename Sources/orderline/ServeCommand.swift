@@ -57,6 +57,8 @@ struct ServeCommand: AsyncParsableCommand {
     var truncateCorrupt = false
     @Flag(help: "Start although the log ends before the LSN its CHECKPOINT says was durable (acknowledged events are lost).")
     var acceptDataLoss = false
+    @Flag(help: "Start although the log's last time is more than 10 minutes ahead of the system clock.")
+    var acceptClockSkew = false
 
     private var limits: ProtocolLimits {
         var limits = ProtocolLimits()
@@ -125,6 +127,7 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.keepAllSegments = keepWal
         configuration.truncateAtCorruption = truncateCorrupt
         configuration.acceptLostTail = acceptDataLoss
+        if acceptClockSkew { configuration.clockSkewSecondsMax = nil }
         let clock: any EngineClock = clock == "manual" ? ManualClock() : SystemClock()
 
         var tokens: [String: Role]?

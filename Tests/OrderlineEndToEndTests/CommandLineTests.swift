@@ -125,3 +125,40 @@ private func seededDirectory() throws -> TemporaryDirectory {
     #expect(interrupted.status != 0)
     #expect(interrupted.standardError.contains("cut short by a crash"))
 }
+
+/// A log written with a clock 15 years ahead, then served with the system clock: the
+/// start is refused, naming the date (before, time stood still until 2041 and a ttl=1
+/// reservation stayed held). A manual clock goes on from the log's last time.
+@Test func aLogFromTheFutureIsRefusedAndAManualClockGoesOnFromTheLog() throws {
+    let directory = TemporaryDirectory()
+    let manual = try ServerProcess(data: directory.path, arguments: ["--clock", "manual"])
+    let client = try manual.client()
+    #expect(try client.call("NODE.ADD", "WH", "kind=warehouse", "lat=1", "lon=2") == "+OK")
+    #expect(try client.call("SKU.ADD", "HOT", "price=1") == "+OK")
+    #expect(try client.call("STOCK.SET", "WH", "HOT", "10") == ":10")
+    var future = ""
+    for _ in 0..<15 { future = try client.call("CLOCK.ADVANCE", String(365 * 86_400)) }  // a year at most per call
+    #expect(try client.call("RESERVE", "HOT", "1", "ttl=60") == "$R1")
+    #expect(manual.stop() == 0)
+
+    let system = try runProcess("/usr/bin/timeout", ["20", orderline, "serve", "--data", directory.path, "--port", "0"])
+    #expect(system.status != 0 && system.status != 124)
+    #expect(system.standardError.contains("ahead of this machine's clock"), "\(system.standardError)")
+    #expect(system.standardError.contains("--accept-clock-skew"))
+
+    // Restarted on a manual clock, time goes on from the log: 30 s later the cart is
+    // still held, 61 s later it has expired.
+    let again = try ServerProcess(data: directory.path, arguments: ["--clock", "manual"])
+    let second = try again.client()
+    let after30 = try second.call("CLOCK.ADVANCE", "30")
+    #expect(after30 == ":" + String((Int64(future.dropFirst()) ?? 0) + 30), "\(future) then \(after30)")
+    #expect(try second.call("RESERVATION.GET", "R1").contains("\"status\":\"held\""))
+    _ = try second.call("CLOCK.ADVANCE", "31")
+    #expect(try second.call("RESERVATION.GET", "R1").contains("\"status\":\"expired\""))
+    #expect(again.stop() == 0)
+
+    let accepted = try ServerProcess(data: directory.path, arguments: ["--accept-clock-skew"])
+    #expect(try accepted.client().call("PING") == "+PONG")
+    #expect(accepted.standardError.contains("ahead of the clock"))
+    #expect(accepted.stop() == 0)
+}
