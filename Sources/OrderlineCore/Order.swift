@@ -57,6 +57,9 @@ public struct Order: Hashable, Sendable {
             case amount, velocity
             case blockedCustomer = "blocked_customer"
             case distance, manual
+            /// An exchange's replacement waits until the return it replaces is received
+            /// (`ORDER.UNHOLD` does not lift it; `RETURN.RECEIVE` does).
+            case awaitingReturn = "awaiting_return"
         }
 
         public var kind: Kind
@@ -90,7 +93,8 @@ public struct Order: Hashable, Sendable {
     /// What `ORDER.CREATE` said (see `OrderRequest.fingerprint`): a retry with the same
     /// id must say the same, also after `ORDER.EDIT`.
     public var request: String
-    /// The return this order is the exchange for.
+    /// The return this order is the exchange for (`<order>-R<n>`): its payment is the
+    /// paying order's, found by following these links back.
     public var exchangeFor: String?
 
     public var totalCents: Int64 { lines.reduce(Int64(0)) { $0.adding(saturating: $1.priceCents.multiplied(saturating: $1.quantity)) } }

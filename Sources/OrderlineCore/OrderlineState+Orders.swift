@@ -250,8 +250,29 @@ extension OrderlineState {
 
     func unholdOrder(_ id: String, context: DecisionContext) throws(Rejection) -> Decision {
         let order = try existingOrder(id)
-        return Decision(events: order.holds.isEmpty ? [] : [.orderUnheld(id, at: context.now)], reply: .ok)
+        let liftable = order.holds.filter { $0.kind != .awaitingReturn }
+        if liftable.isEmpty, !order.holds.isEmpty {
+            throw .conflict("order \(id) is an exchange: it ships once return \(order.exchangeFor ?? "?") is received")
+        }
+        return Decision(events: liftable.isEmpty ? [] : [.orderUnheld(id, at: context.now)], reply: .ok)
     }
+
+    /// The order whose payment pays for `order`: itself, or for an exchange the order
+    /// its return belongs to, followed back (a chain of exchanges ends at an order that
+    /// was paid, or at one without payment: invoiced channels).
+    func payingOrder(of order: Order) -> Order? {
+        var current = order
+        for _ in 0..<Self.exchangeChainMax {
+            guard current.payment == nil, let link = current.exchangeFor, let returned = ChildID(link, kind: "R"),
+                  let previous = orders[returned.order]
+            else { return current }
+            current = previous
+        }
+        return current
+    }
+
+    /// Exchanges of exchanges followed back at most this far.
+    static let exchangeChainMax = 64
 
     /// From the index, in id order: the work is the orders listed, not all orders
     /// (with `customer=`, that customer's orders at most).

@@ -47,7 +47,9 @@ extension OrderlineState {
                     backordered: [], routing: .none, placedAt: context.now, promisedAt: context.now, reservations: [], payment: nil,
                     request: "exchange for \(id)", exchangeFor: id.description),
                 now: context.now)
+            // Stock is set aside for the replacement now; it ships once the return is in.
             exchange.holds = fraudRules.holds(for: exchange, history: customers[exchange.customer], now: context.now)
+                + [Order.Hold(kind: .awaitingReturn, reason: "ships once return \(id) is received")]
             exchange.status = exchange.summarizedStatus()
             returned.exchangeOrder = exchangeID
             returned.exchangeCents = exchangeValue
@@ -59,7 +61,9 @@ extension OrderlineState {
     func receiveReturn(_ id: ChildID, condition: OrderReturn.Condition, context: DecisionContext) throws(Rejection) -> Decision {
         let (order, returned) = try existingReturn(id)
         guard returned.status == .open else { throw .conflict("return \(id) is \(returned.status.rawValue)") }
-        let refund = context.payments.refund(order.payment, amountCents: max(0, order.value(of: returned.lines) - returned.exchangeCents))
+        // An exchange's units were paid through the order it replaced: refunds trace back there.
+        let payment = payingOrder(of: order)?.payment
+        let refund = context.payments.refund(payment, amountCents: max(0, order.value(of: returned.lines) - returned.exchangeCents))
         var object = JSONObject()
         object.add("id", id.description)
         object.add("status", refund > 0 ? OrderReturn.Status.refunded.rawValue : OrderReturn.Status.received.rawValue)

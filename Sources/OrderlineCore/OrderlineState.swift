@@ -121,7 +121,7 @@ public struct OrderlineState: Sendable {
             updateOrder(id) { $0.holds.append(hold) }
         case .orderUnheld(let id, let at):
             timeLast = max(timeLast, at)
-            updateOrder(id) { $0.holds = [] }
+            updateOrder(id) { $0.holds.removeAll { $0.kind != .awaitingReturn } }
         case .shipmentAdvanced(let progress):
             timeLast = max(timeLast, progress.at)
             updateOrder(progress.shipment.order) { $0.advance(progress) }
@@ -131,6 +131,15 @@ public struct OrderlineState: Sendable {
         case .returnReceived(let id, let condition, let refundCents, let at):
             timeLast = max(timeLast, at)
             updateOrder(id.order) { $0.receiveReturn(id.number, condition: condition, refundCents: refundCents, at: at) }
+            guard let order = orders[id.order], let returned = order.returns.first(where: { $0.number == id.number }) else { return }
+            // The refund comes out of the payment that paid: an exchange has none of its own.
+            if order.payment == nil, refundCents > 0, let payer = payingOrder(of: order), payer.id != order.id {
+                updateOrder(payer.id) { $0.payment?.refundedCents += refundCents }
+            }
+            // The exchange's replacement may leave now.
+            if let exchange = returned.exchangeOrder {
+                updateOrder(exchange) { $0.holds.removeAll { $0.kind == .awaitingReturn } }
+            }
         case .fraudRulesSet(let rules):
             fraudRules = rules
         case .transferReceived(let id):
