@@ -241,6 +241,8 @@ public struct DecisionContext: Sendable {
     public var role: Role
     /// Authorises, captures and refunds (see `PaymentGateway`).
     public var payments: any PaymentGateway = PaymentSimulator()
+    /// What a scoped role may hold (`OwnerQuotas`).
+    public var quotas = OwnerQuotas()
 
     public init(now: Timestamp, nextReservationID: ReservationID, nextTransferID: TransferID = TransferID(1), role: Role = .admin) {
         self.now = now
@@ -265,9 +267,11 @@ public struct Decision: Hashable, Sendable {
 extension OrderlineState {
     /// The context a single-engine shell uses: new ids numbered just above the
     /// highest ever created (they are in the log, so a replay sees the same ones).
-    public func decisionContext(now: Timestamp, role: Role = .admin) -> DecisionContext {
-        DecisionContext(
+    public func decisionContext(now: Timestamp, role: Role = .admin, quotas: OwnerQuotas = OwnerQuotas()) -> DecisionContext {
+        var context = DecisionContext(
             now: now, nextReservationID: ReservationID(reservationIDMax.number + 1),
             nextTransferID: TransferID(transferIDMax.number + 1), role: role)
+        context.quotas = quotas
+        return context
     }
 }

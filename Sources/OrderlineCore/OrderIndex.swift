@@ -28,6 +28,11 @@ public struct OrderIndex: Sendable {
         byStatusAndChannel[key, default: SortedChunks()].insert(order.id)
     }
 
+    /// How many orders have this status in this channel.
+    func count(status: Order.Status, channel: Order.Channel) -> Int {
+        byStatusAndChannel[Key(status: status, channel: channel)]?.count ?? 0
+    }
+
     /// The ids that may match, in id order: exactly the matching ones without a
     /// customer; with one, that customer's orders (the caller checks status and channel).
     func candidates(status: Order.Status?, customer: String?, channel: Order.Channel?) -> SortedMerge<String> {

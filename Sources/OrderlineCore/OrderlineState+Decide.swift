@@ -80,6 +80,15 @@ extension OrderlineState {
             // for the network reservations already held: both limits apply.
             let available = node.map { min(item.levels[$0]?.atp ?? 0, item.networkATP) } ?? item.networkATP
             guard quantity <= available else { throw Rejection(.soldOut, "\(sku) available=\(available)") }
+            let owner = context.role.ownerTag
+            if !owner.isEmpty {
+                guard quantity <= context.quotas.cartUnitsMax else {
+                    throw Rejection(.limit, "\(owner) may hold at most \(context.quotas.cartUnitsMax) units in one reservation")
+                }
+                guard heldReservationsByOwner[owner, default: 0] < context.quotas.heldReservationsMax else {
+                    throw Rejection(.limit, "\(owner) holds \(context.quotas.heldReservationsMax) reservations, the most one token may hold")
+                }
+            }
             let reservation = Reservation(
                 id: context.nextReservationID, sku: sku, quantity: quantity, node: node,
                 createdAt: context.now, expiresAt: context.now + ttlSeconds, owner: context.role.ownerTag)

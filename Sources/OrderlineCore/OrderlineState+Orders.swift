@@ -51,6 +51,11 @@ extension OrderlineState {
         }
         order.holds = fraudRules.holds(for: order, history: customers[order.customer], now: context.now)
         order.status = order.summarizedStatus()
+        if order.status == .backordered, case .channel = context.role,
+           orderIndex.count(status: .backordered, channel: order.channel) >= context.quotas.openBackordersMax {
+            throw Rejection(
+                .limit, "channel \(order.channel.rawValue) has \(context.quotas.openBackordersMax) orders waiting for stock, the most a channel token may have")
+        }
         return Decision(
             events: request.reservations.map(Event.reservationConverted) + [.orderPlaced(order)], reply: .bulk(order.json.json))
     }

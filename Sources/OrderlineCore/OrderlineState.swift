@@ -30,6 +30,8 @@ public struct OrderlineState: Sendable {
     public private(set) var workQueues: [String: SortedChunks<ChildID>] = [:]
     /// Orders by status, channel and customer, for `ORDER.LIST` (derived, never encoded).
     public private(set) var orderIndex = OrderIndex()
+    /// Held reservations by owner tag (scoped roles only), for `OwnerQuotas` (derived).
+    public private(set) var heldReservationsByOwner: [String: Int] = [:]
     public private(set) var transferIDMax = TransferID(0)
     /// The highest reservation id ever created; the shell numbers new ones above it.
     public private(set) var reservationIDMax = ReservationID(0)
@@ -296,6 +298,10 @@ public struct OrderlineState: Sendable {
     }
 
     private mutating func changeHeld(_ reservation: Reservation, by quantity: Int64) {
+        if !reservation.owner.isEmpty {
+            heldReservationsByOwner[reservation.owner, default: 0] += quantity > 0 ? 1 : -1
+            if heldReservationsByOwner[reservation.owner] == 0 { heldReservationsByOwner[reservation.owner] = nil }
+        }
         if let node = reservation.node {
             inventory[reservation.sku, default: SKUInventory()].levels[node, default: StockLevel()].reserved += quantity
         } else {
@@ -325,8 +331,10 @@ public struct OrderlineState: Sendable {
     mutating func restoreDerivedState() {
         expiryQueue = ExpiryQueue()
         // In id order, as the table yields them: each second's bucket fills in order.
+        heldReservationsByOwner = [:]
         for reservation in reservations.values where reservation.status == .held {
             expiryQueue.insert(reservation.id, expiresAt: reservation.expiresAt)
+            if !reservation.owner.isEmpty { heldReservationsByOwner[reservation.owner, default: 0] += 1 }
         }
         for order in orders.values { track(order) }
     }

@@ -27,6 +27,8 @@ public actor Engine {
         public var truncateAtCorruption = false
         /// Serve a log that ends before what its checkpoint says was durable.
         public var acceptLostTail = false
+        /// What scoped tokens may hold (`OwnerQuotas`).
+        public var quotas = OwnerQuotas()
         /// How far the log's last time may be ahead of the clock at start; nil: any.
         /// Time stamped into events never goes backwards, so a log from the future
         /// would freeze it (reservations would not expire) until the clock caught up.
@@ -151,7 +153,7 @@ public actor Engine {
         }
         let now = stampTime()
         if failure == nil, let rejection = fireExpiries(at: now) { return Submission(outcome: .failure(rejection), lsn: 0) }
-        let outcome = Self.authorizeAndDecide(command, as: role, now: now, in: &state)
+        let outcome = Self.authorizeAndDecide(command, as: role, now: now, quotas: configuration.quotas, in: &state)
         if case .success(let decision) = outcome, !decision.events.isEmpty, let rejection = log(decision.events) {
             return Submission(outcome: .failure(rejection), lsn: 0)
         }
@@ -210,10 +212,10 @@ public actor Engine {
     /// fields, then releasing them): in perf, about 2 % of the event loop in those
     /// retains and releases alone. Nothing here changes it.
     private static func authorizeAndDecide(
-        _ command: Command, as role: Role, now: Timestamp, in state: inout OrderlineState
+        _ command: Command, as role: Role, now: Timestamp, quotas: OwnerQuotas = OwnerQuotas(), in state: inout OrderlineState
     ) -> Result<Decision, Rejection> {
         if let rejection = state.authorize(command, as: role) { return .failure(rejection) }
-        return state.decide(command, context: state.decisionContext(now: now, role: role))
+        return state.decide(command, context: state.decisionContext(now: now, role: role, quotas: quotas))
     }
 
     /// The time written into events never goes backwards, even if the system clock does.

@@ -59,6 +59,9 @@ struct ServeCommand: AsyncParsableCommand {
     var acceptDataLoss = false
     @Flag(help: "Start although the log's last time is more than 10 minutes ahead of the system clock.")
     var acceptClockSkew = false
+    @Option(help: "Reservations one pos: or channel: token may hold at once.") var maxHeldPerOwner = 100_000
+    @Option(help: "Units in one reservation by a pos: or channel: token.") var maxCartUnits: Int64 = 100
+    @Option(help: "Orders waiting for stock that one channel: token's channel may have.") var maxBackordersPerChannel = 1_000
 
     private var limits: ProtocolLimits {
         var limits = ProtocolLimits()
@@ -115,6 +118,9 @@ struct ServeCommand: AsyncParsableCommand {
             throw ValidationError("\(error)")
         }
         guard snapshotsKept >= 1 else { throw ValidationError("--snapshots-kept must be at least 1") }
+        guard maxHeldPerOwner >= 1, maxCartUnits >= 1, maxBackordersPerChannel >= 0 else {
+            throw ValidationError("--max-held-per-owner and --max-cart-units must be at least 1, --max-backorders-per-channel not negative")
+        }
         guard snapshotEvery >= 0 else { throw ValidationError("--snapshot-every must not be negative") }
     }
 
@@ -128,6 +134,9 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.truncateAtCorruption = truncateCorrupt
         configuration.acceptLostTail = acceptDataLoss
         if acceptClockSkew { configuration.clockSkewSecondsMax = nil }
+        configuration.quotas.heldReservationsMax = maxHeldPerOwner
+        configuration.quotas.cartUnitsMax = maxCartUnits
+        configuration.quotas.openBackordersMax = maxBackordersPerChannel
         let clock: any EngineClock = clock == "manual" ? ManualClock() : SystemClock()
 
         var tokens: [String: Role]?

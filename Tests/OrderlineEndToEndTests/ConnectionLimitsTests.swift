@@ -327,3 +327,38 @@ extension RESPTestClient {
     #expect(try fourth.readReply() == .error("LIMIT too many connections from 127.0.0.1 (3)"))
     #expect(server.stop() == 0)
 }
+
+@Test func scopedTokensHaveQuotas() throws {
+    let quotas = ["--max-held-per-owner", "3", "--max-cart-units", "5", "--max-backorders-per-channel", "1"]
+    let server = try startServer(stock: 1_000, tokenFile: true, arguments: quotas)
+    let admin = try server.client()
+    #expect(try admin.call("AUTH", "admin-token-0001-test") == "+OK")
+    let web = try server.client()
+    #expect(try web.call("AUTH", "web-token-0001-test") == "+OK")
+    // Before, one channel token held a flash sale's whole stock for a day.
+    #expect(try web.call("RESERVE", "HOT", "6") == "-LIMIT channel:web may hold at most 5 units in one reservation")
+    for _ in 0..<3 { #expect(try web.call("RESERVE", "HOT", "5").hasPrefix("$R")) }
+    #expect(try web.call("RESERVE", "HOT", "1") == "-LIMIT channel:web holds 3 reservations, the most one token may hold")
+    #expect(try admin.call("RESERVE", "HOT", "50").hasPrefix("$R"), "admin is not limited")
+    // The count is rebuilt from a snapshot after a restart.
+    #expect(try admin.call("SNAPSHOT").hasPrefix("+OK"))
+    let data = server.dataDirectory
+    #expect(server.stop() == 0)
+    let again = try ServerProcess(data: data, arguments: ["--auth", (data as NSString).deletingLastPathComponent + "/tokens.txt"] + quotas)
+    let web2 = try again.client()
+    #expect(try web2.call("AUTH", "web-token-0001-test") == "+OK")
+    #expect(try web2.call("RESERVE", "HOT", "1") == "-LIMIT channel:web holds 3 reservations, the most one token may hold")
+    #expect(try web2.call("RELEASE", "R1") == "+OK")
+    #expect(try web2.call("RESERVE", "HOT", "1").hasPrefix("$R"))
+    // Orders waiting for stock: one per channel token here.
+    let admin2 = try again.client()
+    #expect(try admin2.call("AUTH", "admin-token-0001-test") == "+OK")
+    #expect(try admin2.call("SKU.ADD", "GONE", "price=100") == "+OK")
+    #expect(try !admin2.call("ROUTING.SET", "backorder=yes").hasPrefix("-"))
+    let first = try web2.call("ORDER.CREATE", "W-1", "channel=web", "customer=C-1", "lines=GONE:1", "ship=40.7,-74.0")
+    #expect(first.contains("\"status\":\"backordered\""), "\(first)")
+    #expect(try web2.call("ORDER.CREATE", "W-2", "channel=web", "customer=C-1", "lines=GONE:1", "ship=40.7,-74.0")
+        == "-LIMIT channel web has 1 orders waiting for stock, the most a channel token may have")
+    #expect(try admin2.call("ORDER.CREATE", "W-3", "channel=web", "customer=C-1", "lines=GONE:1", "ship=40.7,-74.0").contains("backordered"))
+    #expect(again.stop() == 0)
+}
