@@ -126,12 +126,22 @@ extension OrderlineState {
             guard quantity <= level.atp else { throw Rejection(.soldOut, "\(sku) available=\(level.atp)") }
             level.onHand -= quantity
             try checkStockChange(item, node: from, sku: sku, to: level)
+            // What arrives must fit under the cap too, or receiving it would push on hand
+            // past it (after which even a decrease failed).
+            let arriving = item.levels[to].map { $0.onHand + $0.inTransit } ?? 0
+            guard arriving + quantity <= Arguments.quantityMax else {
+                throw .invalid("on_hand and in_transit of \(sku) at \(to) would exceed \(Arguments.quantityMax)")
+            }
             let transfer = Transfer(id: context.nextTransferID, from: from, to: to, sku: sku, quantity: quantity, shippedAt: context.now)
             return Decision(events: [.transferShipped(transfer)], reply: .bulk(transfer.id.description))
 
         case .transferReceive(let id):
             guard let transfer = transfers[id] else { throw .notFound("transfer \(id)") }
             guard transfer.status == .inTransit else { return Decision(events: [], reply: .ok) }
+            let onHand = inventory[transfer.sku]?.levels[transfer.to]?.onHand ?? 0
+            guard onHand + transfer.quantity <= Arguments.quantityMax else {
+                throw .conflict("receiving \(transfer.quantity) would put on_hand of \(transfer.sku) at \(transfer.to) past \(Arguments.quantityMax)")
+            }
             return Decision(events: [.transferReceived(id)], reply: .ok)
 
         case .transferGet(let id):

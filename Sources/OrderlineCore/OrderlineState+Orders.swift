@@ -10,6 +10,10 @@ extension OrderlineState {
     /// The same id with the same request is the same order (nothing changes); with
     /// another request, `CONFLICT`. Otherwise route, allocate, authorise, screen, log.
     func placeOrder(_ request: OrderRequest, context: DecisionContext) throws(Rejection) -> Decision {
+        if request.id.hasSuffix("-X"), ChildID(String(request.id.dropLast(2)), kind: "R") != nil {
+            // `<order>-R<n>-X` is the exchange of return n: taken first, it would block it.
+            throw .invalid("order id \(request.id) is kept for the exchange of return \(request.id.dropLast(2))")
+        }
         if let existing = orders[request.id] {
             guard existing.request == request.fingerprint else {
                 throw .conflict("order \(request.id) exists with other content")

@@ -51,6 +51,9 @@ public enum Role: Hashable, Sendable, CustomStringConvertible {
 extension OrderlineState {
     public func authorize(_ command: Command, as role: Role) -> Rejection? {
         func deny(_ why: String) -> Rejection { Rejection(.noPermission, "\(role) \(why)") }
+        // An order, shipment or return outside a scoped role's reach answers as if it
+        // did not exist: NOPERM would tell one scope which ids another uses.
+        func hidden(_ what: String) -> Rejection { .notFound(what) }
         switch role {
         case .admin, .ops:
             return nil
@@ -58,14 +61,16 @@ extension OrderlineState {
             return command.isRead ? nil : deny("may only read")
         case .customer(let id):
             // Unknown orders pass here: NOTFOUND says more, and reveals nothing.
-            func own(_ order: String) -> Rejection? {
+            func own(_ order: String, _ what: String) -> Rejection? {
                 guard let found = orders[order] else { return nil }
-                return found.customer == id ? nil : deny("may only see and return its own orders")
+                return found.customer == id ? nil : hidden(what)
             }
             switch command {
-            case .orderGet(let order), .orderExplain(let order), .orderStatus(let order), .invoiceGet(let order): return own(order)
-            case .returnOpen(let request): return own(request.order)
-            case .returnGet(let child), .shipmentGet(let child): return own(child.order)
+            case .orderGet(let order), .orderExplain(let order), .orderStatus(let order), .invoiceGet(let order):
+                return own(order, "order \(order)")
+            case .returnOpen(let request): return own(request.order, "order \(request.order)")
+            case .returnGet(let child): return own(child.order, "return \(child)")
+            case .shipmentGet(let child): return own(child.order, "shipment \(child)")
             case .orderList(_, let customer, _, _):
                 return customer == id ? nil : deny("lists its own orders only: add customer=\(id)")
             default:
@@ -84,20 +89,20 @@ extension OrderlineState {
                     return deny("takes POS orders at its store only: channel=pos mode=pickup store=\(node)")
                 }
                 guard let existing = orders[request.id] else { return nil }
-                return existing.channel == .pos && existing.pickupStore == node ? nil : deny("may only touch POS orders at \(node)")
+                return existing.channel == .pos && existing.pickupStore == node ? nil : .conflict("order \(request.id) exists with other content")
             case .orderGet(let id), .orderExplain(let id), .orderCancel(let id), .orderStatus(let id), .invoiceGet(let id):
                 guard let order = orders[id] else { return nil }
-                return order.channel == .pos && order.pickupStore == node ? nil : deny("may only touch POS orders at \(node)")
+                return order.channel == .pos && order.pickupStore == node ? nil : hidden("order \(id)")
             case .shipmentList(let target, _, _):
                 return target == node ? nil : deny("sees its own work queue only: node=\(node)")
             case .shipmentGet(let id), .shipmentAdvance(let id, _, _):
                 guard let shipment = orders[id.order]?.shipments.first(where: { $0.number == id.number }) else { return nil }
-                return shipment.node == node ? nil : deny("may only work shipments at \(node)")
+                return shipment.node == node ? nil : hidden("shipment \(id)")
             case .returnOpen(let request):
                 return request.node == node ? nil : deny("takes returns at its store only: node=\(node)")
             case .returnReceive(let id, _), .returnGet(let id):
                 guard let returned = orders[id.order]?.returns.first(where: { $0.number == id.number }) else { return nil }
-                return returned.node == node ? nil : deny("may only touch returns at \(node)")
+                return returned.node == node ? nil : hidden("return \(id)")
             default:
                 return deny("may not run this command")
             }
@@ -112,16 +117,17 @@ extension OrderlineState {
             case .orderCreate(let request):
                 guard request.channel.rawValue == channelName else { return deny("creates orders of its own channel only: channel=\(channelName)") }
                 guard let existing = orders[request.id] else { return nil }
-                return existing.channel.rawValue == channelName ? nil : deny("may only touch orders of its channel")
+                // Ids are one namespace: say no more than a clash within the channel would.
+                return existing.channel.rawValue == channelName ? nil : .conflict("order \(request.id) exists with other content")
             case .orderGet(let id), .orderExplain(let id), .orderCancel(let id), .orderStatus(let id), .invoiceGet(let id):
                 guard let order = orders[id] else { return nil }
-                return order.channel.rawValue == channelName ? nil : deny("may only touch orders of its channel")
+                return order.channel.rawValue == channelName ? nil : hidden("order \(id)")
             case .orderEdit(let edit):
                 guard let order = orders[edit.id] else { return nil }
-                return order.channel.rawValue == channelName ? nil : deny("may only touch orders of its channel")
+                return order.channel.rawValue == channelName ? nil : hidden("order \(edit.id)")
             case .returnOpen(let request):
                 guard let order = orders[request.order] else { return nil }
-                return order.channel.rawValue == channelName ? nil : deny("may only touch orders of its channel")
+                return order.channel.rawValue == channelName ? nil : hidden("order \(request.order)")
             case .orderList(_, _, let channel, _):
                 return channel?.rawValue == channelName ? nil : deny("lists its channel's orders only: add channel=\(channelName)")
             default:

@@ -131,6 +131,15 @@ struct CoreDriver {
     #expect(core.run("TRANSFER.GET T1") == "$" + #"{"id":"T1","from":"WH","to":"ST","sku":"HOT","qty":2,"status":"received","shipped_at":1000}"#)
     #expect(core.run("TRANSFER.RECEIVE T9") == "-NOTFOUND transfer T9")
     #expect(core.run("STOCK.TRANSFER WH WH HOT 1") == "-INVALID a transfer needs two different nodes")
+    // What arrives must fit under the cap of 10^9 on hand: before, a receipt pushed on
+    // hand past it, and after that even a decrease failed.
+    #expect(core.run("STOCK.SET ST HOT 999999999") == ":999999998")
+    #expect(core.run("STOCK.TRANSFER WH ST HOT 2") == "-INVALID on_hand and in_transit of HOT at ST would exceed 1000000000")
+    #expect(core.run("STOCK.TRANSFER WH ST HOT 1") == "$T2")
+    #expect(core.run("STOCK.ADJUST ST HOT 1") == ":999999999")
+    #expect(core.run("TRANSFER.RECEIVE T2") == "-CONFLICT receiving 1 would put on_hand of HOT at ST past 1000000000")
+    #expect(core.run("STOCK.ADJUST ST HOT -1") == ":999999998")
+    #expect(core.run("TRANSFER.RECEIVE T2") == "+OK")
 }
 
 @Test func routingRulesAreSetAsLoggedEvents() throws {

@@ -108,7 +108,11 @@ func badOrdersAreRejectedClearly(line: String, expected: String) {
     #expect(core.state.authorize(create, as: .channel("web"))?.code == .noPermission)
     #expect(core.state.authorize(create, as: .channel("mobile")) == nil)
     #expect(core.state.authorize(.orderGet("O-1"), as: .customer("C-1")) == nil)
-    #expect(core.state.authorize(.orderGet("O-1"), as: .customer("C-2"))?.code == .noPermission)
+    // Another customer's order answers as if it did not exist: NOPERM would reveal it.
+    #expect(core.state.authorize(.orderGet("O-1"), as: .customer("C-2")) == .notFound("order O-1"))
+    #expect(core.state.authorize(.orderGet("O-1"), as: .channel("mobile")) == .notFound("order O-1"))
+    #expect(core.state.authorize(.shipmentGet(ChildID(order: "O-1", number: 1, kind: "S")), as: .customer("C-2")) == .notFound("shipment O-1-S1"))
+    #expect(core.run("ORDER.CREATE O-1-R1-X channel=web customer=C-1 lines=HOT:1") == "-INVALID order id O-1-R1-X is kept for the exchange of return O-1-R1")
     #expect(core.state.authorize(.orderList(status: nil, customer: nil, channel: nil, limit: 10), as: .customer("C-1"))?.code == .noPermission)
     #expect(core.state.authorize(.orderList(status: nil, customer: "C-1", channel: nil, limit: 10), as: .customer("C-1")) == nil)
     #expect(core.state.authorize(.orderCancel("O-1"), as: .customer("C-1"))?.code == .noPermission)

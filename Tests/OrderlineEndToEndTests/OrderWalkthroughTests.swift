@@ -44,7 +44,7 @@ import Testing
 
     // 4. The customer sees their orders, not others', and starts a return.
     #expect(try cli("demo-customer-42-token", "ORDER.STATUS", "W-1001").contains(#""status":"delivered""#))
-    #expect(try cli("demo-customer-42-token", "ORDER.STATUS", "M-2001").hasPrefix("NOPERM"))
+    #expect(try cli("demo-customer-42-token", "ORDER.STATUS", "M-2001").hasPrefix("NOTFOUND order M-2001"))
     #expect(try cli("demo-customer-42-token", "ORDER.LIST", "customer=C-42").contains(#""id":"P-3001""#))
     #expect(try cli("demo-customer-42-token", "RETURN.OPEN", "W-1001", "lines=SKU-000007:1", "node=ST-NYC-5TH", "reason=too small") == "W-1001-R1")
 
