@@ -86,7 +86,7 @@ extension OrderlineState {
                     throw Rejection(.limit, "\(owner) may hold at most \(context.quotas.cartUnitsMax) units in one reservation")
                 }
                 guard heldReservationsByOwner[owner, default: 0] < context.quotas.heldReservationsMax else {
-                    throw Rejection(.limit, "\(owner) holds \(context.quotas.heldReservationsMax) reservations, the most one token may hold")
+                    throw Rejection(.limit, "\(owner) holds \(context.quotas.heldReservationsMax) reservations, the most one scope may hold")
                 }
             }
             let reservation = Reservation(

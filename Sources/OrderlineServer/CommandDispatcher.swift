@@ -251,6 +251,8 @@ final class CommandDispatcher: Sendable {
                 lsn = max(lsn, pending.lsn)
             }
             return Pending(reply: .array(replies), lsn: lsn)
+        case "UNWATCH":
+            return Pending(reply: .simple("OK"))  // nothing is ever watched
         default:
             if session.transaction != nil { return reject(Rejection(.err, "WATCH inside MULTI is not allowed"), session: &session) }
             return Pending(reply: .error("ERR WATCH is not supported: a MULTI/EXEC transaction runs in one turn of the engine; check what it depends on inside it"))

@@ -438,7 +438,8 @@ final class ConnectionHandler: ChannelDuplexHandler {
     /// Called once a second (`ConnectionRegistry.sweep`).
     func checkDeadlines(now: NIODeadline) {
         guard let context, !closing else { return }
-        if session.role == nil, configuration.tokens != nil, now - acceptedAt >= .seconds(configuration.authTimeoutSeconds) {
+        if session.role == nil, configuration.tokens != nil,
+           now - max(acceptedAt, registry.servingSince) >= .seconds(configuration.authTimeoutSeconds) {
             statistics.closedForTimeout.add(1, ordering: .relaxed)
             return closeNow(context: context, saying: "NOAUTH Authentication required within \(configuration.authTimeoutSeconds) s; closing")
         }

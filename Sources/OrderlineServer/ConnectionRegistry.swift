@@ -16,6 +16,9 @@ final class ConnectionRegistry {
     private var connections: [ObjectIdentifier: ConnectionHandler] = [:]
     private var byAddress: [String: Int] = [:]
     private(set) var count = 0
+    /// Since when the engine serves: the auth deadline of a connection that came while
+    /// the server recovered (and got LOADING) counts from here.
+    var servingSince = NIODeadline.distantFuture
 
     init(configuration: ServerConfiguration) { self.configuration = configuration }
 

@@ -102,6 +102,7 @@ public final class OrderlineService: Service {
         engine.observeAcknowledgements { lsn, failure in tracker.report(lsn, failure: failure) }
         try await loop.submit { slot.fill(.init(engine: engine, tracker: tracker)) }.get()
         // Deadlines (authentication, a request still arriving, unread replies), once a second.
+        try await loop.submit { registry.value.servingSince = .now() }.get()
         let sweeper = loop.scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { _ in
             registry.value.sweep(now: .now())
         }

@@ -10,7 +10,9 @@ import OrderlineCore
 /// its own (a `pwrite`, ~1 µs, on the WAL thread): after a crash of the process the page
 /// cache still holds the latest value; after a power cut the file may hold an older
 /// one, never a newer one, because each value is written only once the WAL is durable
-/// past it. A clean stop fsyncs it. A damaged checkpoint is reported and ignored.
+/// past it. A clean stop fsyncs it. A damaged checkpoint (32 bytes in one sector, written
+/// in place: not something a crash leaves) stops recovery like a lost tail, and
+/// `--accept-data-loss` skips it.
 ///
 /// ```
 ///  0  "OLCKPT01"

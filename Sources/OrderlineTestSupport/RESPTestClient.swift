@@ -70,6 +70,17 @@ public final class RESPTestClient {
         return try readReply()?.description ?? "(closed)"
     }
 
+    /// Exactly `count` raw bytes of the reply stream.
+    public func receive(byteCount count: Int) throws -> [UInt8] {
+        while buffer.readableBytes < count {
+            var chunk = [UInt8](repeating: 0, count: 65536)
+            let received = chunk.withUnsafeMutableBytes { recv(socket, $0.baseAddress, $0.count, 0) }
+            guard received > 0 else { throw ServerProcessError(message: "connection closed or failed: errno \(errno)") }
+            buffer.writeBytes(chunk[0..<received])
+        }
+        return buffer.readBytes(length: count) ?? []
+    }
+
     /// Exactly `count` raw bytes of the reply stream, as text (for RESP3 checks).
     public func receive(bytes count: Int) throws -> String {
         while buffer.readableBytes < count {

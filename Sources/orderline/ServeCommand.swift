@@ -59,9 +59,9 @@ struct ServeCommand: AsyncParsableCommand {
     var acceptDataLoss = false
     @Flag(help: "Start although the log's last time is more than 10 minutes ahead of the system clock.")
     var acceptClockSkew = false
-    @Option(help: "Reservations one pos: or channel: token may hold at once.") var maxHeldPerOwner = 100_000
-    @Option(help: "Units in one reservation by a pos: or channel: token.") var maxCartUnits: Int64 = 100
-    @Option(help: "Orders waiting for stock that one channel: token's channel may have.") var maxBackordersPerChannel = 1_000
+    @Option(help: "Reservations one pos:<node> or channel:<name> scope may hold at once (its tokens together).") var maxHeldPerOwner = 100_000
+    @Option(help: "Units in one reservation by a pos:<node> or channel:<name> scope.") var maxCartUnits: Int64 = 100
+    @Option(help: "Orders of a channel waiting for stock, at most, for a channel:<name> token to place another.") var maxBackordersPerChannel = 1_000
 
     private var limits: ProtocolLimits {
         var limits = ProtocolLimits()

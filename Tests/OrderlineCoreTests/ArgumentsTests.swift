@@ -19,6 +19,8 @@ private func rejection(_ line: String) -> Rejection? {
     ("RESERVE SKU-1 1 ttl=0", "INVALID ttl '0' must be an integer in 1...86400"),
     ("RESERVE SKU-1 1 ttl=86401", "INVALID ttl '86401' must be an integer in 1...86400"),
     ("RESERVE SKU-1 1 color=red", "INVALID unknown option 'color' for RESERVE"),
+    // A 60 KB key is not echoed back whole.
+    ("RESERVE SKU-1 1 " + String(repeating: "k", count: 60_000) + "=1", "INVALID unknown option '" + String(repeating: "k", count: 40) + "' for RESERVE"),
     ("RESERVE SKU-1 1 ttl=5 ttl=6", "INVALID option 'ttl' given twice"),
     ("RESERVE SKU/1 1", "INVALID sku 'SKU/1' must be 1-64 characters of A-Z a-z 0-9 - _ . :"),
     ("RESERVE SKU-1 1 ttl=5 stray", "INVALID expected key=value after the positional arguments, got 'stray'"),

@@ -338,7 +338,7 @@ extension RESPTestClient {
     // Before, one channel token held a flash sale's whole stock for a day.
     #expect(try web.call("RESERVE", "HOT", "6") == "-LIMIT channel:web may hold at most 5 units in one reservation")
     for _ in 0..<3 { #expect(try web.call("RESERVE", "HOT", "5").hasPrefix("$R")) }
-    #expect(try web.call("RESERVE", "HOT", "1") == "-LIMIT channel:web holds 3 reservations, the most one token may hold")
+    #expect(try web.call("RESERVE", "HOT", "1") == "-LIMIT channel:web holds 3 reservations, the most one scope may hold")
     #expect(try admin.call("RESERVE", "HOT", "50").hasPrefix("$R"), "admin is not limited")
     // The count is rebuilt from a snapshot after a restart.
     #expect(try admin.call("SNAPSHOT").hasPrefix("+OK"))
@@ -347,7 +347,7 @@ extension RESPTestClient {
     let again = try ServerProcess(data: data, arguments: ["--auth", (data as NSString).deletingLastPathComponent + "/tokens.txt"] + quotas)
     let web2 = try again.client()
     #expect(try web2.call("AUTH", "web-token-0001-test") == "+OK")
-    #expect(try web2.call("RESERVE", "HOT", "1") == "-LIMIT channel:web holds 3 reservations, the most one token may hold")
+    #expect(try web2.call("RESERVE", "HOT", "1") == "-LIMIT channel:web holds 3 reservations, the most one scope may hold")
     #expect(try web2.call("RELEASE", "R1") == "+OK")
     #expect(try web2.call("RESERVE", "HOT", "1").hasPrefix("$R"))
     // Orders waiting for stock: one per channel token here.

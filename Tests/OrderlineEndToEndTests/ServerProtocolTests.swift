@@ -366,7 +366,43 @@ extension RESPTestClient {
 @Test func withoutATokenFileTheServerRefusesANonLoopbackAddress() throws {
     let result = try runProcess(Executables.path("orderline"), ["serve", "--host", "0.0.0.0", "--port", "0"])
     #expect(result.status != 0)
-    #expect(result.standardError.contains("loopback only"))
+    #expect(result.standardError.contains("loopback only; --host 0.0.0.0 is 0.0.0.0"), "\(result.standardError)")
+    // What the name resolves to counts, not how it reads (before, any "127.…" passed).
+    let named = try runProcess(Executables.path("orderline"), ["serve", "--host", "127.evil.invalid", "--port", "0"])
+    #expect(named.status != 0)
+    #expect(named.standardError.contains("--host 127.evil.invalid does not resolve"), "\(named.standardError)")
+    let directory = TemporaryDirectory()
+    let local = try ServerProcess(data: directory.path, arguments: ["--host", "localhost"])
+    #expect(try local.client().call("PING") == "+PONG")
+    #expect(local.stop() == 0)
+}
+
+/// ECHO gives back the bytes that came, UTF-8 or not (before, `\xff\xfe` came back as
+/// U+FFFD); any other command refuses a non-UTF-8 argument rather than mangle it.
+@Test func echoIsBinarySafeAndOtherCommandsRefuseBytesThatAreNotText() throws {
+    let server = try startServer()
+    let client = try server.client()
+    try client.send(raw: Array("*2\r\n$4\r\nECHO\r\n$2\r\n".utf8) + [0xFF, 0xFE, 0x0D, 0x0A] + Array("ECHO \"a\\xffb\"\r\n".utf8))
+    let expected = Array("$2\r\n".utf8) + [0xFF, 0xFE] + Array("\r\n$3\r\na".utf8) + [0xFF] + Array("b\r\n".utf8)
+    #expect(try client.receive(byteCount: expected.count) == expected)
+    try client.send(raw: Array("*3\r\n$7\r\nSKU.ADD\r\n$1\r\nS\r\n$7\r\nname=".utf8) + [0xC3, 0x28, 0x0D, 0x0A])
+    #expect(try client.readReply() == .error("INVALID argument 2 of SKU.ADD is not valid UTF-8 (only ECHO and PING take any bytes)"))
+    #expect(server.stop() == 0)
+}
+
+/// Under RESP3, CONFIG GET is a map, as redis-py's `config_get()` expects.
+@Test func configGetIsAMapUnderRESP3() throws {
+    let server = try startServer()
+    let script = """
+        import redis, sys
+        for protocol in (3, 2):
+            r = redis.Redis(host="127.0.0.1", port=int(sys.argv[1]), decode_responses=True, protocol=protocol)
+            assert r.config_get("maxclients") == {"maxclients": "10000"}, r.config_get("maxclients")
+        print("ok")
+        """
+    let result = try runProcess("/usr/bin/env", ["python3", "-c", script, String(server.port)])
+    #expect(result.standardOutput == "ok\n", "\(result.standardError)")
+    #expect(server.stop() == 0)
 }
 
 @Test func connectionsDuringRecoveryGetLOADING() throws {
