@@ -9,14 +9,22 @@ extension OrderlineState {
     }
 
     func listShipments(node: String, status: Shipment.Status?, limit: Int) throws(Rejection) -> Decision {
+        Decision(events: [], reply: try selectShipments(node: node, status: status, limit: limit).reply())
+    }
+
+    /// The node's work queue in id order, from its index.
+    func selectShipments(node: String, status: Shipment.Status?, limit: Int) throws(Rejection) -> ListRendering {
         guard nodes[node] != nil else { throw .notFound("node \(node)") }
-        var entries: [JSONObject] = []
+        var entries: [(order: String, shipment: Shipment)] = []
         for id in workQueues[node] ?? SortedChunks() {
             guard entries.count < limit else { break }
             guard let (order, shipment) = try? existingShipment(id), status == nil || shipment.status == status else { continue }
-            entries.append(shipment.json(order: order.id))
+            entries.append((order.id, shipment))
         }
-        return Decision(events: [], reply: .bulk("[" + entries.map(\.json).joined(separator: ",") + "]"))
+        let listed = entries
+        return ListRendering(count: listed.count) {
+            "[" + listed.map { $0.shipment.json(order: $0.order).json }.joined(separator: ",") + "]"
+        }
     }
 
     /// One step of one shipment. Repeating the step it just took answers as before and

@@ -286,12 +286,50 @@ extension OrderlineState {
     /// From the index, in id order: the work is the orders listed, not all orders
     /// (with `customer=`, that customer's orders at most).
     func listOrders(status: Order.Status?, customer: String?, channel: Order.Channel?, limit: Int) -> Decision {
-        var matching: [JSONObject] = []
+        Decision(events: [], reply: selectOrders(status: status, customer: customer, channel: channel, limit: limit).reply())
+    }
+
+    func selectOrders(status: Order.Status?, customer: String?, channel: Order.Channel?, limit: Int) -> ListRendering {
+        var matching: [Order] = []
         for id in orderIndex.candidates(status: status, customer: customer, channel: channel) {
             guard let order = orders[id], status == nil || order.status == status, channel == nil || order.channel == channel else { continue }
-            matching.append(order.json)
+            matching.append(order)
             if matching.count == limit { break }
         }
-        return Decision(events: [], reply: .bulk(JSONObject.array(matching)))
+        let listed = matching
+        return ListRendering(count: listed.count) { JSONObject.array(listed.map(\.json)) }
     }
+
+    /// `ORDER.LIST` and `SHIPMENT.LIST` in two steps: what to list, chosen against the
+    /// state (cheap, from indexes), and its JSON, rendered from those values anywhere —
+    /// the server renders a long list off its event loop (a thousand orders took 90 ms).
+    /// nil for any other command; a rejection as `decide` would give it.
+    public func listRendering(_ command: Command) -> Result<ListRendering, Rejection>? {
+        switch command {
+        case .orderList(let status, let customer, let channel, let limit):
+            return .success(selectOrders(status: status, customer: customer, channel: channel, limit: limit))
+        case .shipmentList(let node, let status, let limit):
+            do {
+                return .success(try selectShipments(node: node, status: status, limit: limit))
+            } catch {
+                return .failure(error)
+            }
+        default:
+            return nil
+        }
+    }
+}
+
+/// A list chosen from the state, as values, and how to render it.
+public struct ListRendering: Sendable {
+    /// Entries listed.
+    public let count: Int
+    private let render: @Sendable () -> String
+
+    init(count: Int, render: @escaping @Sendable () -> String) {
+        self.count = count
+        self.render = render
+    }
+
+    public func reply() -> Reply { .bulk(render()) }
 }

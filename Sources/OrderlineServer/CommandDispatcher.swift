@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import NIOCore
+import NIOPosix
 import OrderlineCore
 import OrderlineProtocol
 import OrderlineStorage
@@ -45,6 +46,8 @@ final class CommandDispatcher: Sendable {
         var authFailures = 0
         /// Between MULTI and EXEC: the requests queued.
         var transaction: Transaction?
+        /// While EXEC runs them: every reply is made in that turn (no list off the loop).
+        var runningTransaction = false
     }
 
     /// `MULTI … EXEC`: requests checked and queued, then run together in one turn of
@@ -96,7 +99,7 @@ final class CommandDispatcher: Sendable {
         // The hot path first: an authenticated core command.
         if let role = session.role, session.transaction == nil, request.binaryTokens == nil,
            let spec = CommandTable.spec(uppercasedName: name) {
-            return submit(tokens, spec: spec, role: role, engine: engine)
+            return submit(tokens, spec: spec, role: role, rendersListsHere: session.runningTransaction, engine: engine)
         }
         let arguments = Array(tokens.dropFirst())
         switch name {
@@ -245,11 +248,13 @@ final class CommandDispatcher: Sendable {
             // every other client. The reply goes once the last write is durable.
             var replies: [RESPValue] = []
             var lsn: LSN = 0
+            session.runningTransaction = true
             for tokens in transaction.queued {
                 let pending = handle(Request(tokens: tokens), session: &session, engine: engine)
                 replies.append(pending.reply)
                 lsn = max(lsn, pending.lsn)
             }
+            session.runningTransaction = false
             return Pending(reply: .array(replies), lsn: lsn)
         case "UNWATCH":
             return Pending(reply: .simple("OK"))  // nothing is ever watched
@@ -292,17 +297,40 @@ final class CommandDispatcher: Sendable {
         return Pending(reply: RESPValue(rejection))
     }
 
-    private func submit(_ tokens: [String], spec: CommandSpec, role: Role, engine: isolated Engine) -> Pending {
+    private func submit(_ tokens: [String], spec: CommandSpec, role: Role, rendersListsHere: Bool, engine: isolated Engine) -> Pending {
         let command: Command
         do {
             command = try CommandTable.parse(tokens, spec: spec)
         } catch {
             return Pending(reply: RESPValue(error))
         }
+        switch command {
+        case .orderList, .shipmentList:
+            if let listed = engine.submitList(command, as: role) { return list(listed, offTheLoop: !rendersListsHere, engine: engine) }
+        default:
+            break
+        }
         let submission = engine.submit(command, as: role)
         switch submission.outcome {
         case .success(let reply): return Pending(reply: RESPValue(reply), lsn: submission.lsn)
         case .failure(let rejection): return Pending(reply: RESPValue(rejection), lsn: submission.lsn)
+        }
+    }
+
+    /// A list of more than this many entries is rendered off the loop.
+    static let listRenderedInlineMax = 16
+
+    /// A long list's JSON is rendered on NIO's thread pool, so the loop serves others
+    /// meanwhile; the reply still waits its turn and for the LSN it saw.
+    private func list(_ listed: (outcome: Result<ListRendering, Rejection>, lsn: LSN), offTheLoop: Bool, engine: isolated Engine) -> Pending {
+        switch listed.outcome {
+        case .failure(let rejection):
+            return Pending(reply: RESPValue(rejection), lsn: listed.lsn)
+        case .success(let rendering) where rendering.count <= Self.listRenderedInlineMax || !offTheLoop:
+            return Pending(reply: RESPValue(rendering.reply()), lsn: listed.lsn)
+        case .success(let rendering):
+            let rendered = NIOThreadPool.singleton.runIfActive(eventLoop: engine.eventLoop) { RESPValue(rendering.reply()) }
+            return Pending(reply: .simple(""), lsn: listed.lsn, later: rendered)
         }
     }
 

@@ -49,6 +49,10 @@ final class ConnectionHandler: ChannelDuplexHandler {
     private var ready: Deque<CommandDispatcher.Pending?> = []
     /// What the replies in `ready` will take on the wire, about.
     private var readyBytes = 0
+    /// Replies being made off the loop (a long list, a digest, a snapshot): none of the
+    /// connection's later requests runs until they are in, since their size is not
+    /// known before (so `outputBytesSoftMax` can hold).
+    private var latersInFlight = 0
     /// `pipelineDepthMax` replies are outstanding.
     private var readPaused = false
     private var readPending = false
@@ -144,7 +148,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
     /// socket is writable NIO holds less than its high watermark, 64 KiB, so the
     /// replies in `ready` are what counts against `outputBytesSoftMax`.)
     private func mayDispatch(context: ChannelHandlerContext) -> Bool {
-        !readPaused && !closing && readyBytes < configuration.outputBytesSoftMax && context.channel.isWritable
+        !readPaused && !closing && latersInFlight == 0 && readyBytes < configuration.outputBytesSoftMax && context.channel.isWritable
     }
 
     /// Replies decided and not yet taken by the socket, in bytes (about).
@@ -256,7 +260,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
                 if decoder.authenticated != (session.role != nil) { decoder.authenticated = session.role != nil }
                 replyBytes += pending.reply.estimatedBytes
                 batch.handled.append(pending)
-                if pending.closeAfter { break }
+                if pending.closeAfter || pending.later != nil { break }
                 if replyBytes >= budget.replyBytes || NIODeadline.now() >= budget.deadline {
                     batch.yielded = true
                     break
@@ -278,13 +282,19 @@ final class ConnectionHandler: ChannelDuplexHandler {
             // Written when it completes; everything after it waits its turn.
             pending.later = nil
             let resp3 = pending.resp3
+            let lsn = pending.lsn
             ready.append(nil)
+            latersInFlight += 1
             later.hop(to: eventLoop).assumeIsolated().whenComplete { [self] result in
+                latersInFlight -= 1
                 guard sequence >= sequenceWritten else { return }  // the connection failed meanwhile
-                var reply = CommandDispatcher.Pending(reply: (try? result.get()) ?? .error("ERR internal"))
+                var reply = CommandDispatcher.Pending(reply: (try? result.get()) ?? .error("ERR internal"), lsn: lsn)
                 reply.resp3 = resp3
                 readyBytes += reply.reply.estimatedBytes
                 ready[Int(sequence - sequenceWritten)] = reply
+                if let context, !closing, outputBytes(context: context) > configuration.outputBytesHardMax {
+                    return closeForOutput(context: context, reason: "over the hard limit of \(configuration.outputBytesHardMax) bytes")
+                }
                 writeReadyReplies()
             }
         } else {

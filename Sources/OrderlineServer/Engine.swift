@@ -160,6 +160,20 @@ public actor Engine {
         return Submission(outcome: outcome.map(\.reply), lsn: state.lsn)
     }
 
+    /// `ORDER.LIST` and `SHIPMENT.LIST`: checked and chosen in this turn, as `submit`
+    /// would (expiries fired, the role checked); rendering is left to the caller, which
+    /// may do it off the loop (`ListRendering`). nil for any other command.
+    public func submitList(_ command: Command, as role: Role = .admin) -> (outcome: Result<ListRendering, Rejection>, lsn: LSN)? {
+        if failure != nil, unreadable {
+            return (.failure(Rejection(.ioError, "the log cannot be written: \(failure?.message ?? "")")), 0)
+        }
+        let now = stampTime()
+        if failure == nil, let rejection = fireExpiries(at: now) { return (.failure(rejection), 0) }
+        if let rejection = state.authorize(command, as: role) { return (.failure(rejection), state.lsn) }
+        guard let listed = state.listRendering(command) else { return nil }
+        return (listed, state.lsn)
+    }
+
     /// Tells `observer` each time the acknowledged LSN advances; on a WAL failure,
     /// once with the `IOERR` rejection (the engine then turns read-only).
     public nonisolated func observeAcknowledgements(_ observer: @escaping @Sendable (LSN, Rejection?) -> Void) {

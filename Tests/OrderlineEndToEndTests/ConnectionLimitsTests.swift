@@ -252,6 +252,13 @@ extension RESPTestClient {
         """
     let result = try runProcess("/usr/bin/env", ["python3", "-c", script, String(server.port)])
     #expect(result.standardOutput.contains("\"network_reserved\":13,"), "\(result.standardOutput) \(result.standardError)")
+    // A long list, rendered off the loop outside a transaction, is made in EXEC's turn.
+    try placeOrders(20, lines: 1, on: server)
+    let list = try client.call("ORDER.LIST")
+    #expect(list.hasPrefix("$[{\"id\":\"O0\""))
+    #expect(try client.call("MULTI") == "+OK")
+    #expect(try client.call("ORDER.LIST") == "+QUEUED")
+    #expect(try client.call("EXEC") == "*[\(list)]")
     #expect(server.stop() == 0)
 }
 
