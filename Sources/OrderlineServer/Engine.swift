@@ -232,6 +232,12 @@ public actor Engine {
         return state.decide(command, context: state.decisionContext(now: now, role: role, quotas: quotas))
     }
 
+    /// `state.nextExpiring`, read in place: on the actor's stored property the getter
+    /// copied the whole state first (0.8 % of the loop per request, perf).
+    private static func nextExpiring(in state: inout OrderlineState) -> (id: ReservationID, expiresAt: Timestamp)? {
+        state.nextExpiring
+    }
+
     /// The time written into events never goes backwards, even if the system clock does.
     private func stampTime() -> Timestamp {
         timeLast = max(timeLast, clock.now())
@@ -239,7 +245,7 @@ public actor Engine {
     }
 
     private func fireExpiries(at now: Timestamp) -> Rejection? {
-        while let next = state.nextExpiring, next.expiresAt <= now {
+        while let next = Self.nextExpiring(in: &state), next.expiresAt <= now {
             guard case .success(let decision) = Self.authorizeAndDecide(.expireDue, as: .admin, now: now, in: &state),
                   !decision.events.isEmpty
             else { break }
