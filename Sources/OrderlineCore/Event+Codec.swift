@@ -7,12 +7,33 @@
 extension Event {
     public static let codecVersion: UInt8 = 1
 
-    private enum Tag: UInt8 {
-        case nodeUpserted = 1, skuUpserted, stockSet, stockAdjusted
-        case reservationCreated, reservationReleased, reservationCommitted, reservationExpired
-        case idempotencyKeyRecorded, transferShipped, transferReceived, routingRulesSet, carrierServiceSet
-        case orderPlaced, orderCancelled, reservationConverted
-        case orderEdited, orderHeld, orderUnheld, shipmentAdvanced, returnOpened, returnReceived, fraudRulesSet
+    /// Every event's tag byte, frozen: logs on disk hold these numbers. A new event takes
+    /// the next unused number; a number is never changed or reused, even when its event
+    /// is retired (`FormatFreezeTests` holds this table, and `docs/STORAGE.md` shows it).
+    enum Tag: UInt8, CaseIterable {
+        case nodeUpserted = 1
+        case skuUpserted = 2
+        case stockSet = 3
+        case stockAdjusted = 4
+        case reservationCreated = 5
+        case reservationReleased = 6
+        case reservationCommitted = 7
+        case reservationExpired = 8
+        case idempotencyKeyRecorded = 9
+        case transferShipped = 10
+        case transferReceived = 11
+        case routingRulesSet = 12
+        case carrierServiceSet = 13
+        case orderPlaced = 14
+        case orderCancelled = 15
+        case reservationConverted = 16
+        case orderEdited = 17
+        case orderHeld = 18
+        case orderUnheld = 19
+        case shipmentAdvanced = 20
+        case returnOpened = 21
+        case returnReceived = 22
+        case fraudRulesSet = 23
     }
 
     public func encode(into writer: inout BinaryWriter) {

@@ -1,5 +1,6 @@
 /// A place that holds stock: a warehouse, a store or a drop-shipper.
 public struct Node: Hashable, Sendable {
+    /// Written to disk by this raw value: frozen (a new case takes a new value; none changes).
     public enum Kind: UInt8, Sendable, CaseIterable {
         case warehouse = 0, store = 1, dropship = 2
 

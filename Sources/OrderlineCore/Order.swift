@@ -2,10 +2,12 @@
 /// logged with it (its shipments), so a replay never re-routes. Each shipment has its
 /// own lifecycle; the order's status summarises them.
 public struct Order: Hashable, Sendable {
+    /// Written to disk by this raw value: frozen (a new case takes a new value; none changes).
     public enum Channel: String, Hashable, Sendable, CaseIterable {
         case web, mobile, marketplace, pos, callcenter, edi, b2b
     }
 
+    /// Written to disk by this raw value: frozen (a new case takes a new value; none changes).
     public enum Status: String, Hashable, Sendable, CaseIterable {
         case onHold = "on_hold"
         /// Payment was declined or failed: nothing is held.
@@ -25,6 +27,7 @@ public struct Order: Hashable, Sendable {
 
     /// Authorised at capture, captured as shipments leave, refunded on return.
     public struct Payment: Hashable, Sendable {
+        /// Written to disk by this raw value: frozen (a new case takes a new value; none changes).
         public enum Status: String, Hashable, Sendable { case authorized, declined, failed }
         /// Masked: the log never holds a whole token.
         public var token: String
@@ -53,6 +56,7 @@ public struct Order: Hashable, Sendable {
     /// Why an order waits for review. Fraud rules add typed holds at capture;
     /// `ORDER.HOLD` adds a manual one; `ORDER.UNHOLD` clears them all.
     public struct Hold: Hashable, Sendable {
+        /// Written to disk by this raw value: frozen (a new case takes a new value; none changes).
         public enum Kind: String, Hashable, Sendable, CaseIterable {
             case amount, velocity
             case blockedCustomer = "blocked_customer"

@@ -2,12 +2,14 @@
 /// received at a node (a store: BORIS, buy online, return in store), refunded
 /// through the payment gateway. Resellable units go back on that node's shelf.
 public struct OrderReturn: Hashable, Sendable {
+    /// Written to disk by this raw value: frozen (a new case takes a new value; none changes).
     public enum Status: String, Hashable, Sendable, CaseIterable {
         case open, received, refunded, rejected
 
         var wasReceived: Bool { self == .received || self == .refunded }
     }
 
+    /// Written to disk by this raw value: frozen (a new case takes a new value; none changes).
     public enum Condition: String, Hashable, Sendable, CaseIterable { case resellable, damaged }
 
     /// 1, 2, …: the return's id is `<order>-R<number>`.

@@ -5,8 +5,23 @@ import DequeModule
 /// the counters). Snapshots store exactly these records, and the digest hashes them,
 /// so the digest does not depend on dictionary order or on how state is sharded.
 extension OrderlineState {
-    private enum RecordTag: UInt8 {
-        case node = 1, sku, stockLevel, networkReserved, reservation, counters, endedReservations, idempotencyRecord, transfer, routingRules, carrierService, order, fraudRules, customer
+    /// Every snapshot record's tag byte, frozen as the event tags are (`Event.Tag`): a new
+    /// kind of record takes the next unused number; none is changed or reused.
+    enum RecordTag: UInt8, CaseIterable {
+        case node = 1
+        case sku = 2
+        case stockLevel = 3
+        case networkReserved = 4
+        case reservation = 5
+        case counters = 6
+        case endedReservations = 7
+        case idempotencyRecord = 8
+        case transfer = 9
+        case routingRules = 10
+        case carrierService = 11
+        case order = 12
+        case fraudRules = 13
+        case customer = 14
     }
 
     /// Calls `body` with the encoding of each record, in canonical order.

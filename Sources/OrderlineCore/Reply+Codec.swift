@@ -2,39 +2,48 @@
 extension Reply {
     private static let arrayItemsMax: UInt64 = 1_024
 
+    /// A remembered reply's tag byte, frozen (see `Event.Tag`).
+    enum Tag: UInt8, CaseIterable {
+        case status = 0
+        case integer = 1
+        case bulk = 2
+        case null = 3
+        case array = 4
+    }
+
     func encode(into writer: inout BinaryWriter) {
         switch self {
         case .status(let text):
-            writer.write(UInt8(0))
+            writer.write(Tag.status.rawValue)
             writer.write(text)
         case .integer(let value):
-            writer.write(UInt8(1))
+            writer.write(Tag.integer.rawValue)
             writer.writeVarInt(value)
         case .bulk(let text):
-            writer.write(UInt8(2))
+            writer.write(Tag.bulk.rawValue)
             writer.write(text)
         case .null:
-            writer.write(UInt8(3))
+            writer.write(Tag.null.rawValue)
         case .array(let items):
-            writer.write(UInt8(4))
+            writer.write(Tag.array.rawValue)
             writer.writeVarUInt(UInt64(items.count))
             for item in items { item.encode(into: &writer) }
         }
     }
 
     static func decode(from reader: inout BinaryReader) throws(DecodingError) -> Reply {
-        switch try reader.readByte() {
-        case 0: return .status(try reader.readString())
-        case 1: return .integer(try reader.readVarInt())
-        case 2: return .bulk(try reader.readString())
-        case 3: return .null
-        case 4:
+        switch Tag(rawValue: try reader.readByte()) {
+        case .status: return .status(try reader.readString())
+        case .integer: return .integer(try reader.readVarInt())
+        case .bulk: return .bulk(try reader.readString())
+        case .null: return .null
+        case .array:
             let count = try reader.readVarUInt()
             guard count <= arrayItemsMax else { throw DecodingError("reply array of \(count) items") }
             var items: [Reply] = []
             for _ in 0..<count { items.append(try Reply.decode(from: &reader)) }
             return .array(items)
-        case let tag: throw DecodingError("unknown reply tag \(tag)")
+        case nil: throw DecodingError("unknown reply tag")
         }
     }
 }

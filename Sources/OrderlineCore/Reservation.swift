@@ -1,6 +1,7 @@
 /// A soft hold on stock with a time-to-live: a flash-sale cart (no node, holds
 /// network ATP) or a POS scan (holds one node's ATP).
 public struct Reservation: Hashable, Sendable {
+    /// Written to disk by this raw value: frozen (a new case takes a new value; none changes).
     public enum Status: UInt8, Sendable, CaseIterable {
         case held = 0, committed = 1, released = 2, expired = 3, converted = 4
 

@@ -5,6 +5,7 @@
 /// A pickup (BOPIS): pending → picked → packed → ready_for_pickup → picked_up.
 /// Any of them is cancelled with the order until it leaves the node.
 public struct Shipment: Hashable, Sendable {
+    /// Written to disk by this raw value: frozen (a new case takes a new value; none changes).
     public enum Status: String, Hashable, Sendable, CaseIterable {
         case pending, picked, packed, shipped, delivered
         case readyForPickup = "ready_for_pickup"

@@ -1,6 +1,7 @@
 /// Stock moving between two nodes: it left `from` (on hand went down) and shows as
 /// in transit at `to` until it is received there.
 public struct Transfer: Hashable, Sendable {
+    /// Written to disk by this raw value: frozen (a new case takes a new value; none changes).
     public enum Status: UInt8, Sendable {
         case inTransit = 0, received = 1
 

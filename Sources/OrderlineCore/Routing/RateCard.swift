@@ -1,4 +1,5 @@
 /// What the customer paid for: how fast the parcel must arrive.
+/// Written to disk by this raw value: frozen (a new case takes a new value; none changes).
 public enum ServiceLevel: String, Hashable, Sendable, CaseIterable {
     case standard, express, nextday
 

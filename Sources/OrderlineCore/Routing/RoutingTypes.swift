@@ -1,5 +1,6 @@
 /// DOM rules, changed at run time (as logged events, once orders exist).
 public struct RoutingRules: Hashable, Sendable {
+    /// Written to disk by this raw value: frozen (a new case takes a new value; none changes).
     public enum Strategy: String, Hashable, Sendable, CaseIterable { case cost, fastest, priority }
 
     public var strategy: Strategy = .cost
