@@ -14,6 +14,7 @@ extension OrderlineState {
             // `<order>-R<n>-X` is the exchange of return n: taken first, it would block it.
             throw .invalid("order id \(request.id) is kept for the exchange of return \(request.id.dropLast(2))")
         }
+        try checkLineQuota(request.lines.map { ($0.sku, $0.quantity) }, context: context)
         if let existing = orders[request.id] {
             guard existing.request == request.fingerprint else {
                 throw .conflict("order \(request.id) exists with other content")
@@ -187,7 +188,10 @@ extension OrderlineState {
         var edited = order
         if let destination = edit.destination { edited.destination = destination }
         if let address = edit.address { edited.address = address }
-        if let lines = edit.lines { edited.lines = try priced(lines, keeping: order.lines) }
+        if let lines = edit.lines {
+            try checkLineQuota(lines.map { ($0.sku, $0.quantity) }, context: context)
+            edited.lines = try priced(lines, keeping: order.lines)
+        }
         edited = try routedOrder(edited, now: context.now, replacing: order)
         // Screened again for what the edit can change (not velocity: it is no new order).
         let kinds = Set(edited.holds.map(\.kind))
@@ -264,6 +268,15 @@ extension OrderlineState {
             throw .conflict("order \(id) is an exchange: it ships once return \(order.exchangeFor ?? "?") is received")
         }
         return Decision(events: liftable.isEmpty ? [] : [.orderUnheld(id, at: context.now)], reply: .ok)
+    }
+
+    /// A scoped role orders at most `cartUnitsMax` units of a SKU at a time, as it
+    /// reserves: an order allocates stock at once, so it must not be the way around the
+    /// reservation quota.
+    func checkLineQuota(_ lines: [(sku: String, quantity: Int64)], context: DecisionContext) throws(Rejection) {
+        let owner = context.role.ownerTag
+        guard !owner.isEmpty, let line = lines.first(where: { $0.quantity > context.quotas.cartUnitsMax }) else { return }
+        throw Rejection(.limit, "\(owner) may order at most \(context.quotas.cartUnitsMax) units of \(line.sku) at a time")
     }
 
     /// The order whose payment pays for `order`: itself, or for an exchange the order

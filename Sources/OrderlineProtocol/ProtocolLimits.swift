@@ -15,6 +15,8 @@ public struct ProtocolLimits: Sendable, Equatable {
     public var unauthenticatedArrayElementsMax = 10
     public var unauthenticatedBulkBytesMax = 16 * 1024
     public var unauthenticatedInlineLineBytesMax = 16 * 1024
+    /// A whole request before AUTH: so an unauthenticated connection holds at most this.
+    public var unauthenticatedRequestBytesMax = 16 * 1024
 
     /// The limits that hold before authentication: the tighter of each pair.
     public var beforeAuthentication: ProtocolLimits {
@@ -22,6 +24,7 @@ public struct ProtocolLimits: Sendable, Equatable {
         limits.arrayElementsMax = min(arrayElementsMax, unauthenticatedArrayElementsMax)
         limits.bulkBytesMax = min(bulkBytesMax, unauthenticatedBulkBytesMax)
         limits.inlineLineBytesMax = min(inlineLineBytesMax, unauthenticatedInlineLineBytesMax)
+        limits.requestBytesMax = min(requestBytesMax, unauthenticatedRequestBytesMax)
         return limits
     }
 

@@ -27,7 +27,7 @@ final class CommandDispatcher: Sendable {
     }
 
     /// One decoded request.
-    struct Request {
+    struct Request: Sendable {
         var tokens: [String]
         /// Tokens that were not valid UTF-8, as they came (`RESPRequestDecoder.binaryTokens`).
         var binaryTokens: [Int: [UInt8]]?
@@ -53,7 +53,8 @@ final class CommandDispatcher: Sendable {
     /// `MULTI … EXEC`: requests checked and queued, then run together in one turn of
     /// the engine (no other client's request runs between them).
     struct Transaction: Sendable {
-        var queued: [[String]] = []
+        var queued: [Request] = []
+        var queuedBytes = 0
         /// Why EXEC will refuse (a request that could not be queued), as Redis does.
         var aborted = false
     }
@@ -105,11 +106,11 @@ final class CommandDispatcher: Sendable {
         switch name {
         case "PING":
             guard arguments.count <= 1 else { return arity(name) }
-            if session.transaction != nil, session.role != nil { return queue(tokens, session: &session) }
+            if session.transaction != nil, session.role != nil { return queue(request, session: &session) }
             return Pending(reply: arguments.isEmpty ? .simple("PONG") : Self.argument(1, of: request))
         case "ECHO":
             guard arguments.count == 1 else { return arity(name) }
-            if session.transaction != nil, session.role != nil { return queue(tokens, session: &session) }
+            if session.transaction != nil, session.role != nil { return queue(request, session: &session) }
             return Pending(reply: Self.argument(1, of: request))
         case "QUIT":
             return Pending(reply: .simple("OK"), closeAfter: true)
@@ -136,7 +137,7 @@ final class CommandDispatcher: Sendable {
         default:
             break
         }
-        if session.transaction != nil { return queue(tokens, session: &session) }
+        if session.transaction != nil { return queue(request, session: &session) }
         if let rejection = Self.serverCommandPermission(name, role: role) { return Pending(reply: RESPValue(rejection)) }
         switch name {
         case "INFO":
@@ -249,8 +250,8 @@ final class CommandDispatcher: Sendable {
             var replies: [RESPValue] = []
             var lsn: LSN = 0
             session.runningTransaction = true
-            for tokens in transaction.queued {
-                let pending = handle(Request(tokens: tokens), session: &session, engine: engine)
+            for request in transaction.queued {
+                let pending = handle(request, session: &session, engine: engine)
                 replies.append(pending.reply)
                 lsn = max(lsn, pending.lsn)
             }
@@ -265,9 +266,15 @@ final class CommandDispatcher: Sendable {
     }
 
     /// Queues a request inside MULTI, after the checks that need no state (known
-    /// command, arity, arguments); a failed check aborts the transaction.
-    private func queue(_ tokens: [String], session: inout Session) -> Pending {
+    /// command, arity, arguments); a failed check aborts the transaction. Lists are
+    /// refused: EXEC makes every reply in one turn of the loop, and a list of a thousand
+    /// orders alone takes 90 ms (they gain nothing from a transaction anyway).
+    private func queue(_ request: Request, session: inout Session) -> Pending {
+        let tokens = request.tokens
         let name = CommandTable.asciiUppercased(tokens[0])
+        if name == "ORDER.LIST" || name == "SHIPMENT.LIST" {
+            return reject(Rejection(.err, "\(name) is not allowed inside MULTI (a long list is made off the loop; run it outside)"), session: &session)
+        }
         if let spec = CommandTable.spec(uppercasedName: name) {
             do {
                 _ = try CommandTable.parse(tokens, spec: spec)
@@ -282,14 +289,23 @@ final class CommandDispatcher: Sendable {
                     : CommandTable.unknownCommand(tokens),
                 session: &session)
         }
-        guard session.transaction!.queued.count < Self.transactionRequestsMax else {
-            return reject(Rejection(.limit, "a transaction holds at most \(Self.transactionRequestsMax) requests"), session: &session)
+        let bytes = tokens.reduce(0) { $0 + $1.utf8.count }
+        guard session.transaction!.queued.count < Self.transactionRequestsMax,
+              session.transaction!.queuedBytes + bytes <= Self.transactionBytesMax
+        else {
+            return reject(
+                Rejection(.limit, "a transaction holds at most \(Self.transactionRequestsMax) requests of \(Self.transactionBytesMax) bytes in all"),
+                session: &session)
         }
-        session.transaction!.queued.append(tokens)
+        session.transaction!.queued.append(request)
+        session.transaction!.queuedBytes += bytes
         return Pending(reply: .simple("QUEUED"))
     }
 
-    static let transactionRequestsMax = 10_000
+    /// What one MULTI may queue: EXEC runs it all in one turn of the loop (a thousand
+    /// three-line orders are ~70 ms), and the queue is held in memory until then.
+    static let transactionRequestsMax = 1_000
+    static let transactionBytesMax = 1 << 20
 
     /// A rejection that also aborts the transaction in progress, if any.
     private func reject(_ rejection: Rejection, session: inout Session) -> Pending {

@@ -67,6 +67,9 @@ final class ConnectionHandler: ChannelDuplexHandler {
     /// Bytes read but not decoded yet: requests waiting their turn, and the start of
     /// one still arriving.
     private var unread: ByteBuffer?
+    /// The last decode stopped for want of bytes: `unread` holds part of one request
+    /// at most (after a half-close, nothing more will complete it).
+    private var unreadIsPartial = false
     /// What this connection counts in `statistics.inputBytesBuffered`.
     private var inputAccounted = 0
     /// When the current pass must give the loop back.
@@ -217,10 +220,12 @@ final class ConnectionHandler: ChannelDuplexHandler {
         let framingError = batch.framingError
         let yielded = batch.yielded
         let handledCount = batch.handled.count
+        unreadIsPartial = batch.exhausted
         if batch.handled.capacity <= Self.spareBatchCapacityMax {
             batch.handled.removeAll(keepingCapacity: true)
             batch.framingError = nil
             batch.yielded = false
+            batch.exhausted = false
             spareBatch = batch
         }
         if let framingError {
@@ -257,6 +262,8 @@ final class ConnectionHandler: ChannelDuplexHandler {
         var framingError: (any Error)?
         /// Stopped for the pass's budget (time or reply bytes).
         var yielded = false
+        /// Stopped because no whole request was left.
+        var exhausted = false
     }
 
     /// Decodes and handles requests until `bytes` holds no whole one, `limit` are
@@ -269,7 +276,11 @@ final class ConnectionHandler: ChannelDuplexHandler {
     ) {
         var replyBytes = 0
         do {
-            while batch.handled.count < limit, let tokens = try decoder.decode(buffer: &bytes) {
+            while batch.handled.count < limit {
+                guard let tokens = try decoder.decode(buffer: &bytes) else {
+                    batch.exhausted = true
+                    break
+                }
                 var pending = handle(CommandDispatcher.Request(tokens: tokens, binaryTokens: decoder.binaryTokens), &session)
                 pending.resp3 = session.resp3
                 if decoder.authenticated != (session.role != nil) { decoder.authenticated = session.role != nil }
@@ -344,7 +355,9 @@ final class ConnectionHandler: ChannelDuplexHandler {
         guard !closing else { return }
         // Answered after every earlier reply, then the connection closes.
         closing = true
-        ready.append(CommandDispatcher.Pending(reply: .error("ERR \(protocolError)"), closeAfter: true))
+        let reply = CommandDispatcher.Pending(reply: .error("ERR \(protocolError)"), closeAfter: true)
+        readyBytes += reply.reply.estimatedBytes
+        ready.append(reply)
         sequenceNext += 1
         writeReadyReplies()
     }
@@ -427,7 +440,9 @@ final class ConnectionHandler: ChannelDuplexHandler {
     /// After a half-close: once every request read has its reply written (what is
     /// left unread is then at most part of a request), closes after the last write.
     private func closeIfAllAnswered(context: ChannelHandlerContext) {
-        guard inputClosed, !closing, ready.isEmpty, !readPaused, context.channel.isWritable else { return }
+        guard inputClosed, !closing, ready.isEmpty, !readPaused, context.channel.isWritable,
+              unread == nil || (unreadIsPartial && !held && !yieldScheduled)
+        else { return }
         unread = nil
         accountInput()
         // An empty write completes after every write before it.
@@ -462,20 +477,27 @@ final class ConnectionHandler: ChannelDuplexHandler {
         closeNow(context: context, saying: nil)
     }
 
+    /// A connection in a slot kept for admin must authenticate within this: a flood of
+    /// sockets cannot sit in those slots for the whole auth timeout.
+    private static let keptSlotAuthSeconds: Int64 = 2
+
     /// Called once a second (`ConnectionRegistry.sweep`).
     func checkDeadlines(now: NIODeadline) {
         guard let context, !closing else { return }
+        let authTimeout = session.keptForAdmin ? min(configuration.authTimeoutSeconds, Self.keptSlotAuthSeconds) : configuration.authTimeoutSeconds
         if session.role == nil, configuration.tokens != nil,
-           now - max(acceptedAt, registry.servingSince) >= .seconds(configuration.authTimeoutSeconds) {
+           now - max(acceptedAt, registry.servingSince) >= .seconds(authTimeout) {
             statistics.closedForTimeout.add(1, ordering: .relaxed)
-            return closeNow(context: context, saying: "NOAUTH Authentication required within \(configuration.authTimeoutSeconds) s; closing")
+            return closeNow(context: context, saying: "NOAUTH Authentication required within \(authTimeout) s; closing")
         }
         if inputAccounted > 0, mayDispatch(context: context), now - lastProgress >= .seconds(configuration.requestTimeoutSeconds) {
             statistics.closedForTimeout.add(1, ordering: .relaxed)
             return closeNow(
                 context: context, saying: "ERR Protocol error: a request did not arrive in full within \(configuration.requestTimeoutSeconds) s")
         }
-        if outputBytes(context: context) >= configuration.outputBytesSoftMax {
+        // Only while the socket is full: replies waiting for an fsync are not the
+        // client's doing.
+        if !context.channel.isWritable, outputBytes(context: context) >= configuration.outputBytesSoftMax {
             let since = outputOverSoftSince ?? now
             outputOverSoftSince = since
             if now - since >= .seconds(configuration.outputSoftSeconds) {

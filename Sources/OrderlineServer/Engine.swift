@@ -59,8 +59,9 @@ public actor Engine {
     /// Set when even the durable log cannot be read after a WAL failure: nothing is served.
     var unreadable = false
     public internal(set) var lastSnapshotLSN: LSN?
-    /// The newest `DIGEST` being computed (`Engine+Digest`).
-    var digestRunning: (lsn: LSN, future: EventLoopFuture<StateDigest>)?
+    /// `DIGEST` (`Engine+Digest`): one being computed, and the one asked for meanwhile.
+    var digestRunning = false
+    var digestNext: EventLoopPromise<StateDigest>?
 
     private init(
         configuration: Configuration, clock: any EngineClock, logger: Logger, directoryLock: DataDirectoryLock,

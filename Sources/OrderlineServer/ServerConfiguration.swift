@@ -51,6 +51,9 @@ public struct ServerConfiguration: Sendable {
 
     public init() {}
 
+    /// A day: any longer timeout is a mistake (and NIO's time amounts overflow past ~292 years).
+    public static let timeoutSecondsMax: Int64 = 86_400
+
     /// Checks the limits against each other at start-up.
     public func validate() throws(ServerStartError) {
         func require(_ condition: Bool, _ message: String) throws(ServerStartError) {
@@ -60,6 +63,10 @@ public struct ServerConfiguration: Sendable {
         try require(clientsPerAddressMax >= 1, "--max-clients-per-address must be at least 1")
         try require(adminReservedClients >= 0, "--admin-reserved-clients must not be negative")
         try require(authTimeoutSeconds >= 1 && requestTimeoutSeconds >= 1, "--auth-timeout and --request-timeout must be at least 1 second")
+        try require(
+            [authTimeoutSeconds, requestTimeoutSeconds, outputSoftSeconds, idleTimeoutSeconds].allSatisfy { $0 <= Self.timeoutSecondsMax },
+            "timeouts are at most \(Self.timeoutSecondsMax) seconds")
+        try require(outputSoftSeconds >= 1 && idleTimeoutSeconds >= 0, "--output-soft-seconds must be at least 1, --idle-timeout not negative")
         try require(authFailuresMax >= 1, "--max-auth-failures must be at least 1")
         try require(outputBytesSoftMax >= 64 << 10, "--max-output-bytes must be at least 64 KiB")
         try require(outputBytesHardMax >= outputBytesSoftMax, "--max-output-bytes-hard must be at least --max-output-bytes")

@@ -205,6 +205,12 @@ public enum Recovery {
             let last = segments.last.map { "after \($0.name)" } ?? "with no segment at all"
             throw lostTail(end: state.lsn, required: required, where: "the log ends \(last)", directory: directory)
         }
+        // A loss accepted (or a log cut at corruption) is recorded at once: a start that
+        // fails later must not find the old, higher checkpoint and refuse the log again.
+        if options.mode == .repair, options.untilLSN == nil,
+           let checkpoint = try? LogCheckpoint.read(in: directory), checkpoint.lsnDurable > state.lsn {
+            _ = try LogCheckpointWriter(directory: directory.path, checkpoint: LogCheckpoint(lsnDurable: state.lsn, stoppedCleanly: false))
+        }
         report.state = state
         report.eventsReplayed = eventsReplayed
         return report
@@ -240,7 +246,9 @@ public enum Recovery {
     /// Checks every snapshot and every frame of every segment (not only those
     /// recovery would read) and throws at the first bad one, naming file and offset;
     /// then that the log reaches the LSN its checkpoint says was durable.
-    public static func verify(_ directory: DataDirectory) throws -> Verification {
+    public static func verify(_ directory: DataDirectory, acceptLostTail: Bool = false) throws -> Verification {
+        // Read first: on a live directory the log only grows past what it says.
+        let checkpoint = acceptLostTail ? nil : try LogCheckpoint.read(in: directory)
         let snapshots = try directory.snapshots()
         for snapshot in snapshots {
             _ = try SnapshotFile.decode(try FileReader.readAll(atPath: directory.file(snapshot.name)), name: snapshot.name)
@@ -266,7 +274,7 @@ public enum Recovery {
             lsnNext = outcome.lsnNext
         }
         let lastLSN = max((lsnNext ?? 1) - 1, snapshots.first?.lsn ?? 0)
-        if let checkpoint = try LogCheckpoint.read(in: directory), lastLSN < checkpoint.lsnDurable {
+        if let checkpoint, lastLSN < checkpoint.lsnDurable {
             let last = segments.last.map { "after \($0.name)" } ?? "with no segment at all"
             throw lostTail(end: lastLSN, required: checkpoint.lsnDurable, where: "the log ends \(last)", directory: directory)
         }

@@ -26,7 +26,7 @@ struct ReplayCommand: ParsableCommand {
         guard FileReader.fileExists(atPath: directory) else { throw fail("no such data directory: \(directory)") }
         if verify {
             do {
-                let result = try Recovery.verify(dataDirectory)
+                let result = try Recovery.verify(dataDirectory, acceptLostTail: acceptDataLoss)
                 print("verified \(result.snapshots) snapshots, \(result.segments) segments, \(result.frames) frames; last LSN \(result.lastLSN)")
                 if let leftover = result.leftover { FileHandle.standardError.write(Data("replay: \(leftover)\n".utf8)) }
             } catch {

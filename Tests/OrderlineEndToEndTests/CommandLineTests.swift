@@ -102,6 +102,9 @@ private func seededDirectory() throws -> TemporaryDirectory {
     let result = try runProcess(orderline, ["serve", "--fsync", "sometimes"])
     #expect(result.status != 0)
     #expect(result.standardError.contains("fsync"))
+    let timeout = try runProcess(orderline, ["serve", "--auth-timeout", "99999999999"])
+    #expect(timeout.status != 0)
+    #expect(timeout.standardError.contains("timeouts are at most 86400 seconds"), "\(timeout.standardError)")
 }
 
 @Test func aBadSeedLogsNothingAndAnInterruptedOneIsRefused() throws {

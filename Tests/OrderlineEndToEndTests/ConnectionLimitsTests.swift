@@ -89,6 +89,10 @@ extension RESPTestClient {
     let inline = try server.client()
     try inline.send(raw: String(repeating: "x", count: 20_000))
     #expect(try inline.readReply() == .error("ERR Protocol error: too big inline request"))
+    // Ten bulks just under the bulk limit make a request over the request limit.
+    let whole = try server.client()
+    try whole.send(raw: "*10\r\n" + String(repeating: "$10000\r\n" + String(repeating: "a", count: 10_000) + "\r\n", count: 2))
+    #expect(try whole.readReply() == .error("ERR Protocol error: too big request"))
     // Once authenticated, the full limits hold.
     let admin = try server.client()
     #expect(try admin.call("AUTH", "admin-token-0001-test") == "+OK")
@@ -252,13 +256,16 @@ extension RESPTestClient {
         """
     let result = try runProcess("/usr/bin/env", ["python3", "-c", script, String(server.port)])
     #expect(result.standardOutput.contains("\"network_reserved\":13,"), "\(result.standardOutput) \(result.standardError)")
-    // A long list, rendered off the loop outside a transaction, is made in EXEC's turn.
-    try placeOrders(20, lines: 1, on: server)
-    let list = try client.call("ORDER.LIST")
-    #expect(list.hasPrefix("$[{\"id\":\"O0\""))
+    // Lists are not queued (EXEC makes every reply in one turn of the loop), and a
+    // transaction holds at most 1,000 requests.
     #expect(try client.call("MULTI") == "+OK")
-    #expect(try client.call("ORDER.LIST") == "+QUEUED")
-    #expect(try client.call("EXEC") == "*[\(list)]")
+    #expect(try client.call("ORDER.LIST") == "-ERR ORDER.LIST is not allowed inside MULTI (a long list is made off the loop; run it outside)")
+    #expect(try client.call("EXEC") == "-EXECABORT Transaction discarded because of previous errors.")
+    try client.send(raw: "MULTI\r\n" + String(repeating: "PING\r\n", count: 1_001) + "EXEC\r\n")
+    #expect(try client.readReply() == .simple("OK"))
+    for _ in 0..<1_000 { #expect(try client.readReply() == .simple("QUEUED")) }
+    #expect(try client.readReply()?.description.hasPrefix("-LIMIT a transaction holds at most 1000 requests") == true)
+    #expect(try client.readReply() == .error("EXECABORT Transaction discarded because of previous errors."))
     #expect(server.stop() == 0)
 }
 
@@ -278,6 +285,29 @@ extension RESPTestClient {
         """
     let result = try runProcess("/usr/bin/env", ["python3", "-c", script, String(server.port)])
     #expect(result.standardOutput == "ok\n", "\(result.standardError.suffix(500))")
+    #expect(server.stop() == 0)
+}
+
+/// A client that sends a long pipeline and half-closes gets every reply, even when
+/// the pipeline is answered over many passes (before, the connection was closed with
+/// requests still waiting their turn).
+@Test func aHalfClosedLongPipelineGetsEveryReply() throws {
+    let server = try startServer()
+    #expect(try server.client().call("RESERVE", "HOT", "1") == "$R1")
+    let script = """
+        import socket, sys
+        client = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+        client.sendall(b"RESERVATION.GET R1\\r\\n" * 100000)
+        client.shutdown(socket.SHUT_WR)
+        received = b""
+        while True:
+            chunk = client.recv(1 << 20)
+            if not chunk: break
+            received += chunk
+        print(received.count(b'"id":"R1"'))
+        """
+    let result = try runProcess("/usr/bin/env", ["python3", "-c", script, String(server.port)])
+    #expect(result.standardOutput == "100000\n", "\(result.standardError)")
     #expect(server.stop() == 0)
 }
 
@@ -344,6 +374,9 @@ extension RESPTestClient {
     #expect(try web.call("AUTH", "web-token-0001-test") == "+OK")
     // Before, one channel token held a flash sale's whole stock for a day.
     #expect(try web.call("RESERVE", "HOT", "6") == "-LIMIT channel:web may hold at most 5 units in one reservation")
+    // Nor round it through an order, which allocates at once.
+    #expect(try web.call("ORDER.CREATE", "W-0", "channel=web", "customer=C-1", "lines=HOT:6", "ship=40.7,-74.0")
+        == "-LIMIT channel:web may order at most 5 units of HOT at a time")
     for _ in 0..<3 { #expect(try web.call("RESERVE", "HOT", "5").hasPrefix("$R")) }
     #expect(try web.call("RESERVE", "HOT", "1") == "-LIMIT channel:web holds 3 reservations, the most one scope may hold")
     #expect(try admin.call("RESERVE", "HOT", "50").hasPrefix("$R"), "admin is not limited")

@@ -40,6 +40,7 @@ private func segments(_ directory: String) throws -> [String] {
     #expect(start.status != 0)
     #expect(start.standardError.contains("3000 acknowledged event(s) are missing"), "\(start.standardError)")
     #expect(start.standardError.contains("--accept-data-loss"))
+    #expect(try runProcess(orderline, ["replay", data, "--verify", "--accept-data-loss"]).status == 0)
     // Told to, it serves what is left, and from then on checks against that.
     let accepted = try ServerProcess(data: data, arguments: ["--accept-data-loss"])
     #expect(try accepted.client().call("STOCK.GET", "HOT").contains("\"network_reserved\":0,"))
@@ -83,4 +84,29 @@ func zeroedBlocksAtTheEndOfTheLogAreRefused(killed: Bool) throws {
     #expect(overlap.status != 0)
     #expect(overlap.standardError.contains("starts at LSN 1, expected"), "\(overlap.standardError)")
     #expect(overlap.standardError.contains("it overlaps the segment before it"), "\(overlap.standardError)")
+}
+
+/// A loss accepted is recorded at once: a start that then fails for another reason (here
+/// the clock) does not leave the old checkpoint to refuse the log again.
+@Test func anAcceptedLossIsRecordedEvenIfTheStartFailsLater() throws {
+    let directory = TemporaryDirectory()
+    let data = directory.file("data")
+    let manual = try ServerProcess(data: data, arguments: ["--clock", "manual", "--keep-wal"])
+    let client = try manual.client()
+    #expect(try client.call("NODE.ADD", "WH", "kind=warehouse", "lat=1", "lon=2") == "+OK")
+    #expect(try client.call("SKU.ADD", "HOT", "price=1") == "+OK")
+    #expect(try client.call("STOCK.SET", "WH", "HOT", "10") == ":10")
+    _ = try client.call("CLOCK.ADVANCE", String(365 * 86_400))
+    #expect(try client.call("RESERVE", "HOT", "1") == "$R1")  // an event that carries the (future) time
+    #expect(try client.call("SNAPSHOT").hasPrefix("+OK "))
+    #expect(try client.call("RESERVE", "HOT", "1") == "$R2")
+    #expect(manual.stop() == 0)
+    try FileManager.default.removeItem(atPath: try #require(try segments(data).last))
+    let skewed = try runProcess("/usr/bin/timeout", ["20", orderline, "serve", "--data", data, "--port", "0", "--accept-data-loss"])
+    #expect(skewed.status != 0 && skewed.status != 124)
+    #expect(skewed.standardError.contains("ahead of this machine's clock"), "\(skewed.standardError)")
+    // The loss was recorded by the failed start: only the clock is left to accept.
+    let again = try ServerProcess(data: data, arguments: ["--accept-clock-skew"])
+    #expect(try again.client().call("PING") == "+PONG")
+    #expect(again.stop() == 0)
 }
