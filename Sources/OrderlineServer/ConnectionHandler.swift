@@ -62,6 +62,8 @@ final class ConnectionHandler: ChannelDuplexHandler {
     private var yieldScheduled = false
     /// The client half-closed: answer what it sent, then close.
     private var inputClosed = false
+    /// Closing after a last reply while the client may still send (`writeThenClose`).
+    private var lingering = false
     private var closing = false
     private var decoder: RESPRequestDecoder
     /// Bytes read but not decoded yet: requests waiting their turn, and the start of
@@ -432,6 +434,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if let event = event as? ChannelEvent, event == .inputClosed {
             inputClosed = true
+            if lingering { context.close(promise: nil) }
             resumeReading(context: context)
         }
         context.fireUserInboundEventTriggered(event)
@@ -450,11 +453,29 @@ final class ConnectionHandler: ChannelDuplexHandler {
     }
 
     /// Writes `buffer`, then closes the connection once it (and all before it) went out.
+    /// If the client may still be sending (a framing error cut its request short), the
+    /// close lingers, as web servers do: closing a socket with unread input makes the
+    /// kernel send a reset, which can destroy the reply before the client reads it. So
+    /// the write side is shut (the client sees the reply, then the end), what still
+    /// comes is read and dropped, and the connection closes when the client ends its side
+    /// or after `lingerSeconds`.
     private func writeThenClose(_ buffer: ByteBuffer, context: ChannelHandlerContext) {
         closing = true
+        unread = nil
+        accountInput()
         let channel = context.channel
-        context.writeAndFlush(wrapOutboundOut(buffer)).whenComplete { _ in channel.close(promise: nil) }
+        guard !inputClosed else {
+            context.writeAndFlush(wrapOutboundOut(buffer)).whenComplete { _ in channel.close(promise: nil) }
+            return
+        }
+        lingering = true
+        context.writeAndFlush(wrapOutboundOut(buffer)).whenComplete { _ in
+            channel.close(mode: .output, promise: nil)
+            channel.eventLoop.scheduleTask(in: .seconds(Self.lingerSeconds)) { channel.close(promise: nil) }
+        }
     }
+
+    private static let lingerSeconds: Int64 = 2
 
     /// Closes at once, sending `message` as an error reply if the socket takes it: for
     /// a connection past a limit or a deadline, whose client may not be reading.

@@ -525,3 +525,33 @@ private func freePort() -> Int {
     #expect(result.standardOutput == "ok\n", "\(result.standardError)")
     #expect(server.stop() == 0)
 }
+
+/// A reply is never lost to a reset: after a framing error the server shuts its write
+/// side and drains what the client still sends before it closes ("lingering close").
+/// Before, closing with 200 KiB unread made the kernel reset the connection, and the
+/// client often got ECONNRESET instead of the error.
+@Test func theFramingErrorReplyArrivesEvenWhenTheClientSentMuchMore() throws {
+    let server = try startServer()
+    let script = """
+        import socket, sys
+        got = 0
+        for _ in range(50):
+            client = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+            reply = b""
+            try:
+                # A line over the limit, and more after it, all in one go before reading.
+                client.sendall(b"PING " + b"x" * (200 * 1024) + b"y" * (16 << 20))
+                while not reply.endswith(b"\\r\\n"):
+                    chunk = client.recv(4096)
+                    if not chunk: break
+                    reply += chunk
+            except (ConnectionResetError, BrokenPipeError):
+                pass
+            got += reply == b"-ERR Protocol error: too big inline request\\r\\n"
+            client.close()
+        print(got)
+        """
+    let result = try runProcess("/usr/bin/env", ["python3", "-c", script, String(server.port)])
+    #expect(result.standardOutput == "50\n", "\(result.standardError)")
+    #expect(server.stop() == 0)
+}
