@@ -89,6 +89,14 @@ public struct NumberedTable<Kind: NumberedIDKind, Value: Sendable>: Sendable {
         }
     }
 
+    /// What `body` reads of the value for `id`, read in place (no copy of the value,
+    /// whose strings a copy would retain and release); nil if there is none.
+    public func read<Result>(_ id: ID, _ body: (Value) -> Result) -> Result? {
+        if let (page, slot) = place(of: id.number), let index = liveIndex(page) { return pages[index]!.slots[slot].map(body) }
+        if !spilled.isEmpty, let value = spilled[id.number] { return body(value) }
+        return ahead.isEmpty ? nil : ahead[id.number].map(body)
+    }
+
     /// Changes the value for `id` in place, if there is one; returns what `body` returned.
     public mutating func modify<Result>(_ id: ID, _ body: (inout Value) -> Result) -> Result? {
         if let (page, slot) = place(of: id.number), let index = liveIndex(page) {

@@ -127,7 +127,10 @@ public enum Recovery {
                 outcome = try scanner.scan(skippingThrough: startLSN) { lsn, event in
                     guard lsn > startLSN else { return }
                     if let until = options.untilLSN, lsn > until { throw ReachedUntil() }
-                    state.apply(event, at: lsn)
+                    if let problem = state.applyChecked(event, at: lsn) {
+                        throw StorageError(
+                            .corrupt, "\(directory.file(segment.name)): the event at LSN \(lsn) \(problem); the log cannot be applied past LSN \(lsn - 1)")
+                    }
                     try onEvent?(lsn, event)
                     eventsReplayed += 1
                     if eventsReplayed % 1_000_000 == 0 {

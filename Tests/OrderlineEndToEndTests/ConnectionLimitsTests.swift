@@ -336,6 +336,9 @@ extension RESPTestClient {
     let viewer = try server.client()
     #expect(try viewer.call("AUTH", "viewer-token-0001-test").hasPrefix("-LIMIT max number of clients reached (3); the slots left are kept for admin"))
     #expect(viewer.isClosedByServerEventually())
+    // The server lingers until the client closes its side too (or 2 s): then the slot is free.
+    viewer.shutDown()
+    usleep(300_000)
     let admin = try server.client()
     #expect(try admin.call("AUTH", "admin-token-0001-test") == "+OK")
     let refused = try server.client()

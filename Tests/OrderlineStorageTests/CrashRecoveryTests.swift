@@ -119,3 +119,28 @@ import Testing
     #expect(after.skus["KEPT"] != nil)
     #expect(try recover(directory.path).state.skus["KEPT"] != nil)
 }
+
+/// An event that names what is not there (well framed, checksummed: not a torn write,
+/// but not what Orderline writes either) stops recovery at its LSN, named; before, apply
+/// ignored it and the state went on without it, silently.
+@Test func anEventNamingMissingStateStopsRecoveryAtItsLSN() async throws {
+    let directory = TemporaryDirectory()
+    var batches = sampleBatches(count: 6)
+    batches.append([.reservationReleased(ReservationID(999))])
+    batches.append([.orderCancelled("NO-SUCH-ORDER", at: 5)])
+    _ = try await writeLog(directory.path, batches: batches)
+    do {
+        _ = try recover(directory.path, mode: .readOnly)
+        Issue.record("a release of a reservation that never was was applied")
+    } catch let error as StorageError {
+        #expect(error.code == .corrupt)
+        #expect(error.message.contains("the event at LSN 10 names reservation R999, which does not exist"), "\(error)")
+    }
+    // The check, directly: LSNs in turn, and what each kind of event must find.
+    let state = try recover(directory.path, mode: .readOnly, until: 9).state
+    #expect(state.violation(applying: .reservationReleased(ReservationID(1)), at: 11) == "comes after LSN 9: LSNs must follow one another")
+    #expect(state.violation(applying: .reservationReleased(ReservationID(3)), at: 10) == "ends reservation R3, which is released already")
+    #expect(state.violation(applying: .reservationReleased(ReservationID(5)), at: 10) == nil)
+    #expect(state.violation(applying: .stockSet(node: "NOPE", sku: "HOT", onHand: 1, safety: 0), at: 10) == "names node NOPE, which does not exist")
+    #expect(state.violation(applying: .transferReceived(TransferID(4)), at: 10) == "names transfer T4, which does not exist")
+}
