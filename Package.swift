@@ -11,6 +11,10 @@ let package = Package(
         .executable(name: "orderline", targets: ["orderline"]),
         .executable(name: "orderline-walbench", targets: ["WALBench"]),
         .executable(name: "orderline-load", targets: ["LoadGenerator"]),
+        // The layers as libraries, for the fuzz targets (Fuzz/, a package of its own).
+        .library(name: "OrderlineCore", targets: ["OrderlineCore"]),
+        .library(name: "OrderlineStorage", targets: ["OrderlineStorage"]),
+        .library(name: "OrderlineProtocol", targets: ["OrderlineProtocol"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),

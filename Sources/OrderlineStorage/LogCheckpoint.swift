@@ -46,7 +46,7 @@ public struct LogCheckpoint: Sendable, Equatable, CustomStringConvertible {
         return writer.bytes
     }
 
-    static func decode(_ bytes: [UInt8]) -> LogCheckpoint? {
+    public static func decode(_ bytes: [UInt8]) -> LogCheckpoint? {
         guard bytes.count == Self.bytes, Array(bytes[0..<8]) == magic else { return nil }
         var reader = BinaryReader(bytes, offset: 8, end: Self.bytes)
         guard let lsn = try? reader.readFixed(UInt64.self), let flags = try? reader.readFixed(UInt64.self),

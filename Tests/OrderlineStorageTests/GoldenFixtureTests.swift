@@ -182,3 +182,29 @@ func aGoldenFixtureCoversEveryEventAndRecord(version: String) throws {
     state.forEachCanonicalRecord { records.insert($0.bytes[0]) }
     #expect(records == Set(OrderlineState.RecordTag.allCases.map(\.rawValue)), "\(version)")
 }
+
+/// Seeds for `LoadTests/fuzz.sh`'s storage target, from the newest fixture: each event of
+/// its log, its snapshot, its canonical records, its segments and its checkpoint, each
+/// behind the byte that picks its decoder (Fuzz/Sources/FuzzStorage).
+@Test(.enabled(if: ProcessInfo.processInfo.environment["ORDERLINE_WRITE_FUZZ_SEEDS"] != nil, "writes fuzz seeds when asked"))
+func writeTheStorageFuzzSeeds() throws {
+    let version = try #require(fixtures.last)
+    let directory = DataDirectory(path: "\(fixturesRoot)/\(version)/data")
+    let corpus = Executables.repositoryRoot + "/Fuzz/Corpus/FuzzStorage"
+    try FileManager.default.createDirectory(atPath: corpus, withIntermediateDirectories: true)
+    func seed(_ name: String, _ selector: UInt8, _ bytes: [UInt8]) throws {
+        try Data([selector] + bytes).write(to: URL(fileURLWithPath: "\(corpus)/\(name)"))
+    }
+    var options = Recovery.Options(mode: .readOnly)
+    options.ignoreSnapshots = true
+    var events: [(LSN, Event)] = []
+    _ = try Recovery.recover(directory, options: options, onEvent: { lsn, event in events.append((lsn, event)) })
+    for (lsn, event) in events { try seed("event-\(lsn)", 0, event.encoded) }
+    let snapshot = try #require(try directory.snapshots().first)
+    let snapshotBytes = try FileReader.readAll(atPath: directory.file(snapshot.name))
+    try seed("snapshot", 1, snapshotBytes)
+    let state = try SnapshotFile.decode(snapshotBytes, name: snapshot.name)
+    try seed("canonical", 2, state.canonicalEncoding())
+    for segment in try directory.segments() { try seed(segment.name, 3, try FileReader.readAll(atPath: directory.file(segment.name))) }
+    try seed("checkpoint", 4, try FileReader.readAll(atPath: directory.file(LogCheckpoint.fileName)))
+}

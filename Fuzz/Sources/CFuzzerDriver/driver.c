@@ -1,0 +1,1 @@
+// The declaration is all this target is for (see include/CFuzzerDriver.h).

@@ -1,0 +1,10 @@
+#ifndef C_FUZZER_DRIVER_H
+#define C_FUZZER_DRIVER_H
+#include <stddef.h>
+#include <stdint.h>
+
+// libFuzzer's driver (linked by -sanitize=fuzzer): runs the fuzzing loop with this
+// callback, taking libFuzzer's own command-line options.
+int LLVMFuzzerRunDriver(int *argc, char ***argv, int (*callback)(const uint8_t *data, size_t size));
+
+#endif
