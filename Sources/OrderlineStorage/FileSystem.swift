@@ -12,6 +12,17 @@ public protocol FileSystem: Sendable {
     func removeFile(atPath path: String) throws(StorageError)
     /// Cuts a file at `size` bytes and fsyncs it (torn-tail repair).
     func truncateFile(atPath path: String, toBytes size: Int) throws(StorageError)
+    /// Opens (creating if needed) a small file rewritten in place (`CHECKPOINT`).
+    func openForOverwrite(atPath path: String) throws(StorageError) -> any OverwrittenFile
+}
+
+/// A small file rewritten in place from offset 0, by one thread.
+public protocol OverwrittenFile: AnyObject {
+    var path: String { get }
+    /// Writes `bytes` at offset 0 (one `pwrite`; no fsync).
+    func overwrite(_ bytes: [UInt8]) throws(StorageError)
+    /// `fdatasync`.
+    func sync() throws(StorageError)
 }
 
 /// A file being written by one thread.
@@ -53,6 +64,33 @@ public struct PosixFileSystem: FileSystem {
         defer { Glibc.close(descriptor) }
         guard ftruncate(descriptor, off_t(size)) == 0 else { throw .io("cannot truncate \(path) at \(size)") }
         guard fsync(descriptor) == 0 else { throw .io("fsync of \(path) failed") }
+    }
+
+    public func openForOverwrite(atPath path: String) throws(StorageError) -> any OverwrittenFile {
+        let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else { throw .io("cannot open \(path)") }
+        return PosixOverwrittenFile(path: path, descriptor: descriptor)
+    }
+}
+
+final class PosixOverwrittenFile: OverwrittenFile {
+    let path: String
+    private let descriptor: Int32
+
+    init(path: String, descriptor: Int32) {
+        self.path = path
+        self.descriptor = descriptor
+    }
+
+    deinit { close(descriptor) }
+
+    func overwrite(_ bytes: [UInt8]) throws(StorageError) {
+        let written = bytes.withUnsafeBytes { pwrite(descriptor, $0.baseAddress, $0.count, 0) }
+        guard written == bytes.count else { throw .io("cannot write \(path)") }
+    }
+
+    func sync() throws(StorageError) {
+        guard fdatasync(descriptor) == 0 else { throw .io("fdatasync of \(path) failed") }
     }
 }
 

@@ -212,7 +212,8 @@ public enum Recovery {
         // fails later must not find the old, higher checkpoint and refuse the log again.
         if options.mode == .repair, options.untilLSN == nil,
            let checkpoint = try? LogCheckpoint.read(in: directory), checkpoint.lsnDurable > state.lsn {
-            _ = try LogCheckpointWriter(directory: directory.path, checkpoint: LogCheckpoint(lsnDurable: state.lsn, stoppedCleanly: false))
+            _ = try LogCheckpointWriter(
+                directory: directory.path, checkpoint: LogCheckpoint(lsnDurable: state.lsn, stoppedCleanly: false), fileSystem: fileSystem)
         }
         report.state = state
         report.eventsReplayed = eventsReplayed

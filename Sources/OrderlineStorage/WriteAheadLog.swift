@@ -234,7 +234,8 @@ public final class WriteAheadLog: Sendable {
             // Where this run starts is durable before anything is appended (after an
             // accepted loss it is lower than what the file said).
             checkpoint = try LogCheckpointWriter(
-                directory: configuration.directory, checkpoint: LogCheckpoint(lsnDurable: lsnOpened, stoppedCleanly: false))
+                directory: configuration.directory, checkpoint: LogCheckpoint(lsnDurable: lsnOpened, stoppedCleanly: false),
+                fileSystem: configuration.fileSystem)
         } catch {
             fail(error)
             finishClose()

@@ -56,6 +56,9 @@ public final class FaultInjectingFileSystem: FileSystem {
     public func truncateFile(atPath path: String, toBytes size: Int) throws(StorageError) {
         try base.truncateFile(atPath: path, toBytes: size)
     }
+    public func openForOverwrite(atPath path: String) throws(StorageError) -> any OverwrittenFile {
+        try base.openForOverwrite(atPath: path)
+    }
 
     /// How many bytes of this write go through before it fails, or nil to let it pass.
     fileprivate func planWrite(byteCount: Int) -> Int? {
