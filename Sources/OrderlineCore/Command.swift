@@ -67,14 +67,54 @@ public enum Command: Hashable, Sendable {
         }
     }
 
-    public var isRead: Bool {
+    /// The name of its entry in `CommandTable`: what says whether it writes.
+    public var name: String {
         switch self {
-        case .nodeGet, .nodeList, .skuGet, .stockGet, .reservationGet, .transferGet, .routingGet, .carrierList,
-             .orderGet, .orderExplain, .orderList, .orderStatus, .invoiceGet, .shipmentGet, .shipmentList, .returnGet, .kpi,
-             .fraudGet: true
-        default: false
+        case .nodeAdd: "NODE.ADD"
+        case .nodeGet: "NODE.GET"
+        case .nodeList: "NODE.LIST"
+        case .skuAdd: "SKU.ADD"
+        case .skuGet: "SKU.GET"
+        case .stockSet: "STOCK.SET"
+        case .stockAdjust: "STOCK.ADJUST"
+        case .stockGet: "STOCK.GET"
+        case .reserve: "RESERVE"
+        case .release: "RELEASE"
+        case .commit: "COMMIT"
+        case .reservationGet: "RESERVATION.GET"
+        case .stockTransfer: "STOCK.TRANSFER"
+        case .transferReceive: "TRANSFER.RECEIVE"
+        case .transferGet: "TRANSFER.GET"
+        case .orderCreate: "ORDER.CREATE"
+        case .orderGet: "ORDER.GET"
+        case .orderExplain: "ORDER.EXPLAIN"
+        case .orderCancel: "ORDER.CANCEL"
+        case .orderList: "ORDER.LIST"
+        case .orderStatus: "ORDER.STATUS"
+        case .orderEdit: "ORDER.EDIT"
+        case .orderAllocate: "ORDER.ALLOCATE"
+        case .orderHold: "ORDER.HOLD"
+        case .orderUnhold: "ORDER.UNHOLD"
+        case .invoiceGet: "INVOICE.GET"
+        case .shipmentGet: "SHIPMENT.GET"
+        case .shipmentList: "SHIPMENT.LIST"
+        case .shipmentAdvance(_, let transition, _): transition.rawValue
+        case .returnOpen: "RETURN.OPEN"
+        case .returnReceive: "RETURN.RECEIVE"
+        case .returnGet: "RETURN.GET"
+        case .kpi: "KPI"
+        case .fraudGet: "FRAUD.GET"
+        case .fraudSet: "FRAUD.SET"
+        case .routingGet: "ROUTING.GET"
+        case .carrierSet: "CARRIER.SET"
+        case .carrierList: "CARRIER.LIST"
+        case .routingSet: "ROUTING.SET"
+        case .expireDue: "EXPIRE"  // the shell's, never on the wire: a write
         }
     }
+
+    /// A read, by its entry in the registry (`CommandSpec.writes`): nothing else says.
+    public var isRead: Bool { CommandTable.spec(uppercasedName: name)?.writes == false }
 }
 
 /// `NODE.ADD` creates or updates: options left out keep the node's current values

@@ -1,22 +1,93 @@
+/// What a command is, as data: the dispatcher's checks (before AUTH, while loading,
+/// whose role), `COMMAND`'s answer, routing by key and the docs check all read this, and
+/// nothing else says whether a command writes.
+public struct CommandFlags: OptionSet, Hashable, Sendable {
+    public let rawValue: UInt16
+    public init(rawValue: UInt16) { self.rawValue = rawValue }
+
+    /// Changes state (logged); without it, a read.
+    public static let write = CommandFlags(rawValue: 1 << 0)
+    /// Answered while the server replays its log (the rest get `LOADING`).
+    public static let allowedWhileLoading = CommandFlags(rawValue: 1 << 1)
+    /// Answered before AUTH (the rest get `NOAUTH`).
+    public static let allowedBeforeAuthentication = CommandFlags(rawValue: 1 << 2)
+    /// admin only.
+    public static let admin = CommandFlags(rawValue: 1 << 3)
+    /// admin, ops and viewer: commands that show the whole server.
+    public static let serverWide = CommandFlags(rawValue: 1 << 4)
+    /// About the connection itself (AUTH, HELLO, QUIT, MULTI…): not queued in MULTI.
+    public static let connection = CommandFlags(rawValue: 1 << 5)
+    /// Not queued in MULTI (EXEC makes every reply in one turn of the loop).
+    public static let notInTransaction = CommandFlags(rawValue: 1 << 6)
+
+    /// The names `COMMAND` gives them (Redis's where Redis has one).
+    public var names: [String] {
+        var names = [contains(.write) ? "write" : "readonly"]
+        if contains(.allowedWhileLoading) { names.append("loading") }
+        if contains(.allowedBeforeAuthentication) { names.append("no_auth") }
+        if contains(.admin) { names.append("admin") }
+        if contains(.connection) || contains(.notInTransaction) { names.append("no_multi") }
+        return names
+    }
+}
+
+/// One command of the registry: its name, its arity as Redis counts it (the name
+/// included; negative: at least that many), its flags, and where its key is (the SKU,
+/// order, reservation… a request routes by; 0: none), as `COMMAND` shows them.
+public struct CommandInfo: Sendable {
+    public let name: String
+    public let arity: Int
+    public let flags: CommandFlags
+    public let firstKey: Int
+    public let lastKey: Int
+    public let keyStep: Int
+
+    public init(_ name: String, arity: Int, flags: CommandFlags, key: Int = 0) {
+        self.name = name
+        self.arity = arity
+        self.flags = flags
+        self.firstKey = key
+        self.lastKey = key
+        self.keyStep = key == 0 ? 0 : 1
+    }
+
+    /// Whether a request of `tokens` tokens (the name included) has the right count.
+    public func accepts(tokenCount: Int) -> Bool {
+        arity >= 0 ? tokenCount == arity : tokenCount >= -arity
+    }
+}
+
 /// Every core command declared as data: its name, how many positional arguments it
-/// takes, its options, whether it writes, and how it parses. One dispatch path uses
-/// this table; adding a command is one entry here and one case in `decide`.
+/// takes, its options, whether it writes, where its key is, and how it parses. One
+/// dispatch path uses this table; adding a command is one entry here and one case in
+/// `decide` (and its name in `Command.name`).
 public struct CommandSpec: Sendable {
     public let name: String
     public let positionalCount: ClosedRange<Int>
     public let options: Set<String>
     public let writes: Bool
+    /// The position (in the request, the name at 0) of the key a request routes by.
+    public let key: Int
     public let parse: @Sendable (Arguments) throws(Rejection) -> Command
 
+    /// `key`: default, the first positional argument if there always is one.
     public init(
-        _ name: String, positional: ClosedRange<Int>, options: Set<String> = [], writes: Bool,
+        _ name: String, positional: ClosedRange<Int>, options: Set<String> = [], writes: Bool, key: Int? = nil,
         parse: @escaping @Sendable (Arguments) throws(Rejection) -> Command
     ) {
         self.name = name
         self.positionalCount = positional
         self.options = options
         self.writes = writes
+        self.key = key ?? (positional.lowerBound >= 1 ? 1 : 0)
         self.parse = parse
+    }
+
+    public var info: CommandInfo {
+        let fixed = options.isEmpty && positionalCount.lowerBound == positionalCount.upperBound
+        return CommandInfo(
+            name, arity: fixed ? 1 + positionalCount.lowerBound : -(1 + positionalCount.lowerBound),
+            flags: writes ? .write : [], key: key)
     }
 }
 
@@ -60,7 +131,7 @@ public enum CommandTable {
         CommandSpec("SKU.GET", positional: 1...1, writes: false) { arguments throws(Rejection) in
             .skuGet(try arguments.identifier(at: 0, "sku"))
         },
-        CommandSpec("STOCK.SET", positional: 3...3, options: ["safety", "expect"], writes: true) { arguments throws(Rejection) in
+        CommandSpec("STOCK.SET", positional: 3...3, options: ["safety", "expect"], writes: true, key: 2) { arguments throws(Rejection) in
             .stockSet(
                 node: try arguments.identifier(at: 0, "node"), sku: try arguments.identifier(at: 1, "sku"),
                 onHand: try Arguments.integer(arguments.positional[2], "on_hand", in: 0...Arguments.quantityMax),
@@ -71,7 +142,7 @@ public enum CommandTable {
                     try Arguments.integer(v, "expect", in: 0...Arguments.quantityMax)
                 })
         },
-        CommandSpec("STOCK.ADJUST", positional: 3...3, options: ["reason"], writes: true) { arguments throws(Rejection) in
+        CommandSpec("STOCK.ADJUST", positional: 3...3, options: ["reason"], writes: true, key: 2) { arguments throws(Rejection) in
             let delta = try Arguments.integer(arguments.positional[2], "delta", in: -Arguments.quantityMax...Arguments.quantityMax)
             guard delta != 0 else { throw .invalid("delta must not be 0") }
             return .stockAdjust(
@@ -83,7 +154,7 @@ public enum CommandTable {
                 sku: try arguments.identifier(at: 0, "sku"),
                 node: try arguments.optionalPositional(at: 1).map { v throws(Rejection) in try Arguments.identifier(v, "node") })
         },
-        CommandSpec("STOCK.TRANSFER", positional: 4...4, options: ["idem"], writes: true) { arguments throws(Rejection) in
+        CommandSpec("STOCK.TRANSFER", positional: 4...4, options: ["idem"], writes: true, key: 3) { arguments throws(Rejection) in
             .stockTransfer(
                 from: try arguments.identifier(at: 0, "from"), to: try arguments.identifier(at: 1, "to"),
                 sku: try arguments.identifier(at: 2, "sku"), quantity: try Arguments.quantity(arguments.positional[3]),
@@ -214,6 +285,44 @@ public enum CommandTable {
     ]
 
     private static let byName: [String: CommandSpec] = Dictionary(uniqueKeysWithValues: specs.map { ($0.name, $0) })
+
+    /// The server's own commands: the shell (`CommandDispatcher`) carries them out; the
+    /// registry says what they are.
+    public static let serverCommands: [CommandInfo] = [
+        CommandInfo("PING", arity: -1, flags: [.allowedWhileLoading, .allowedBeforeAuthentication]),
+        CommandInfo("ECHO", arity: 2, flags: [.allowedBeforeAuthentication]),
+        CommandInfo("QUIT", arity: -1, flags: [.allowedWhileLoading, .allowedBeforeAuthentication, .connection]),
+        CommandInfo("AUTH", arity: -2, flags: [.allowedBeforeAuthentication, .connection]),
+        CommandInfo("HELLO", arity: -1, flags: [.allowedBeforeAuthentication, .connection]),
+        CommandInfo("INFO", arity: -1, flags: [.serverWide, .notInTransaction]),
+        CommandInfo("CONFIG", arity: -2, flags: [.serverWide, .notInTransaction]),
+        CommandInfo("COMMAND", arity: -1, flags: [.connection]),
+        CommandInfo("CLIENT", arity: -2, flags: [.connection]),
+        CommandInfo("SELECT", arity: 2, flags: [.connection]),
+        CommandInfo("MULTI", arity: 1, flags: [.connection]),
+        CommandInfo("EXEC", arity: 1, flags: [.connection]),
+        CommandInfo("DISCARD", arity: 1, flags: [.connection]),
+        CommandInfo("WATCH", arity: -2, flags: [.connection]),
+        CommandInfo("UNWATCH", arity: 1, flags: [.connection]),
+        CommandInfo("DIGEST", arity: 1, flags: [.serverWide, .notInTransaction]),
+        CommandInfo("SNAPSHOT", arity: 1, flags: [.admin, .notInTransaction]),
+        CommandInfo("SHUTDOWN", arity: -1, flags: [.admin, .notInTransaction]),
+        CommandInfo("CLOCK.ADVANCE", arity: 2, flags: [.write, .admin, .notInTransaction]),
+    ]
+
+    /// Every command, core and server, as `COMMAND` lists them.
+    public static let registry: [CommandInfo] = serverCommands + specs.map { spec in
+        var info = spec.info
+        if spec.name == "ORDER.LIST" || spec.name == "SHIPMENT.LIST" {
+            info = CommandInfo(info.name, arity: info.arity, flags: info.flags.union(.notInTransaction), key: info.firstKey)
+        }
+        return info
+    }
+
+    private static let infoByName: [String: CommandInfo] = Dictionary(uniqueKeysWithValues: registry.map { ($0.name, $0) })
+
+    /// A command of the registry by its upper-case name.
+    public static func info(uppercasedName name: String) -> CommandInfo? { infoByName[name] }
 
     /// Looks a command up by name, in any case (names are ASCII).
     public static func spec(named name: String) -> CommandSpec? { byName[asciiUppercased(name)] }

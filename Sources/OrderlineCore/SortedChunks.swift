@@ -125,7 +125,7 @@ public struct SortedMerge<Element: Comparable>: Sequence, IteratorProtocol {
     private var heads: [Element?]
 
     public init<S: Sequence>(_ sequences: [S]) where S.Element == Element {
-        var iterators = sequences.map { AnyIterator($0.makeIterator()) }
+        let iterators = sequences.map { AnyIterator($0.makeIterator()) }
         var heads: [Element?] = []
         for index in iterators.indices { heads.append(iterators[index].next()) }
         self.iterators = iterators

@@ -85,11 +85,11 @@ final class CommandDispatcher: Sendable {
 
     /// A request that arrives while the engine is still recovering.
     func handleWhileLoading(_ tokens: [String]) -> Pending {
-        switch tokens[0].uppercased() {
-        case "PING": Pending(reply: .simple("PONG"))
-        case "QUIT": Pending(reply: .simple("OK"), closeAfter: true)
-        default: Pending(reply: .error("LOADING Orderline is replaying its log; try again shortly"))
+        let name = CommandTable.asciiUppercased(tokens[0])
+        guard CommandTable.info(uppercasedName: name)?.flags.contains(.allowedWhileLoading) == true else {
+            return Pending(reply: .error("LOADING Orderline is replaying its log; try again shortly"))
         }
+        return name == "QUIT" ? Pending(reply: .simple("OK"), closeAfter: true) : Pending(reply: .simple("PONG"))
     }
 
     /// One request, on the engine's loop.
@@ -103,14 +103,27 @@ final class CommandDispatcher: Sendable {
             return submit(tokens, spec: spec, role: role, rendersListsHere: session.runningTransaction, engine: engine)
         }
         let arguments = Array(tokens.dropFirst())
+        // The registry says what the command is; the checks come in a fixed order:
+        // authentication, known name, arity, arguments, MULTI, then the role.
+        guard let registered = CommandTable.info(uppercasedName: name) else {
+            guard session.role != nil else { return Pending(reply: .error("NOAUTH Authentication required.")) }
+            return reject(CommandTable.unknownCommand(tokens), session: &session)
+        }
+        guard session.role != nil || registered.flags.contains(.allowedBeforeAuthentication) else {
+            return Pending(reply: .error("NOAUTH Authentication required."))
+        }
+        guard registered.accepts(tokenCount: tokens.count) else { return reject(Self.arity(name), session: &session) }
+        if let binary = request.binaryTokens, let index = binary.keys.min(), name != "PING", name != "ECHO" {
+            return reject(
+                Rejection(.invalid, "argument \(index) of \(name.prefix(40)) is not valid UTF-8 (only ECHO and PING take any bytes)"),
+                session: &session)
+        }
+        if session.transaction != nil, !registered.flags.contains(.connection) { return queue(request, info: registered, session: &session) }
         switch name {
         case "PING":
             guard arguments.count <= 1 else { return arity(name) }
-            if session.transaction != nil, session.role != nil { return queue(request, session: &session) }
             return Pending(reply: arguments.isEmpty ? .simple("PONG") : Self.argument(1, of: request))
         case "ECHO":
-            guard arguments.count == 1 else { return arity(name) }
-            if session.transaction != nil, session.role != nil { return queue(request, session: &session) }
             return Pending(reply: Self.argument(1, of: request))
         case "QUIT":
             return Pending(reply: .simple("OK"), closeAfter: true)
@@ -120,25 +133,13 @@ final class CommandDispatcher: Sendable {
             return authenticate(token: arguments[arguments.count - 1], session: &session) ?? Pending(reply: .simple("OK"))
         case "HELLO":
             return hello(arguments, session: &session)
-        default:
-            break
-        }
-        guard let role = session.role else {
-            return Pending(reply: .error("NOAUTH Authentication required."))
-        }
-        if let binary = request.binaryTokens, let index = binary.keys.min() {
-            return reject(
-                Rejection(.invalid, "argument \(index) of \(name.prefix(40)) is not valid UTF-8 (only ECHO and PING take any bytes)"),
-                session: &session)
-        }
-        switch name {
         case "MULTI", "EXEC", "DISCARD", "WATCH", "UNWATCH":
             return transaction(name, arguments: arguments, session: &session, engine: engine)
         default:
             break
         }
-        if session.transaction != nil { return queue(request, session: &session) }
-        if let rejection = Self.serverCommandPermission(name, role: role) { return Pending(reply: RESPValue(rejection)) }
+        guard let role = session.role else { return Pending(reply: .error("NOAUTH Authentication required.")) }
+        if let rejection = Self.permission(registered, role: role) { return Pending(reply: RESPValue(rejection)) }
         switch name {
         case "INFO":
             guard arguments.count <= 1 else { return arity(name) }
@@ -151,7 +152,7 @@ final class CommandDispatcher: Sendable {
             // A map under RESP3 (redis-py's `config_get()` reads one), pairs under RESP2.
             return Pending(reply: .map(configValues(matching: arguments[1]).map { ($0.0, RESPValue.bulk($0.1)) }))
         case "COMMAND":
-            return Pending(reply: .array([]))
+            return command(arguments)
         case "CLIENT":
             return client(arguments, session: &session)
         case "SELECT":
@@ -269,25 +270,19 @@ final class CommandDispatcher: Sendable {
     /// command, arity, arguments); a failed check aborts the transaction. Lists are
     /// refused: EXEC makes every reply in one turn of the loop, and a list of a thousand
     /// orders alone takes 90 ms (they gain nothing from a transaction anyway).
-    private func queue(_ request: Request, session: inout Session) -> Pending {
+    private func queue(_ request: Request, info: CommandInfo, session: inout Session) -> Pending {
         let tokens = request.tokens
-        let name = CommandTable.asciiUppercased(tokens[0])
-        if name == "ORDER.LIST" || name == "SHIPMENT.LIST" {
-            return reject(Rejection(.err, "\(name) is not allowed inside MULTI (a long list is made off the loop; run it outside)"), session: &session)
+        if info.flags.contains(.notInTransaction) {
+            let why = info.flags.contains(.write) || !info.name.hasSuffix(".LIST")
+                ? "only the core commands, PING and ECHO are" : "a long list is made off the loop; run it outside"
+            return reject(Rejection(.err, "\(info.name) is not allowed inside MULTI (\(why))"), session: &session)
         }
-        if let spec = CommandTable.spec(uppercasedName: name) {
+        if let spec = CommandTable.spec(uppercasedName: info.name) {
             do {
                 _ = try CommandTable.parse(tokens, spec: spec)
             } catch {
                 return reject(error, session: &session)
             }
-        } else if name != "PING" && name != "ECHO" {
-            let known = ["INFO", "CONFIG", "COMMAND", "CLIENT", "SELECT", "DIGEST", "SNAPSHOT", "SHUTDOWN", "CLOCK.ADVANCE"]
-            return reject(
-                known.contains(name)
-                    ? Rejection(.err, "\(name) is not allowed inside MULTI (only the core commands, PING and ECHO are)")
-                    : CommandTable.unknownCommand(tokens),
-                session: &session)
         }
         let bytes = tokens.reduce(0) { $0 + $1.utf8.count }
         guard session.transaction!.queued.count < Self.transactionRequestsMax,
@@ -350,25 +345,43 @@ final class CommandDispatcher: Sendable {
         }
     }
 
-    /// Server commands by role: SNAPSHOT, SHUTDOWN and CLOCK.ADVANCE are admin's;
-    /// INFO, CONFIG and DIGEST show the whole server, for admin, ops and viewer.
-    static func serverCommandPermission(_ name: String, role: Role) -> OrderlineCore.Rejection? {
-        switch (name, role) {
-        case ("SNAPSHOT", .admin), ("SHUTDOWN", .admin), ("CLOCK.ADVANCE", .admin): return nil
-        case ("SNAPSHOT", _), ("SHUTDOWN", _), ("CLOCK.ADVANCE", _):
-            return Rejection(.noPermission, "\(role) may not run \(name)")
-        case ("INFO", .admin), ("INFO", .ops), ("INFO", .viewer), ("CONFIG", .admin), ("CONFIG", .ops), ("CONFIG", .viewer),
-             ("DIGEST", .admin), ("DIGEST", .ops), ("DIGEST", .viewer):
-            return nil
-        case ("INFO", _), ("CONFIG", _), ("DIGEST", _):
-            return Rejection(.noPermission, "\(role) may not run \(name)")
-        default:
-            return nil
+    /// Server commands by role, from their flags: admin's (`SNAPSHOT`, `SHUTDOWN`,
+    /// `CLOCK.ADVANCE`), and those that show the whole server (`INFO`, `CONFIG`,
+    /// `DIGEST`) for admin, ops and viewer. Core commands are `authorize`d by the engine.
+    static func permission(_ info: CommandInfo, role: Role) -> OrderlineCore.Rejection? {
+        let allowed = info.flags.contains(.admin) ? role == .admin
+            : info.flags.contains(.serverWide) ? role == .admin || role == .ops || role == .viewer
+            : true
+        return allowed ? nil : Rejection(.noPermission, "\(role) may not run \(info.name)")
+    }
+
+    /// `COMMAND`, `COMMAND COUNT`, `COMMAND INFO <name>…` (`COMMAND DOCS` is empty): the
+    /// registry as Redis shows it, so that redis-cli and cluster-aware clients find names,
+    /// arity and keys.
+    private func command(_ arguments: [String]) -> Pending {
+        func entry(_ info: CommandInfo) -> RESPValue {
+            .array([
+                .bulk(info.name.lowercased()), .integer(Int64(info.arity)), .array(info.flags.names.map { .simple($0) }),
+                .integer(Int64(info.firstKey)), .integer(Int64(info.lastKey)), .integer(Int64(info.keyStep)),
+                .array([]), .array([]), .array([]), .array([]),
+            ])
+        }
+        switch arguments.first?.uppercased() {
+        case nil: return Pending(reply: .array(CommandTable.registry.map(entry)))
+        case "COUNT": return Pending(reply: .integer(Int64(CommandTable.registry.count)))
+        case "INFO":
+            return Pending(reply: .array(arguments.dropFirst().map { name in
+                CommandTable.info(uppercasedName: CommandTable.asciiUppercased(name)).map(entry) ?? .array(nil)
+            }))
+        case "DOCS": return Pending(reply: .array([]))
+        default: return Pending(reply: .error("ERR unknown COMMAND subcommand '\(arguments[0].prefix(40))'"))
         }
     }
 
-    private func arity(_ name: String) -> Pending {
-        Pending(reply: .error("ERR wrong number of arguments for '\(name.lowercased())' command"))
+    private func arity(_ name: String) -> Pending { Pending(reply: RESPValue(Self.arity(name))) }
+
+    private static func arity(_ name: String) -> Rejection {
+        Rejection(.err, "wrong number of arguments for '\(name.lowercased())' command")
     }
 
     /// `HELLO [2|3 [AUTH <user> <token>] [SETNAME <name>]]`. RESP3 is offered because

@@ -1,6 +1,11 @@
 import Foundation
 import Glibc
 
+/// Whether the suite runs under a sanitizer (`LoadTests/sanitizers.sh`): tests that
+/// measure resident memory or latency skip themselves then, since the sanitizer's shadow
+/// memory, quarantine and slowdown are not the server's.
+public let runsUnderASanitizer = ProcessInfo.processInfo.environment["ORDERLINE_SANITIZED"] != nil
+
 /// A real `orderline serve` on 127.0.0.1 and a free port, started for a test and
 /// stopped by pid.
 public final class ServerProcess {

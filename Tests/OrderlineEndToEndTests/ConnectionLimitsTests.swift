@@ -103,7 +103,7 @@ extension RESPTestClient {
     #expect(server.stop() == 0)
 }
 
-@Test func memoryHeldForLargeRequestsIsGivenBackWhenTheyGo() throws {
+@Test(.disabled(if: runsUnderASanitizer, "measures memory or latency")) func memoryHeldForLargeRequestsIsGivenBackWhenTheyGo() throws {
     let server = try startServer()
     let before = try server.residentBytes()
     let element = Array("$1048576\r\n".utf8) + [UInt8](repeating: 0x61, count: 1 << 20) + [0x0D, 0x0A]
@@ -150,7 +150,7 @@ extension RESPTestClient {
     #expect(server.stop() == 0)
 }
 
-@Test func aHeavyClientDoesNotStallTheOthers() throws {
+@Test(.disabled(if: runsUnderASanitizer, "measures memory or latency")) func aHeavyClientDoesNotStallTheOthers() throws {
     let server = try startServer()
     try placeOrders(400, lines: 8, on: server)
     let setup = try server.client()
@@ -181,7 +181,7 @@ extension RESPTestClient {
     #expect(server.stop() == 0)
 }
 
-@Test func repliesAClientDoesNotReadAreBounded() throws {
+@Test(.disabled(if: runsUnderASanitizer, "measures memory or latency")) func repliesAClientDoesNotReadAreBounded() throws {
     let server = try startServer(arguments: ["--max-output-bytes", String(1 << 20)])
     try placeOrders(300, lines: 6, on: server)
     let probe = try server.client()
