@@ -1,5 +1,6 @@
 import Foundation
 import NIOCore
+import OrderlineCore
 import OrderlineProtocol
 import OrderlineTestSupport
 import Synchronization
@@ -553,5 +554,21 @@ private func freePort() -> Int {
         """
     let result = try runProcess("/usr/bin/env", ["python3", "-c", script, String(server.port)])
     #expect(result.standardOutput == "50\n", "\(result.standardError)")
+    #expect(server.stop() == 0)
+}
+
+/// COMMAND answers from the one registry, as Redis lays it out: cluster-aware clients
+/// and redis-cli find names, arity, flags and where the key is.
+@Test func commandDescribesEveryCommandFromTheRegistry() throws {
+    let server = try startServer()
+    let client = try server.client()
+    #expect(try client.call("COMMAND", "COUNT") == ":\(OrderlineCore.CommandTable.registry.count)")
+    #expect(try client.call("COMMAND", "INFO", "reserve", "nope")
+        == "*[*[$reserve, :-3, *[+write], :1, :1, :1, *[], *[], *[], *[]], *-1]")
+    #expect(try client.call("COMMAND", "INFO", "stock.set") == "*[*[$stock.set, :-4, *[+write], :2, :2, :1, *[], *[], *[], *[]]]")
+    #expect(try client.call("COMMAND", "INFO", "ping") == "*[*[$ping, :-1, *[+readonly, +loading, +no_auth], :0, :0, :0, *[], *[], *[], *[]]]")
+    guard case .array(let all?) = try client.readReplyAfterSending(["COMMAND"]) else { Issue.record("COMMAND"); return }
+    #expect(all.count == OrderlineCore.CommandTable.registry.count)
+    #expect(try client.call("COMMAND", "DOCS") == "*[]")
     #expect(server.stop() == 0)
 }
