@@ -76,6 +76,13 @@ public struct Arguments: Sendable {
         return number
     }
 
+    /// A moment: Unix seconds, or ISO-8601 (`2026-12-24T10:00:00Z`, an offset, or a date).
+    public static func timestamp(_ value: String, _ name: String) throws(Rejection) -> Timestamp {
+        if let seconds = Int64(value), (0...timestampMax).contains(seconds) { return seconds }
+        if let parsed = CalendarDate.parse(value), (0...timestampMax).contains(parsed) { return parsed }
+        throw .invalid("\(name) '\(value.prefix(40))' must be Unix seconds or an ISO-8601 time (2026-12-24T10:00:00Z)")
+    }
+
     public static func quantity(_ value: String, _ name: String = "qty") throws(Rejection) -> Int64 {
         try integer(value, name, in: 1...quantityMax)
     }

@@ -9,7 +9,7 @@ public enum Command: Hashable, Sendable {
     case stockSet(node: String, sku: String, onHand: Int64, safety: Int64?, expectedOnHand: Int64?)
     case stockAdjust(node: String, sku: String, delta: Int64, reason: String)
     case stockGet(sku: String, node: String?)
-    case reserve(sku: String, quantity: Int64, node: String?, ttlSeconds: Int64, idempotencyKey: String?)
+    case reserve(sku: String, quantity: Int64, node: String?, ttlSeconds: Int64, idempotencyKey: String?, customer: String? = nil)
     case release(ReservationID)
     case commit(ReservationID, idempotencyKey: String?)
     case reservationGet(ReservationID)
@@ -50,7 +50,7 @@ public enum Command: Hashable, Sendable {
     /// The idempotency key the command carries, if any.
     public var idempotencyKey: String? {
         switch self {
-        case .reserve(_, _, _, _, let key), .commit(_, let key), .stockTransfer(_, _, _, _, let key): key
+        case .reserve(_, _, _, _, let key, _), .commit(_, let key), .stockTransfer(_, _, _, _, let key): key
         default: nil
         }
     }
@@ -59,8 +59,10 @@ public enum Command: Hashable, Sendable {
     /// must have the same fingerprint.
     public var fingerprint: String {
         switch self {
-        case .reserve(let sku, let quantity, let node, let ttlSeconds, _):
-            "RESERVE \(sku) \(quantity) node=\(node ?? "") ttl=\(ttlSeconds)"
+        case .reserve(let sku, let quantity, let node, let ttlSeconds, _, let customer):
+            // Without a customer exactly as before the option existed: remembered
+            // fingerprints must still match their retries.
+            "RESERVE \(sku) \(quantity) node=\(node ?? "") ttl=\(ttlSeconds)" + (customer.map { " customer=\($0)" } ?? "")
         case .commit(let id, _): "COMMIT \(id)"
         case .stockTransfer(let from, let to, let sku, let quantity, _): "STOCK.TRANSFER \(from) \(to) \(sku) \(quantity)"
         default: "\(self)"

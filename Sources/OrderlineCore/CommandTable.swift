@@ -119,14 +119,24 @@ public enum CommandTable {
             .nodeGet(try arguments.identifier(at: 0, "node"))
         },
         CommandSpec("NODE.LIST", positional: 0...0, writes: false) { _ throws(Rejection) in .nodeList },
-        CommandSpec("SKU.ADD", positional: 1...1, options: ["price", "weight", "name"], writes: true) { arguments throws(Rejection) in
-            .skuAdd(SKU(
+        CommandSpec("SKU.ADD", positional: 1...1, options: ["price", "weight", "name", "limit", "sale_start", "sale_end"], writes: true) { arguments throws(Rejection) in
+            let terms = SaleTerms(
+                limitPerCustomer: try arguments.option("limit").map { v throws(Rejection) in
+                    try Arguments.integer(v, "limit", in: 1...Arguments.quantityMax)
+                },
+                saleStart: try arguments.option("sale_start").map { v throws(Rejection) in try Arguments.timestamp(v, "sale_start") },
+                saleEnd: try arguments.option("sale_end").map { v throws(Rejection) in try Arguments.timestamp(v, "sale_end") })
+            if let start = terms.saleStart, let end = terms.saleEnd, end <= start {
+                throw .invalid("sale_end must come after sale_start")
+            }
+            return .skuAdd(SKU(
                 id: try arguments.identifier(at: 0, "sku"),
                 priceCents: try Arguments.integer(try arguments.required("price"), "price", in: 0...Arguments.moneyMax),
                 weightGrams: try arguments.option("weight").map { v throws(Rejection) in
                     try Arguments.integer(v, "weight", in: 0...Arguments.quantityMax)
                 } ?? 0,
-                name: try arguments.option("name").map { v throws(Rejection) in try Arguments.text(v, "name") } ?? ""))
+                name: try arguments.option("name").map { v throws(Rejection) in try Arguments.text(v, "name") } ?? "",
+                terms: terms == SaleTerms() ? nil : terms))
         },
         CommandSpec("SKU.GET", positional: 1...1, writes: false) { arguments throws(Rejection) in
             .skuGet(try arguments.identifier(at: 0, "sku"))
@@ -262,14 +272,15 @@ public enum CommandTable {
             guard update != RoutingRulesUpdate() else { throw .invalid("ROUTING.SET needs at least one key=value") }
             return .routingSet(update)
         },
-        CommandSpec("RESERVE", positional: 2...2, options: ["node", "ttl", "idem"], writes: true) { arguments throws(Rejection) in
+        CommandSpec("RESERVE", positional: 2...2, options: ["node", "ttl", "idem", "customer"], writes: true) { arguments throws(Rejection) in
             .reserve(
                 sku: try arguments.identifier(at: 0, "sku"), quantity: try Arguments.quantity(arguments.positional[1]),
                 node: try arguments.option("node").map { v throws(Rejection) in try Arguments.identifier(v, "node") },
                 ttlSeconds: try arguments.option("ttl").map { v throws(Rejection) in
                     try Arguments.integer(v, "ttl", in: 1...Arguments.ttlSecondsMax)
                 } ?? 900,
-                idempotencyKey: try arguments.option("idem").map { v throws(Rejection) in try Arguments.identifier(v, "idem") })
+                idempotencyKey: try arguments.option("idem").map { v throws(Rejection) in try Arguments.identifier(v, "idem") },
+                customer: try arguments.option("customer").map { v throws(Rejection) in try Arguments.identifier(v, "customer") })
         },
         CommandSpec("RELEASE", positional: 1...1, writes: true) { arguments throws(Rejection) in
             .release(try Arguments.numberedID(arguments.positional[0]))

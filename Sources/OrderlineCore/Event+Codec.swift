@@ -248,18 +248,36 @@ extension Node {
     }
 }
 
+/// SKUs and reservations end their record with optional fields added later: a record
+/// written before them simply ends sooner (and one without them is written exactly as
+/// before, so its bytes and the digest do not change). Only the last thing in a record
+/// (an event, a snapshot record) can grow this way.
 extension SKU {
     func encode(into writer: inout BinaryWriter) {
         writer.write(id)
         writer.writeVarInt(priceCents)
         writer.writeVarInt(weightGrams)
         writer.write(name)
+        guard let terms else { return }
+        // Which terms follow: bit 0 limit, bit 1 start, bit 2 end.
+        let present = (terms.limitPerCustomer == nil ? 0 : 1) | (terms.saleStart == nil ? 0 : 2) | (terms.saleEnd == nil ? 0 : 4)
+        writer.write(UInt8(present))
+        for value in [terms.limitPerCustomer, terms.saleStart, terms.saleEnd] { if let value { writer.writeVarInt(value) } }
     }
 
     static func decode(from reader: inout BinaryReader) throws(DecodingError) -> SKU {
-        SKU(
+        var sku = SKU(
             id: try reader.readString(), priceCents: try reader.readVarInt(),
             weightGrams: try reader.readVarInt(), name: try reader.readString())
+        guard !reader.isAtEnd else { return sku }
+        let present = try reader.readByte()
+        guard present & ~7 == 0, present != 0 else { throw DecodingError("unknown sale terms \(present)") }
+        var terms = SaleTerms()
+        if present & 1 != 0 { terms.limitPerCustomer = try reader.readVarInt() }
+        if present & 2 != 0 { terms.saleStart = try reader.readVarInt() }
+        if present & 4 != 0 { terms.saleEnd = try reader.readVarInt() }
+        sku.terms = terms
+        return sku
     }
 }
 
@@ -273,6 +291,7 @@ extension Reservation {
         writer.writeVarInt(createdAt)
         writer.writeVarInt(expiresAt)
         writer.write(owner)
+        if let customer { writer.write(customer) }
     }
 
     static func decode(from reader: inout BinaryReader) throws(DecodingError) -> Reservation {
@@ -282,8 +301,10 @@ extension Reservation {
         let node = try reader.readString()
         let statusByte = try reader.readByte()
         guard let status = Status(rawValue: statusByte) else { throw DecodingError("unknown reservation status \(statusByte)") }
-        return Reservation(
+        var reservation = Reservation(
             id: id, sku: sku, quantity: quantity, node: node.isEmpty ? nil : node, status: status,
             createdAt: try reader.readVarInt(), expiresAt: try reader.readVarInt(), owner: try reader.readString())
+        if !reader.isAtEnd { reservation.customer = try reader.readString() }
+        return reservation
     }
 }

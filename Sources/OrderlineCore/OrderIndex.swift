@@ -28,6 +28,11 @@ public struct OrderIndex: Sendable {
         byStatusAndChannel[key, default: SortedChunks()].insert(order.id)
     }
 
+    /// A customer's orders, in id order.
+    func orderIDs(ofCustomer customer: String) -> SortedChunks<String> {
+        byCustomer[customer] ?? SortedChunks()
+    }
+
     /// How many orders have this status in this channel.
     func count(status: Order.Status, channel: Order.Channel) -> Int {
         byStatusAndChannel[Key(status: status, channel: channel)]?.count ?? 0

@@ -73,9 +73,12 @@ extension OrderlineState {
             if let node { try existingNode(node) }
             return Decision(events: [], reply: .bulk(stockJSON(sku: sku, node: node)))
 
-        case .reserve(let sku, let quantity, let node, let ttlSeconds, _):
+        case .reserve(let sku, let quantity, let node, let ttlSeconds, _, let customer):
             let item = try inventoryOfExistingSKU(sku)
             if let node { try existingNode(node) }
+            if let terms = skus[sku]?.terms {
+                try checkSaleTerms(terms, sku: sku, units: quantity, customer: customer, now: context.now)
+            }
             // A node reservation takes that node's ATP and must also leave enough
             // for the network reservations already held: both limits apply.
             let available = node.map { min(item.levels[$0]?.atp ?? 0, item.networkATP) } ?? item.networkATP
@@ -91,7 +94,7 @@ extension OrderlineState {
             }
             let reservation = Reservation(
                 id: context.nextReservationID, sku: sku, quantity: quantity, node: node,
-                createdAt: context.now, expiresAt: context.now + ttlSeconds, owner: context.role.ownerTag)
+                createdAt: context.now, expiresAt: context.now + ttlSeconds, owner: context.role.ownerTag, customer: customer)
             return Decision(events: [.reservationCreated(reservation)], reply: .bulk(reservation.id.description))
 
         case .release(let id):
@@ -319,6 +322,10 @@ extension SKU {
         object.add("price", priceCents)
         object.add("weight", weightGrams)
         object.add("name", name)
+        // Shown only when set, so a SKU without a sale reads as before.
+        if let limit = terms?.limitPerCustomer { object.add("limit", limit) }
+        if let start = terms?.saleStart { object.add("sale_start", start) }
+        if let end = terms?.saleEnd { object.add("sale_end", end) }
         return object
     }
 }
@@ -333,6 +340,7 @@ extension Reservation {
         object.add("status", status.name)
         object.add("created_at", createdAt)
         object.add("expires_at", expiresAt)
+        if let customer { object.add("customer", customer) }
         return object
     }
 }

@@ -36,6 +36,14 @@ extension OrderlineState {
             }
             converted[cart.sku, default: 0] += cart.quantity
         }
+        // A flash sale's terms: the window (units not in converted carts) and the
+        // customer's limit (carts being converted counted once).
+        for line in request.lines {
+            guard let terms = skus[line.sku]?.terms else { continue }
+            try checkSaleTerms(
+                terms, sku: line.sku, units: line.quantity, customer: request.customer, now: context.now,
+                convertingCarts: request.reservations, exempt: converted[line.sku, default: 0])
+        }
         var order = try routedOrder(
             Order(
                 id: request.id, channel: request.channel, customer: request.customer,
@@ -190,6 +198,14 @@ extension OrderlineState {
         if let address = edit.address { edited.address = address }
         if let lines = edit.lines {
             try checkLineQuota(lines.map { ($0.sku, $0.quantity) }, context: context)
+            for line in lines {
+                guard let terms = skus[line.sku]?.terms else { continue }
+                // The units it had before are no new purchase.
+                let before = order.lines.first { $0.sku == line.sku }.map { $0.quantity - $0.cancelled } ?? 0
+                try checkSaleTerms(
+                    terms, sku: line.sku, units: line.quantity, customer: order.customer, now: context.now,
+                    replacingOrder: order.id, exempt: before)
+            }
             edited.lines = try priced(lines, keeping: order.lines)
         }
         edited = try routedOrder(edited, now: context.now, replacing: order)

@@ -32,6 +32,8 @@ public struct OrderlineState: Sendable {
     public private(set) var orderIndex = OrderIndex()
     /// Held reservations by owner tag (scoped roles only), for `OwnerQuotas` (derived).
     public private(set) var heldReservationsByOwner: [String: Int] = [:]
+    /// Held reservations by the customer they name, for per-customer limits (derived).
+    public private(set) var heldByCustomer: [String: Set<ReservationID>] = [:]
     public private(set) var transferIDMax = TransferID(0)
     /// The highest reservation id ever created; the shell numbers new ones above it.
     public private(set) var reservationIDMax = ReservationID(0)
@@ -298,6 +300,14 @@ public struct OrderlineState: Sendable {
     }
 
     private mutating func changeHeld(_ reservation: Reservation, by quantity: Int64) {
+        if let customer = reservation.customer {
+            if quantity > 0 {
+                heldByCustomer[customer, default: []].insert(reservation.id)
+            } else {
+                heldByCustomer[customer]?.remove(reservation.id)
+                if heldByCustomer[customer]?.isEmpty == true { heldByCustomer[customer] = nil }
+            }
+        }
         if !reservation.owner.isEmpty {
             heldReservationsByOwner[reservation.owner, default: 0] += quantity > 0 ? 1 : -1
             if heldReservationsByOwner[reservation.owner] == 0 { heldReservationsByOwner[reservation.owner] = nil }
@@ -332,9 +342,11 @@ public struct OrderlineState: Sendable {
         expiryQueue = ExpiryQueue()
         // In id order, as the table yields them: each second's bucket fills in order.
         heldReservationsByOwner = [:]
+        heldByCustomer = [:]
         for reservation in reservations.values where reservation.status == .held {
             expiryQueue.insert(reservation.id, expiresAt: reservation.expiresAt)
             if !reservation.owner.isEmpty { heldReservationsByOwner[reservation.owner, default: 0] += 1 }
+            if let customer = reservation.customer { heldByCustomer[customer, default: []].insert(reservation.id) }
         }
         for order in orders.values { track(order) }
     }

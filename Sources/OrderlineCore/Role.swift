@@ -79,7 +79,7 @@ extension OrderlineState {
         case .pos(let node):
             switch command {
             case .skuGet, .stockGet, .nodeGet, .nodeList: return nil
-            case .reserve(_, _, let target, _, _):
+            case .reserve(_, _, let target, _, _, _):
                 return target == node ? nil : deny("reserves only at its node: add node=\(node)")
             case .commit(let id, _), .release(let id), .reservationGet(let id):
                 guard let reservation = reservations[id] else { return nil }  // NOTFOUND says more
@@ -109,7 +109,7 @@ extension OrderlineState {
         case .channel(let channelName):
             switch command {
             case .skuGet, .stockGet: return nil
-            case .reserve(_, _, let target, _, _):
+            case .reserve(_, _, let target, _, _, _):
                 return target == nil ? nil : deny("holds network stock only: drop node=")
             case .release(let id), .reservationGet(let id):
                 guard let reservation = reservations[id] else { return nil }

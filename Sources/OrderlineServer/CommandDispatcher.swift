@@ -67,11 +67,14 @@ final class CommandDispatcher: Sendable {
     private let requestShutdown: @Sendable () -> Void
     /// Failed AUTHs are logged at most once a second (with how many were not).
     private let authFailureLog = AuthFailureLog()
+    /// Where long lists are rendered, off the loop (the service starts and stops it).
+    private let renderPool: NIOThreadPool
 
     init(
         configuration: ServerConfiguration, statistics: ServerStatistics, clock: any EngineClock, logger: Logger,
-        requestShutdown: @escaping @Sendable () -> Void
+        renderPool: NIOThreadPool, requestShutdown: @escaping @Sendable () -> Void
     ) {
+        self.renderPool = renderPool
         self.configuration = configuration
         self.statistics = statistics
         self.clock = clock
@@ -340,7 +343,7 @@ final class CommandDispatcher: Sendable {
         case .success(let rendering) where rendering.count <= Self.listRenderedInlineMax || !offTheLoop:
             return Pending(reply: RESPValue(rendering.reply()), lsn: listed.lsn)
         case .success(let rendering):
-            let rendered = NIOThreadPool.singleton.runIfActive(eventLoop: engine.eventLoop) { RESPValue(rendering.reply()) }
+            let rendered = renderPool.runIfActive(eventLoop: engine.eventLoop) { RESPValue(rendering.reply()) }
             return Pending(reply: .simple(""), lsn: listed.lsn, later: rendered)
         }
     }

@@ -41,8 +41,12 @@ public final class OrderlineService: Service {
         let loop = eventLoop
         let slot = ServingSlot(eventLoop: loop)
         let shutdownRequest = AsyncStream<Void>.makeStream()
+        // Long lists are rendered here, off the loop; stopped with the service.
+        let renderPool = NIOThreadPool(numberOfThreads: 2)
+        renderPool.start()
+        defer { renderPool.shutdownGracefully { _ in } }
         let dispatcher = CommandDispatcher(
-            configuration: configuration, statistics: statistics, clock: clock, logger: logger,
+            configuration: configuration, statistics: statistics, clock: clock, logger: logger, renderPool: renderPool,
             requestShutdown: { shutdownRequest.continuation.yield() })
         let configuration = configuration
         let statistics = statistics

@@ -1,6 +1,9 @@
 /// Random command mixes over a small network, for digest(live) == digest(replay)
 /// checks: mostly valid commands, some that the core rejects, some clock moves.
 public enum RandomWorkload {
+    /// The manual clock's start (`TestScript.clockStart`): sale windows fall around it.
+    static let manualClockStart: Int64 = TestScript.clockStart
+
     public enum Step: Sendable {
         case command([String])
         case advanceClock(seconds: Int64)
@@ -43,7 +46,9 @@ public enum RandomWorkload {
             case 15..<25: steps.append(.command(["STOCK.ADJUST", node, sku, "\(Int.random(in: -5...20, using: &generator))", "reason=cycle count"]))
             case 25..<45:
                 reservationsSeen += 1
-                steps.append(.command(["RESERVE", sku, "\(Int.random(in: 1...4, using: &generator))", "ttl=\(Int.random(in: 1...120, using: &generator))", "idem=k\(Int.random(in: 1...40, using: &generator))"]))
+                var reserve = ["RESERVE", sku, "\(Int.random(in: 1...4, using: &generator))", "ttl=\(Int.random(in: 1...120, using: &generator))", "idem=k\(Int.random(in: 1...40, using: &generator))"]
+                if Bool.random(using: &generator) { reserve.append("customer=C-\(Int.random(in: 1...5, using: &generator))") }
+                steps.append(.command(reserve))
             case 45..<60:
                 reservationsSeen += 1
                 steps.append(.command(["RESERVE", sku, "\(Int.random(in: 1...3, using: &generator))", "node=\(node)", "ttl=\(Int.random(in: 1...300, using: &generator))"]))
@@ -53,9 +58,17 @@ public enum RandomWorkload {
             case 85..<87: steps.append(.command(["RESERVE", "NOPE", "1"]))
             case 87..<89: steps.append(.command(["STOCK.TRANSFER", node, nodes.randomElement(using: &generator)!, sku, "\(Int.random(in: 1...3, using: &generator))"]))
             case 89:
-                if Bool.random(using: &generator) {
+                switch Int.random(in: 0..<3, using: &generator) {
+                case 0:
                     steps.append(.command(["TRANSFER.RECEIVE", "T\(Int.random(in: 1...5, using: &generator))"]))
-                } else {
+                case 1:
+                    // A flash sale's terms come and go: a limit per customer, a window.
+                    let start = manualClockStart + Int64.random(in: -3_600...7_200, using: &generator)
+                    steps.append(.command([
+                        "SKU.ADD", sku, "price=\(100 + Int.random(in: 0...50, using: &generator))", "limit=\(Int.random(in: 1...6, using: &generator))",
+                        "sale_start=\(start)", "sale_end=\(start + Int64.random(in: 60...20_000, using: &generator))",
+                    ]))
+                default:
                     let strategy = ["cost", "fastest", "priority"].randomElement(using: &generator)!
                     steps.append(.command(["ROUTING.SET", "strategy=\(strategy)", "split=\(Bool.random(using: &generator) ? "yes" : "no")", "exclude=\(node)"]))
                 }
