@@ -62,6 +62,7 @@ let package = Package(
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
@@ -77,6 +78,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]
         ),
         .executableTarget(
@@ -103,7 +105,11 @@ let package = Package(
         ),
         .target(
             name: "OrderlineTestSupport",
-            dependencies: ["OrderlineCore", "OrderlineStorage", "OrderlineProtocol", .product(name: "NIOCore", package: "swift-nio")]
+            dependencies: [
+                "OrderlineCore", "OrderlineStorage", "OrderlineProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ]
         ),
         .testTarget(
             name: "OrderlineCoreTests",
@@ -111,13 +117,17 @@ let package = Package(
         ),
         .testTarget(
             name: "OrderlineStorageTests",
-            dependencies: ["OrderlineCore", "OrderlineStorage", "OrderlineServer", "OrderlineTestSupport"]
+            dependencies: [
+                "OrderlineCore", "OrderlineStorage", "OrderlineServer", "OrderlineTestSupport",
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ]
         ),
         .testTarget(
             name: "OrderlineEndToEndTests",
             dependencies: [
                 "OrderlineCore", "OrderlineStorage", "OrderlineProtocol", "OrderlineTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]
         ),
         .testTarget(

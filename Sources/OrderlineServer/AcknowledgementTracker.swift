@@ -1,5 +1,6 @@
 import NIOCore
 import OrderlineCore
+import NIOConcurrencyHelpers
 import Synchronization
 
 /// Releases replies when the WAL acknowledges them, for every connection of one event
@@ -18,9 +19,9 @@ final class AcknowledgementTracker: Sendable {
 
     let eventLoop: any EventLoop
     private let waiting: NIOLoopBound<Waiting>
-    private let reported = Atomic<UInt64>(0)
-    private let failureReported = Mutex<Rejection?>(nil)
-    private let scheduled = Atomic<Bool>(false)
+    private let reported = Synchronization.Atomic<UInt64>(0)
+    private let failureReported = NIOLockedValueBox<Rejection?>(nil)
+    private let scheduled = Synchronization.Atomic<Bool>(false)
 
     /// On the loop (`eventLoop.submit { … }`).
     init(eventLoop: any EventLoop, acknowledged: LSN) {
@@ -52,13 +53,13 @@ final class AcknowledgementTracker: Sendable {
     /// still set, and a reply would wait for the next fsync (forever, when idle).
     func report(_ lsn: LSN, failure: Rejection?) {
         reported.max(lsn, ordering: .sequentiallyConsistent)
-        if let failure { failureReported.withLock { $0 = failure } }
+        if let failure { failureReported.withLockedValue { $0 = failure } }
         guard !scheduled.exchange(true, ordering: .sequentiallyConsistent) else { return }
         eventLoop.execute { [self] in
             scheduled.store(false, ordering: .sequentiallyConsistent)
             let state = waiting.value
             state.acknowledged = max(state.acknowledged, reported.load(ordering: .sequentiallyConsistent))
-            state.failure = failureReported.withLock { $0 }
+            state.failure = failureReported.withLockedValue { $0 }
             // Swapped, not copied: a copy would make emptying the table allocate anew.
             // A connection still waiting after its writes registers in the new table.
             swap(&state.connections, &state.releasing)

@@ -5,7 +5,7 @@ import NIOPosix
 import OrderlineCore
 import OrderlineProtocol
 import OrderlineStorage
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// The one dispatch path for every request: connection and server commands are
 /// answered here, everything else is parsed by the core's `CommandTable` and
@@ -529,11 +529,11 @@ final class CommandDispatcher: Sendable {
 /// Rate limit for the log line of a failed AUTH: a client trying tokens in a loop
 /// must not flood the log (it is counted in INFO either way).
 final class AuthFailureLog: Sendable {
-    private let state = Mutex<(last: ContinuousClock.Instant?, suppressed: Int)>((nil, 0))
+    private let state = NIOLockedValueBox<(last: ContinuousClock.Instant?, suppressed: Int)>((nil, 0))
 
     /// Whether to log now, and how many were not logged since the last line.
     func mayLog(now: ContinuousClock.Instant) -> Int? {
-        state.withLock { state in
+        state.withLockedValue { state in
             if let last = state.last, now - last < .seconds(1) {
                 state.suppressed += 1
                 return nil

@@ -1,6 +1,6 @@
 import Foundation
 import OrderlineCore
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// Where the shell gets the time it stamps into commands. The core never asks.
 public protocol EngineClock: Sendable {
@@ -14,21 +14,21 @@ public struct SystemClock: EngineClock {
 
 /// A clock that moves only when told (`--clock manual`, tests).
 public final class ManualClock: EngineClock {
-    private let current: Mutex<Timestamp>
+    private let current: NIOLockedValueBox<Timestamp>
 
     /// 2026-01-01T00:00:00Z, so that test timestamps read as dates.
     public static let epoch: Timestamp = 1_767_225_600
 
-    public init(_ start: Timestamp = ManualClock.epoch) { current = Mutex(start) }
+    public init(_ start: Timestamp = ManualClock.epoch) { current = NIOLockedValueBox(start) }
 
-    public func now() -> Timestamp { current.withLock { $0 } }
+    public func now() -> Timestamp { current.withLockedValue { $0 } }
 
     public func advance(by seconds: Int64) {
-        current.withLock { $0 += seconds }
+        current.withLockedValue { $0 += seconds }
     }
 
     /// Moves to `time` if that is later (a restart picks up from the log's last time).
     public func advance(toAtLeast time: Timestamp) {
-        current.withLock { $0 = max($0, time) }
+        current.withLockedValue { $0 = max($0, time) }
     }
 }

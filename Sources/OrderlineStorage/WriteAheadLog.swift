@@ -2,7 +2,6 @@ import Foundation
 import Logging
 import NIOConcurrencyHelpers
 import OrderlineCore
-import Synchronization
 
 /// When a write counts as acknowledged.
 public enum FsyncPolicy: String, Sendable, CaseIterable {
@@ -85,7 +84,7 @@ public final class WriteAheadLog: Sendable {
     }
 
     public let configuration: Configuration
-    private let queue: Mutex<Queue>
+    private let queue: NIOLockedValueBox<Queue>
     /// `true` when the writer has something to look at. Paired with `queue`: writers of
     /// `queue` set it after they push, so a wake-up is never lost.
     private let workAvailable = ConditionLock(value: false)
@@ -96,7 +95,7 @@ public final class WriteAheadLog: Sendable {
     public init(configuration: Configuration, lsnLast: LSN, logger: Logger = Logger(label: "orderline.wal")) {
         self.configuration = configuration
         self.logger = logger
-        queue = Mutex(Queue(statistics: Statistics(lsnLast: lsnLast, lsnWritten: lsnLast, lsnDurable: lsnLast)))
+        queue = NIOLockedValueBox(Queue(statistics: Statistics(lsnLast: lsnLast, lsnWritten: lsnLast, lsnDurable: lsnLast)))
         // Named from inside: on Linux only the running thread's own name reaches the
         // kernel, where `top -H` and `perf` see it.
         let thread = Thread { [self] in
@@ -106,7 +105,7 @@ public final class WriteAheadLog: Sendable {
         thread.start()
     }
 
-    public var statistics: Statistics { queue.withLock { $0.statistics } }
+    public var statistics: Statistics { queue.withLockedValue { $0.statistics } }
 
     /// Assigns the next LSNs to `events`, in order, and queues them for the writer.
     /// Returns the last LSN. Call it from the one place that also applies the events,
@@ -117,7 +116,7 @@ public final class WriteAheadLog: Sendable {
     /// so that pass becomes one frame and one fsync (as Redis does before it sleeps).
     public func append(_ events: [Event], wakeWriter: Bool = true) throws(StorageError) -> LSN {
         precondition(!events.isEmpty, "append needs at least one event")
-        let result: Result<LSN, StorageError> = queue.withLock { queue in
+        let result: Result<LSN, StorageError> = queue.withLockedValue { queue in
             if let failure = queue.failure { return .failure(failure) }
             if queue.closing { return .failure(StorageError(.failed, "the WAL is closing")) }
             if queue.pendingEvents > 0, queue.pendingEvents + events.count > configuration.pendingEventsMax {
@@ -149,7 +148,7 @@ public final class WriteAheadLog: Sendable {
     /// (with the failure): at once if that is already so, else from the writer
     /// thread, so it must be quick (hop to your own executor).
     public func whenAcknowledged(_ lsn: LSN, _ notify: @escaping @Sendable (StorageError?) -> Void) {
-        let outcome: StorageError?? = queue.withLock { queue in
+        let outcome: StorageError?? = queue.withLockedValue { queue in
             if acknowledgedLSN(queue.statistics) >= lsn { return .some(nil) }
             if let failure = queue.failure { return .some(failure) }
             queue.waiters.append(Waiter(lsn: lsn, notify: notify))
@@ -159,14 +158,14 @@ public final class WriteAheadLog: Sendable {
     }
 
     /// The last LSN acknowledged under the fsync policy.
-    public var lsnAcknowledged: LSN { queue.withLock { acknowledgedLSN($0.statistics) } }
+    public var lsnAcknowledged: LSN { queue.withLockedValue { acknowledgedLSN($0.statistics) } }
 
     /// Returns once `lsn` is durable (fdatasync returned), asking the writer for a
     /// sync if the policy would not do one soon: snapshots must never be ahead of the
     /// durable log.
     public func waitUntilDurable(_ lsn: LSN) async throws {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            let outcome: StorageError?? = queue.withLock { queue in
+            let outcome: StorageError?? = queue.withLockedValue { queue in
                 if queue.statistics.lsnDurable >= lsn { return .some(nil) }
                 if let failure = queue.failure { return .some(failure) }
                 queue.waiters.append(Waiter(lsn: lsn, durable: true) { error in
@@ -186,7 +185,7 @@ public final class WriteAheadLog: Sendable {
     /// so that recovery from that snapshot reads (and decompresses) only the segment
     /// written after it, not the whole segment the cut fell into.
     public func rollSegmentAtNextFrame() {
-        queue.withLock { $0.rollRequested = true }
+        queue.withLockedValue { $0.rollRequested = true }
     }
 
     /// Registers the one observer told, from the writer thread, each time the
@@ -194,13 +193,13 @@ public final class WriteAheadLog: Sendable {
     /// server uses it to release all replies up to that LSN in one go, instead of
     /// one callback per request.
     public func observeAcknowledgements(_ observer: @escaping @Sendable (LSN, StorageError?) -> Void) {
-        queue.withLock { $0.observer = observer }
+        queue.withLockedValue { $0.observer = observer }
     }
 
     /// Writes and syncs what is queued, stops the writer thread and closes the segment.
     public func close() async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let alreadyClosed = queue.withLock { queue in
+            let alreadyClosed = queue.withLockedValue { queue in
                 if queue.closed { return true }
                 queue.closing = true
                 queue.closedContinuations.append(continuation)
@@ -227,7 +226,7 @@ public final class WriteAheadLog: Sendable {
     private func runWriter() {
         var writer = SegmentWriter(configuration: configuration)
         var lastSync = DispatchTime.now()
-        let lsnOpened = queue.withLock { $0.statistics.lsnDurable }
+        let lsnOpened = queue.withLockedValue { $0.statistics.lsnDurable }
         var lsnCheckpointed = lsnOpened
         let checkpoint: LogCheckpointWriter
         do {
@@ -250,7 +249,7 @@ public final class WriteAheadLog: Sendable {
                 workAvailable.lock(whenValue: true)
                 workAvailable.unlock(withValue: false)
             }
-            let (batches, closing, syncRequested) = queue.withLock { queue in
+            let (batches, closing, syncRequested) = queue.withLockedValue { queue in
                 let batches = queue.pending
                 queue.pending.removeAll(keepingCapacity: true)
                 queue.pendingEvents = 0
@@ -275,14 +274,14 @@ public final class WriteAheadLog: Sendable {
                     try writer.sync()
                     lastSync = DispatchTime.now()
                     let microseconds = (lastSync.uptimeNanoseconds - syncStarted.uptimeNanoseconds) / 1_000
-                    queue.withLock { queue in
+                    queue.withLockedValue { queue in
                         queue.statistics.fsyncs += 1
                         queue.statistics.fsyncMicrosecondsMax = max(queue.statistics.fsyncMicrosecondsMax, microseconds)
                         if microseconds > 10_000 { queue.statistics.fsyncsOver10Milliseconds += 1 }
                     }
                 }
                 if !writer.hasUnsyncedBytes {
-                    let durable = queue.withLock { queue in
+                    let durable = queue.withLockedValue { queue in
                         queue.statistics.lsnDurable = queue.statistics.lsnWritten
                         return queue.statistics.lsnDurable
                     }
@@ -344,7 +343,7 @@ public final class WriteAheadLog: Sendable {
         if let failure = written.rollFailure {
             logger.warning("cannot start a new WAL segment; writing on in the current one", metadata: ["error": "\(failure)"])
         }
-        queue.withLock { queue in
+        queue.withLockedValue { queue in
             queue.statistics.lsnWritten = lastLSN
             queue.statistics.frames += 1
             queue.statistics.rawBytes += UInt64(raw.count)
@@ -354,7 +353,7 @@ public final class WriteAheadLog: Sendable {
     }
 
     private func resumeAcknowledgedWaiters() {
-        let (ready, acknowledged, observer) = queue.withLock { queue in
+        let (ready, acknowledged, observer) = queue.withLockedValue { queue in
             let acknowledged = acknowledgedLSN(queue.statistics)
             let durable = queue.statistics.lsnDurable
             var ready: [Waiter] = []
@@ -372,7 +371,7 @@ public final class WriteAheadLog: Sendable {
     private func fail(_ error: StorageError) {
         logger.critical("WAL write failed; refusing every later write", metadata: ["error": "\(error)"])
         let failure = StorageError(.failed, "the WAL failed and accepts no more writes (\(error))", errno: error.errno)
-        let (waiters, durable, observer) = queue.withLock { queue in
+        let (waiters, durable, observer) = queue.withLockedValue { queue in
             queue.failure = failure
             queue.statistics.failure = failure.description
             queue.pending.removeAll()
@@ -386,7 +385,7 @@ public final class WriteAheadLog: Sendable {
     }
 
     private func finishClose() {
-        let continuations = queue.withLock { queue in
+        let continuations = queue.withLockedValue { queue in
             queue.closed = true
             queue.closing = true
             let continuations = queue.closedContinuations

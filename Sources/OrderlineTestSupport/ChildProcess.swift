@@ -1,5 +1,5 @@
 import Foundation
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// Runs the project's executables as real processes for end-to-end tests.
 public enum Executables {
@@ -114,10 +114,10 @@ public func runOnThreads<Result: Sendable>(_ count: Int, _ body: @escaping @Send
 }
 
 private final class ResultsBox<Value: Sendable>: Sendable {
-    private let storage: Mutex<[Value?]>
-    init(count: Int) { storage = Mutex(Array(repeating: nil, count: count)) }
-    func set(_ index: Int, _ value: Value) { storage.withLock { $0[index] = value } }
-    func values() -> [Value] { storage.withLock { $0.map { $0! } } }
+    private let storage: NIOLockedValueBox<[Value?]>
+    init(count: Int) { storage = NIOLockedValueBox(Array(repeating: nil, count: count)) }
+    func set(_ index: Int, _ value: Value) { storage.withLockedValue { $0[index] = value } }
+    func values() -> [Value] { storage.withLockedValue { $0.map { $0! } } }
 }
 
 /// What a pipe has to give (empty at its end), read with `read(2)` and retried on

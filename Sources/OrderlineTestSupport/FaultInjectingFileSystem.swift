@@ -1,6 +1,6 @@
 import Glibc
 import OrderlineStorage
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// Wraps the real file system and fails one chosen operation: the Nth write (as a
 /// disk-full `ENOSPC`, after writing part of the bytes, as a real short write does)
@@ -25,7 +25,7 @@ public final class FaultInjectingFileSystem: FileSystem {
 
     private let base = PosixFileSystem()
     private let fault: Fault
-    private let counters = Mutex(Counters())
+    private let counters = NIOLockedValueBox(Counters())
 
     /// Every fsync takes at least this long (a slow disk).
     public let syncDelayMilliseconds: Int
@@ -35,10 +35,10 @@ public final class FaultInjectingFileSystem: FileSystem {
         self.syncDelayMilliseconds = syncDelayMilliseconds
     }
 
-    public var hasFired: Bool { counters.withLock { $0.fired } }
+    public var hasFired: Bool { counters.withLockedValue { $0.fired } }
 
     public func createFile(atPath path: String) throws(StorageError) -> any AppendableFile {
-        let fails = counters.withLock { counters in
+        let fails = counters.withLockedValue { counters in
             counters.creates += 1
             guard case .failedCreate(let number) = fault, counters.creates == number else { return false }
             counters.fired = true
@@ -62,7 +62,7 @@ public final class FaultInjectingFileSystem: FileSystem {
 
     /// How many bytes of this write go through before it fails, or nil to let it pass.
     fileprivate func planWrite(byteCount: Int) -> Int? {
-        counters.withLock { counters in
+        counters.withLockedValue { counters in
             counters.writes += 1
             guard case .diskFullOnWrite(let number, let bytesWritten) = fault, counters.writes == number else { return nil }
             counters.fired = true
@@ -71,7 +71,7 @@ public final class FaultInjectingFileSystem: FileSystem {
     }
 
     fileprivate func syncShouldFail() -> Bool {
-        counters.withLock { counters in
+        counters.withLockedValue { counters in
             counters.syncs += 1
             guard case .failedSync(let number) = fault, counters.syncs == number else { return false }
             counters.fired = true

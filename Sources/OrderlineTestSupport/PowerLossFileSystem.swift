@@ -1,5 +1,5 @@
 import OrderlineStorage
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// A file system for power-cut tests. Every operation goes to the real file system and
 /// is also recorded in a model of what a disk holds for certain and what it may still
@@ -106,21 +106,21 @@ public final class PowerLossFileSystem: FileSystem {
     }
 
     private let base = PosixFileSystem()
-    private let model = Mutex(Model())
+    private let model = NIOLockedValueBox(Model())
 
     /// With `recordingEveryMoment`, a moment is kept after every operation (`moments`).
     public init(recordingEveryMoment: Bool = false) {
-        model.withLock { $0.recordsMoments = recordingEveryMoment }
+        model.withLockedValue { $0.recordsMoments = recordingEveryMoment }
     }
 
     /// The model now.
-    public var now: Moment { model.withLock { $0.moment("now", "") } }
+    public var now: Moment { model.withLockedValue { $0.moment("now", "") } }
 
     /// The moments kept after every operation, in order (with `recordingEveryMoment`).
-    public var moments: [Moment] { model.withLock { $0.moments } }
+    public var moments: [Moment] { model.withLockedValue { $0.moments } }
 
     fileprivate func change(_ operation: String, _ path: String, _ body: (inout Model) -> Void) {
-        model.withLock { model in
+        model.withLockedValue { model in
             body(&model)
             model.record(operation, path)
         }

@@ -7,7 +7,7 @@ import NIOPosix
 import OrderlineProtocol
 import OrderlineStorage
 import ServiceLifecycle
-import Synchronization
+import NIOConcurrencyHelpers
 
 extension FsyncPolicy: ExpressibleByArgument {}
 
@@ -165,7 +165,7 @@ struct ServeCommand: AsyncParsableCommand {
             openEngine: { [configuration] loop in
                 let started = ContinuousClock.now
                 let (engine, report) = try await Engine.open(configuration, clock: clock, eventLoop: loop)
-                opened.engine.withLock { $0 = engine }
+                opened.engine.withLockedValue { $0 = engine }
                 let recoveryTime = ContinuousClock.now - started
                 if let tail = report.tail { FileHandle.standardError.write(Data("orderline: \(tail)\n".utf8)) }
                 for skipped in report.skippedSnapshots {
@@ -196,12 +196,12 @@ struct ServeCommand: AsyncParsableCommand {
         do {
             try await group.run()
         } catch {
-            if let engine = opened.engine.withLock({ $0 }) { await engine.close() }
+            if let engine = opened.engine.withLockedValue({ $0 }) { await engine.close() }
             FileHandle.standardError.write(Data("orderline: cannot start or run: \(error)\n".utf8))
             try? await eventLoopGroup.shutdownGracefully()
             throw ExitCode(2)
         }
-        if let engine = opened.engine.withLock({ $0 }) {
+        if let engine = opened.engine.withLockedValue({ $0 }) {
             FileHandle.standardError.write(Data("orderline: stopped cleanly at lsn=\(await engine.lsn)\n".utf8))
         }
         try? await eventLoopGroup.shutdownGracefully()
@@ -210,7 +210,7 @@ struct ServeCommand: AsyncParsableCommand {
 
 /// The engine once `serve` opened it, for the messages after the service stops.
 final class OpenedEngine: Sendable {
-    let engine = Mutex<Engine?>(nil)
+    let engine = NIOLockedValueBox<Engine?>(nil)
 }
 
 /// Applies a seed directory: every `*.txt` file in name order, one inline command per

@@ -3,7 +3,7 @@ import NIOCore
 import OrderlineCore
 import OrderlineProtocol
 import OrderlineTestSupport
-import Synchronization
+import NIOConcurrencyHelpers
 import Testing
 
 /// A server with a tiny network: one warehouse, one store, SKU HOT with `stock` units.
@@ -107,14 +107,14 @@ private func startServer(stock: Int = 200, arguments: [String] = []) throws -> S
     let server = try startServer(arguments: ["--max-read-ahead-bytes", String(4 << 20)])
     let residentBefore = try server.residentBytes()
     nonisolated(unsafe) let flooder = try server.client()
-    let sent = Mutex(0)
+    let sent = NIOLockedValueBox(0)
     let finished = DispatchSemaphore(value: 0)
     let total = 32 << 20
     Thread.detachNewThread {
         // INFO: six bytes asking for kilobytes, so replies would pile up fast.
         let chunk = Array(String(repeating: "INFO\r\n", count: 64 << 10 / 6).utf8)
-        while sent.withLock({ $0 }) < total, (try? flooder.send(raw: chunk)) != nil {
-            sent.withLock { $0 += chunk.count }
+        while sent.withLockedValue({ $0 }) < total, (try? flooder.send(raw: chunk)) != nil {
+            sent.withLockedValue { $0 += chunk.count }
         }
         finished.signal()
     }
@@ -125,7 +125,7 @@ private func startServer(stock: Int = 200, arguments: [String] = []) throws -> S
     var unchangedSince = Date()
     while stalledAt < total, Date().timeIntervalSince(unchangedSince) < 3 {
         Thread.sleep(forTimeInterval: 0.25)
-        let now = sent.withLock { $0 }
+        let now = sent.withLockedValue { $0 }
         if now != stalledAt {
             stalledAt = now
             unchangedSince = Date()

@@ -3,6 +3,7 @@ import OrderlineCore
 import OrderlineServer
 import OrderlineStorage
 import OrderlineTestSupport
+import NIOConcurrencyHelpers
 import Synchronization
 import Testing
 
@@ -33,9 +34,9 @@ private func expectRecovers(_ files: [String: [UInt8]], acknowledged: LSN, _ con
 
 /// What the clients and the watcher share.
 private final class Watch: Sendable {
-    let acknowledged = Atomic<UInt64>(0)
-    let done = Atomic<Bool>(false)
-    let moments = Mutex<[(acknowledged: LSN, moment: PowerLossFileSystem.Moment)]>([])
+    let acknowledged = Synchronization.Atomic<UInt64>(0)
+    let done = Synchronization.Atomic<Bool>(false)
+    let moments = NIOLockedValueBox<[(acknowledged: LSN, moment: PowerLossFileSystem.Moment)]>([])
 }
 
 /// How many images of each moment to recover: `ORDERLINE_POWER_CUTS` scales the soak
@@ -70,7 +71,7 @@ func everyAcknowledgedLSNSurvivesAnyPowerCut(seed: UInt64) async throws {
             while !watch.done.load(ordering: .acquiring) {
                 let lsn = watch.acknowledged.load(ordering: .acquiring)
                 let moment = fileSystem.now
-                watch.moments.withLock { $0.append((lsn, moment)) }
+                watch.moments.withLockedValue { $0.append((lsn, moment)) }
                 try await Task.sleep(for: .milliseconds(1))
             }
         }
@@ -98,7 +99,7 @@ func everyAcknowledgedLSNSurvivesAnyPowerCut(seed: UInt64) async throws {
         try await group.waitForAll()
     }
     await engine.close()
-    let taken = watch.moments.withLock { $0 }
+    let taken = watch.moments.withLockedValue { $0 }
     #expect(taken.count > 20, "seed \(seed): only \(taken.count) moments")
     // At most 120 moments, spread over the run.
     let stride = max(1, taken.count / 120)
