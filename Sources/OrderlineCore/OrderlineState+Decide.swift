@@ -10,22 +10,34 @@ extension OrderlineState {
     }
 
     private func decideOrThrow(_ command: Command, context: DecisionContext) throws(Rejection) -> Decision {
-        guard let clientKey = command.idempotencyKey else { return try decideOnce(command, context: context) }
+        try Self.withIdempotencyKey(command, context: context, keys: idempotencyKeys) { () throws(Rejection) in
+            try decideOnce(command, context: context)
+        }
+    }
+
+    /// A command with an idempotency key is decided once in the key's window: a repeat
+    /// gets the first reply (and logs nothing), another command with the key CONFLICT.
+    static func withIdempotencyKey(
+        _ command: Command, context: DecisionContext, keys: PartitionedDictionary<String, IdempotencyRecord>,
+        _ decide: () throws(Rejection) -> Decision
+    ) throws(Rejection) -> Decision {
+        guard let clientKey = command.idempotencyKey else { return try decide() }
         // Each scoped role has its own key space: one channel cannot see another's replies.
         let key = context.role.ownerTag.isEmpty ? clientKey : "\(context.role.ownerTag)/\(clientKey)"
-        if let first = idempotencyKeys[key], first.recordedAt + Self.idempotencyWindowSeconds > context.now {
+        if let first = keys[key], first.recordedAt + Self.idempotencyWindowSeconds > context.now {
             guard first.fingerprint == command.fingerprint else {
                 throw .conflict("idempotency key '\(clientKey)' was used for another command: \(first.fingerprint)")
             }
             return Decision(events: [], reply: first.reply)
         }
-        var decision = try decideOnce(command, context: context)
+        var decision = try decide()
         let record = IdempotencyRecord(key: key, fingerprint: command.fingerprint, reply: decision.reply, recordedAt: context.now)
         decision.events.append(.idempotencyKeyRecorded(record))
         return decision
     }
 
-    private func decideOnce(_ command: Command, context: DecisionContext) throws(Rejection) -> Decision {
+    /// `decide` without the idempotency key (`ShardedState` checks keys at home).
+    func decideOnce(_ command: Command, context: DecisionContext) throws(Rejection) -> Decision {
         switch command {
         case .nodeAdd(let update):
             let node = update.applied(to: nodes[update.id])

@@ -18,6 +18,12 @@ extension OrderlineState {
     /// Why `event` cannot be the event at `lsn` after this state; nil when it can.
     public func violation(applying event: Event, at lsn: LSN) -> String? {
         guard lsn == self.lsn + 1 else { return "comes after LSN \(self.lsn): LSNs must follow one another" }
+        return violation(applying: event)
+    }
+
+    /// Why `event` cannot follow this state, whatever its LSN (`ShardedState` checks
+    /// LSNs itself: its parts see only their own events).
+    func violation(applying event: Event) -> String? {
         func missing(_ what: String) -> String { "names \(what), which does not exist" }
         switch event {
         case .nodeUpserted, .skuUpserted, .idempotencyKeyRecorded, .routingRulesSet, .carrierServiceSet, .fraudRulesSet:

@@ -59,7 +59,28 @@ public struct OrderlineState: Sendable {
     public static let idempotencyWindowSeconds: Int64 = 86_400
     public static let idempotencyKeysMax = 1_000_000
 
+    /// What this value holds: the whole state, or one side of a `ShardedState`.
+    public enum Scope: Sendable {
+        case whole
+        /// Orders and what every order reads (nodes, rules, customers, KPIs, keys); no
+        /// stock: an order's stock effects leave as `pendingStockChanges`.
+        case home
+        /// The SKUs of some slots: catalogue entries, stock, reservations, transfers
+        /// (and a copy of the nodes). Ends of reservations leave as `lastEnded`, for the
+        /// one FIFO of ended reservations that all shards share.
+        case stock
+    }
+
+    public private(set) var scope = Scope.whole
+    /// `.home`: stock effects of the events applied since the owner last took them.
+    private(set) var pendingStockChanges: [StockChange] = []
+    /// `.stock`: the reservation the last event ended (an event ends at most one), for
+    /// the owner to take.
+    private(set) var lastEnded: ReservationID?
+
     public init() {}
+
+    init(scope: Scope) { self.scope = scope }
 
     /// The earliest held reservation to expire. The queue never has an ended
     /// reservation at its top (see `end`), so this is O(1).
@@ -186,19 +207,28 @@ public struct OrderlineState: Sendable {
     private mutating func replace(_ old: Order?, with order: Order) {
         var new = order
         new.status = new.summarizedStatus()
-        if let old, !Self.stockEffectsDiffer(old, new) {
-            track(new, replacing: old)
-            orders[new.id] = new
-            return
-        }
-        shift(old?.allocations ?? [], by: -1, \.allocated)
-        shift(old?.consumed ?? [], by: 1, \.onHand)
-        shift(new.restocked, by: 1, \.onHand)
-        // Only these can leave a level committing more than it has on hand.
-        let tightened = [shift(new.allocations, by: 1, \.allocated), shift(new.consumed, by: -1, \.onHand), shift(old?.restocked ?? [], by: -1, \.onHand)]
-        if tightened.joined().contains(where: { inventory[$0.sku]?.levels[$0.node].map { $0.committed > $0.onHand } == true }) { oversellCount += 1 }
+        if old.map({ Self.stockEffectsDiffer($0, new) }) ?? true { moveStock(from: old, to: new) }
         track(new, replacing: old)
         orders[new.id] = new
+    }
+
+    /// What the order holds and took moves from what it was to what it is: released
+    /// first, then taken. Only what is taken can leave a level committing more than it
+    /// has on hand. At home, the changes go to the SKUs' shards, which check that.
+    private mutating func moveStock(from old: Order?, to new: Order) {
+        shift(old?.allocations ?? [], by: -1, .allocated, tightening: false)
+        shift(old?.consumed ?? [], by: 1, .onHand, tightening: false)
+        shift(new.restocked, by: 1, .onHand, tightening: false)
+        let tightened = [
+            shift(new.allocations, by: 1, .allocated, tightening: true), shift(new.consumed, by: -1, .onHand, tightening: true),
+            shift(old?.restocked ?? [], by: -1, .onHand, tightening: true),
+        ]
+        guard scope != .home else { return }
+        if tightened.joined().contains(where: { isOverCommitted(sku: $0.sku, node: $0.node) }) { oversellCount += 1 }
+    }
+
+    private func isOverCommitted(sku: String, node: String) -> Bool {
+        inventory[sku]?.levels[node].map { $0.committed > $0.onHand } == true
     }
 
     /// Whether the order's stock effects (allocated, taken off, restocked) can differ:
@@ -251,11 +281,25 @@ public struct OrderlineState: Sendable {
 
     /// Moves `units` into (+1) or out of (-1) `field` at their nodes; returns them.
     @discardableResult
-    private mutating func shift(_ units: [Order.Allocation], by sign: Int64, _ field: WritableKeyPath<StockLevel, Int64>) -> [Order.Allocation] {
+    private mutating func shift(
+        _ units: [Order.Allocation], by sign: Int64, _ field: StockChange.Field, tightening: Bool
+    ) -> [Order.Allocation] {
         for unit in units {
-            inventory[unit.sku, default: SKUInventory()].levels[unit.node, default: StockLevel()][keyPath: field] += sign * unit.quantity
+            let change = StockChange(sku: unit.sku, node: unit.node, field: field, delta: sign * unit.quantity, tightens: tightening)
+            if scope == .home {
+                pendingStockChanges.append(change)
+            } else {
+                apply(change)
+            }
         }
         return units
+    }
+
+    private mutating func apply(_ change: StockChange) {
+        switch change.field {
+        case .onHand: inventory[change.sku, default: SKUInventory()].levels[change.node, default: StockLevel()].onHand += change.delta
+        case .allocated: inventory[change.sku, default: SKUInventory()].levels[change.node, default: StockLevel()].allocated += change.delta
+        }
     }
 
     private func checkInvariants(order id: String) -> Bool {
@@ -292,9 +336,13 @@ public struct OrderlineState: Sendable {
                 expiryQueue.removeMin()
             }
         }
-        endedReservations.append(id)
-        if endedReservations.count > Self.endedReservationsMax, let oldest = endedReservations.popFirst() {
-            reservations.removeValue(forKey: oldest)
+        if scope == .stock {
+            lastEnded = id
+        } else {
+            endedReservations.append(id)
+            if endedReservations.count > Self.endedReservationsMax, let oldest = endedReservations.popFirst() {
+                reservations.removeValue(forKey: oldest)
+            }
         }
         return reservation
     }
@@ -343,6 +391,11 @@ public struct OrderlineState: Sendable {
         // In id order, as the table yields them: each second's bucket fills in order.
         heldReservationsByOwner = [:]
         heldByCustomer = [:]
+        kpis = KPITracker()
+        orderIndex = OrderIndex()
+        capacityDay = .min
+        dailyShipments = [:]
+        workQueues = [:]
         for reservation in reservations.values where reservation.status == .held {
             expiryQueue.insert(reservation.id, expiresAt: reservation.expiresAt)
             if !reservation.owner.isEmpty { heldReservationsByOwner[reservation.owner, default: 0] += 1 }
@@ -375,11 +428,119 @@ public struct OrderlineState: Sendable {
         idempotencyKeys[idempotencyRecord.key] = idempotencyRecord
         idempotencyOrder.append(idempotencyRecord.key)
     }
+    mutating func load(transferIDMax: TransferID) { self.transferIDMax = max(self.transferIDMax, transferIDMax) }
     mutating func load(reservationIDMax: ReservationID, lsn: LSN, timeLast: Timestamp, oversellCount: Int64) {
         self.oversellCount = oversellCount
         self.reservationIDMax = reservationIDMax
         self.lsn = lsn
         self.timeLast = timeLast
     }
+
+    // MARK: Shards: what `ShardedState` does to its parts (here, where the setters are)
+
+    /// `.home`: the stock changes of the events applied since the last call.
+    mutating func takePendingStockChanges() -> [StockChange] {
+        defer { pendingStockChanges = [] }
+        return pendingStockChanges
+    }
+
+    /// `.stock`: the reservation the last event ended, if it ended one.
+    mutating func takeLastEnded() -> ReservationID? {
+        defer { lastEnded = nil }
+        return lastEnded
+    }
+
+    /// `.stock`: an order's stock changes for this shard's SKUs, in the order home made
+    /// them; whether a level they tightened now commits more than it has on hand.
+    mutating func apply(stockChanges: [StockChange]) -> Bool {
+        for change in stockChanges { apply(change) }
+        assert(stockChanges.allSatisfy { checkInvariants(sku: $0.sku) })
+        return stockChanges.contains { $0.tightens && isOverCommitted(sku: $0.sku, node: $0.node) }
+    }
+
+    /// `.home`: an order event over-committed a level at a SKU's shard.
+    mutating func countOversell() { oversellCount += 1 }
+
+    /// `.stock`: a reservation that fell out of the shared FIFO of ended ones.
+    mutating func forget(_ id: ReservationID) { reservations.removeValue(forKey: id) }
+
+    /// Lends a view (a copy of `.home` or `.stock`) entries another shard owns, for one
+    /// decision; the view is never applied to.
+    mutating func lend(sku: SKU?, inventory item: SKUInventory?, id: String) {
+        if let sku { skus[id] = sku }
+        if let item { inventory[id] = item }
+    }
+
+    mutating func lend(reservation: Reservation) { reservations[reservation.id] = reservation }
+
+    mutating func lend(heldBy customer: String, _ ids: Set<ReservationID>) { heldByCustomer[customer, default: []].formUnion(ids) }
+
+    mutating func lend(heldReservations count: Int, owner: String) { heldReservationsByOwner[owner] = count }
+
+    /// The orders and their index, for a decision at a SKU's shard that counts a
+    /// customer's orders (a per-customer limit).
+    mutating func lend(ordersOf home: OrderlineState) {
+        orders = home.orders
+        orderIndex = home.orderIndex
+    }
+
+    /// A `.whole` state from its parts at one cut: home's, with every shard's stock.
+    mutating func absorb(_ part: OrderlineState) {
+        for (id, sku) in part.skus { skus[id] = sku }
+        for (id, item) in part.inventory { inventory[id] = item }
+        for reservation in part.reservations.values { reservations[reservation.id] = reservation }
+        for (id, transfer) in part.transfers { transfers[id] = transfer }
+        transferIDMax = max(transferIDMax, part.transferIDMax)
+    }
+
+    /// Makes the merged value whole (its canonical records then are those of the
+    /// unsharded state); its derived state (KPIs, queues, indexes) is that of home only
+    /// until `restoreDerivedState`.
+    mutating func becomeWhole(endedReservations: Deque<ReservationID>, reservationIDMax: ReservationID, lsn: LSN, timeLast: Timestamp) {
+        scope = .whole
+        self.endedReservations = endedReservations
+        self.reservationIDMax = reservationIDMax
+        self.lsn = lsn
+        self.timeLast = timeLast
+    }
+
+    /// The parts of a whole state: home, and the stock of each shard's SKUs.
+    func split(by map: ShardMap) -> (home: OrderlineState, parts: [OrderlineState]) {
+        var parts = Array(repeating: OrderlineState(scope: .stock), count: map.shardCount)
+        for index in parts.indices {
+            parts[index].nodes = nodes
+            parts[index].lsn = lsn
+        }
+        for (id, sku) in skus { parts[map.shard(of: id)].skus[id] = sku }
+        for (id, item) in inventory { parts[map.shard(of: id)].inventory[id] = item }
+        for reservation in reservations.values { parts[map.shard(of: reservation.sku)].reservations[reservation.id] = reservation }
+        for (id, transfer) in transfers {
+            let shard = map.shard(of: transfer.sku)
+            parts[shard].transfers[id] = transfer
+            parts[shard].transferIDMax = max(parts[shard].transferIDMax, id)
+        }
+        for index in parts.indices { parts[index].restoreDerivedState() }
+        var home = self
+        home.scope = .home
+        home.skus = [:]
+        home.inventory = [:]
+        home.reservations = NumberedTable()
+        home.transfers = [:]
+        home.endedReservations = []
+        home.expiryQueue = ExpiryQueue()
+        home.heldReservationsByOwner = [:]
+        home.heldByCustomer = [:]
+        return (home, parts)
+    }
 }
 
+/// One change an order makes to a stock level (`OrderlineState.moveStock`).
+struct StockChange: Sendable {
+    enum Field: Sendable { case onHand, allocated }
+    var sku: String
+    var node: String
+    var field: Field
+    var delta: Int64
+    /// Takes stock: such a change may leave the level over-committed.
+    var tightens: Bool
+}

@@ -473,7 +473,18 @@ final class CommandDispatcher: Sendable {
         let commands = statistics.commandsProcessed.load(ordering: .relaxed)
         let seconds = max(1, uptime.components.seconds)
         let ratio = wal.bytesOnDisk > 0 ? Double(wal.rawBytes) / Double(wal.bytesOnDisk) : 0
-        let reservations = engine.state.reservations.storage
+        let parts = engine.state.parts
+        let home = engine.state.home
+        let reservationsKept = parts.reduce(0) { $0 + $1.reservations.count }
+        let reservationPages = parts.reduce(0) { $0 + $1.reservations.storage.pages }
+        let reservationsUnpaged = parts.reduce(0) { $0 + $1.reservations.storage.spilled }
+        var shards: [(String, String)] = [
+            ("shards", String(parts.count)), ("shard_loops", "1"),
+            ("cross_shard_order_events", String(engine.state.crossShardOrderEvents)), ("home_orders", String(home.orders.count)),
+        ]
+        for (index, part) in parts.enumerated() {
+            shards.append(("shard_\(index)", "skus=\(part.skus.count),reservations=\(part.reservations.count),transfers=\(part.transfers.count)"))
+        }
         let sections: [(String, [(String, String)])] = [
             ("server", [
                 ("orderline_version", "0.1.0"), ("process_id", String(getpid())), ("tcp_port", String(configuration.port)),
@@ -506,17 +517,17 @@ final class CommandDispatcher: Sendable {
                 ("auth_failures", String(statistics.authFailures.load(ordering: .relaxed))),
                 ("transactions_run", String(statistics.transactionsRun.load(ordering: .relaxed))),
             ]),
-            ("shards", [("shards", "1"), ("shards_requested", String(configuration.shardsRequested))]),
+            ("shards", shards),
             ("reservations", [
-                ("reservations_kept", String(engine.state.reservations.count)), ("reservation_pages", String(reservations.pages)),
-                ("reservations_unpaged", String(reservations.spilled)),
+                ("reservations_kept", String(reservationsKept)), ("reservation_pages", String(reservationPages)),
+                ("reservations_unpaged", String(reservationsUnpaged)),
             ]),
             ("orders", [
-                ("orders", String(engine.state.orders.count)),
-                ("shipments_in_work_queues", String(engine.state.workQueues.values.reduce(0) { $0 + $1.count })),
-                ("nodes_with_work", String(engine.state.workQueues.count)),
-                ("customers", String(engine.state.customers.count)),
-                ("oversell_count", String(engine.state.oversellCount)),
+                ("orders", String(home.orders.count)),
+                ("shipments_in_work_queues", String(home.workQueues.values.reduce(0) { $0 + $1.count })),
+                ("nodes_with_work", String(home.workQueues.count)),
+                ("customers", String(home.customers.count)),
+                ("oversell_count", String(home.oversellCount)),
             ]),
         ]
         return sections.filter { section == nil || section == "all" || section == $0.0 }.map { name, fields in

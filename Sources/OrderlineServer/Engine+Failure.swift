@@ -18,11 +18,13 @@ extension Engine {
         let durable = wal.lsnAcknowledged
         logger.critical("WAL failed; rebuilding from the acknowledged log and serving reads only", metadata: ["wal.lsn": "\(durable)"])
         let directory = directory
+        let shardCount = configuration.shardCount
         do {
             let report = try await DedicatedThread.run(name: "orderline-rebuild") {
                 var options = Recovery.Options(mode: .readOnly)
                 options.untilLSN = durable
-                return try Recovery.recover(directory, options: options)
+                options.shardCount = shardCount
+                return try Recovery.recover(directory, options: options, as: ShardedState.self)
             }
             state = report.state
         } catch {

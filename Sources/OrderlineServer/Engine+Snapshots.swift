@@ -25,7 +25,7 @@ extension Engine {
     /// One snapshot at a time: a second request waits, and is answered by the newer
     /// snapshot if one was written meanwhile. The WAL must be durable (not merely
     /// acknowledged) past the cut, or a crash could leave a snapshot ahead of the log.
-    func writeSnapshot(of cut: OrderlineState) async throws -> LSN {
+    func writeSnapshot(of cut: ShardedState) async throws -> LSN {
         while snapshotWriting { await withCheckedContinuation { snapshotWaiters.append($0) } }
         if let last = lastSnapshotLSN, last >= cut.lsn { return last }
         snapshotWriting = true
@@ -42,7 +42,8 @@ extension Engine {
         let configuration = configuration
         let directory = directory
         try await DedicatedThread.run(name: "orderline-snapshot") {
-            _ = try SnapshotFile.write(cut, to: directory, fileSystem: configuration.fileSystem)
+            // Merged here, off the loop: a snapshot holds the whole state, for any shard count.
+            _ = try SnapshotFile.write(cut.whole, to: directory, fileSystem: configuration.fileSystem)
             _ = try SnapshotFile.applyRetention(
                 in: directory, fileSystem: configuration.fileSystem, snapshotsKept: configuration.snapshotsKept,
                 keepSegments: configuration.keepAllSegments)

@@ -34,6 +34,9 @@ public actor Engine {
         /// would freeze it (reservations would not expire) until the clock caught up.
         public var clockSkewSecondsMax: Int64? = 600
         public var segmentBytesMax = 64 << 20
+        /// Shards that own the state (`ShardedState`): the same answers and digest for
+        /// any count; they share the engine's loop.
+        public var shardCount = 1
         public var fileSystem: any FileSystem = PosixFileSystem()
 
         public init(dataDirectory: String) { self.dataDirectory = dataDirectory }
@@ -48,7 +51,7 @@ public actor Engine {
     let directory: DataDirectory
     private let directoryLock: DataDirectoryLock
     let wal: WriteAheadLog
-    var state: OrderlineState
+    var state: ShardedState
     var failure: StorageError?
     private var eventsSinceSnapshot = 0
     var snapshotRunning = false
@@ -65,7 +68,7 @@ public actor Engine {
 
     private init(
         configuration: Configuration, clock: any EngineClock, logger: Logger, directoryLock: DataDirectoryLock,
-        state: OrderlineState, eventLoop: any EventLoop
+        state: ShardedState, eventLoop: any EventLoop
     ) {
         self.configuration = configuration
         self.eventLoop = eventLoop
@@ -87,16 +90,17 @@ public actor Engine {
     public static func open(
         _ configuration: Configuration, clock: any EngineClock, logger: Logger = Logger(label: "orderline"),
         eventLoop: any EventLoop = MultiThreadedEventLoopGroup.singleton.next()
-    ) async throws -> (engine: Engine, recovery: Recovery.Report) {
+    ) async throws -> (engine: Engine, recovery: Recovery.Report<ShardedState>) {
         let directory = DataDirectory(path: configuration.dataDirectory)
         try FileReader.createDirectory(atPath: directory.path)
         let lock = try DataDirectoryLock(directory: directory)
         var options = Recovery.Options(mode: .repair)
         options.truncateAtCorruption = configuration.truncateAtCorruption
         options.acceptLostTail = configuration.acceptLostTail
+        options.shardCount = configuration.shardCount
         options.fileSystem = configuration.fileSystem
         let report = try await DedicatedThread.run(name: "orderline-recovery") { [options] in
-            try Recovery.recover(directory, options: options, logger: logger)
+            try Recovery.recover(directory, options: options, as: ShardedState.self, logger: logger)
         }
         // A manual clock goes on from where the log left off: CLOCK.ADVANCE n then moves
         // effective time by n.
@@ -121,7 +125,9 @@ public actor Engine {
 
     public var lsn: LSN { state.lsn }
     public var walStatistics: WriteAheadLog.Statistics { wal.statistics }
-    public var stateForInspection: OrderlineState { state }
+    /// The whole state at this moment (merged from the shards).
+    public var stateForInspection: OrderlineState { state.whole }
+    public var shardedStateForInspection: ShardedState { state }
 
     /// Parses and executes one request given as tokens (`tokens[0]` is the name).
     public func execute(_ tokens: [String]) async -> Result<Reply, Rejection> {
@@ -227,7 +233,7 @@ public actor Engine {
     /// fields, then releasing them): in perf, about 2 % of the event loop in those
     /// retains and releases alone. Nothing here changes it.
     private static func authorizeAndDecide(
-        _ command: Command, as role: Role, now: Timestamp, quotas: OwnerQuotas = OwnerQuotas(), in state: inout OrderlineState
+        _ command: Command, as role: Role, now: Timestamp, quotas: OwnerQuotas = OwnerQuotas(), in state: inout ShardedState
     ) -> Result<Decision, Rejection> {
         if let rejection = state.authorize(command, as: role) { return .failure(rejection) }
         return state.decide(command, context: state.decisionContext(now: now, role: role, quotas: quotas))
@@ -235,7 +241,7 @@ public actor Engine {
 
     /// `state.nextExpiring`, read in place: on the actor's stored property the getter
     /// copied the whole state first (0.8 % of the loop per request, perf).
-    private static func nextExpiring(in state: inout OrderlineState) -> (id: ReservationID, expiresAt: Timestamp)? {
+    private static func nextExpiring(in state: inout ShardedState) -> (id: ReservationID, expiresAt: Timestamp)? {
         state.nextExpiring
     }
 

@@ -46,8 +46,6 @@ public struct ServerConfiguration: Sendable {
     public var manualClock = false
     /// Tokens and their roles (`--auth`); nil: every connection is admin.
     public var tokens: [String: Role]?
-    /// What `--shards` asked for (this build runs one shard; INFO shows both).
-    public var shardsRequested = 1
 
     public init() {}
 

@@ -25,6 +25,8 @@ public enum Recovery {
         /// Accept a log that ends before the LSN its `CHECKPOINT` says was durable
         /// (acknowledged events lost); otherwise that is an error, and nothing is repaired.
         public var acceptLostTail = false
+        /// Shards to hand the state and each event to (`ShardedState`).
+        public var shardCount = 1
         public var fileSystem: any FileSystem = PosixFileSystem()
 
         public init(mode: Mode) { self.mode = mode }
@@ -47,8 +49,8 @@ public enum Recovery {
         }
     }
 
-    public struct Report: Sendable {
-        public var state: OrderlineState
+    public struct Report<State: RecoverableState>: Sendable {
+        public var state: State
         public var snapshot: String?
         public var skippedSnapshots: [String] = []
         public var tail: TailDamage?
@@ -70,7 +72,16 @@ public enum Recovery {
     public static func recover(
         _ directory: DataDirectory, options: Options, logger: Logger = Logger(label: "orderline.recovery"),
         onEvent: ((LSN, Event) throws -> Void)? = nil, progress: ((Progress) -> Void)? = nil
-    ) throws -> Report {
+    ) throws -> Report<OrderlineState> {
+        try recover(directory, options: options, as: OrderlineState.self, logger: logger, onEvent: onEvent, progress: progress)
+    }
+
+    /// Recovers into `State`: the whole state, or a `ShardedState` of
+    /// `options.shardCount` shards, each event applied at its owner.
+    public static func recover<State: RecoverableState>(
+        _ directory: DataDirectory, options: Options, as: State.Type, logger: Logger = Logger(label: "orderline.recovery"),
+        onEvent: ((LSN, Event) throws -> Void)? = nil, progress: ((Progress) -> Void)? = nil
+    ) throws -> Report<State> {
         let fileSystem = options.fileSystem
         if options.mode == .repair {
             for name in try FileReader.list(directory: directory.path) where name.hasSuffix(".snap.tmp") {
@@ -85,11 +96,12 @@ public enum Recovery {
             lsnRequired = try LogCheckpoint.read(in: directory)?.lsnDurable
         }
 
-        var report = Report(state: OrderlineState())
+        var report = Report(state: State(recovered: OrderlineState(), options: options))
         if !options.ignoreSnapshots {
             for snapshot in try directory.snapshots() where options.untilLSN.map({ snapshot.lsn <= $0 }) ?? true {
                 do {
-                    report.state = try SnapshotFile.decode(try FileReader.readAll(atPath: directory.file(snapshot.name)), name: snapshot.name)
+                    let whole = try SnapshotFile.decode(try FileReader.readAll(atPath: directory.file(snapshot.name)), name: snapshot.name)
+                    report.state = State(recovered: whole, options: options)
                     report.snapshot = snapshot.name
                     break
                 } catch {
@@ -283,5 +295,23 @@ public enum Recovery {
             throw lostTail(end: lastLSN, required: checkpoint.lsnDurable, where: "the log ends \(last)", directory: directory)
         }
         return Verification(snapshots: snapshots.count, segments: segments.count, frames: frames, lastLSN: lastLSN, leftover: leftover)
+    }
+}
+
+/// A state recovery can rebuild: the whole state, or the state split by shards.
+public protocol RecoverableState: Sendable {
+    /// The state a snapshot holds (or the empty state), in this form.
+    init(recovered whole: OrderlineState, options: Recovery.Options)
+    var lsn: LSN { get }
+    mutating func applyChecked(_ event: Event, at lsn: LSN) -> String?
+}
+
+extension OrderlineState: RecoverableState {
+    public init(recovered whole: OrderlineState, options: Recovery.Options) { self = whole }
+}
+
+extension ShardedState: RecoverableState {
+    public init(recovered whole: OrderlineState, options: Recovery.Options) {
+        self.init(splitting: whole, shardCount: options.shardCount)
     }
 }

@@ -20,6 +20,12 @@ struct ReplayCommand: ParsableCommand {
     @Flag(help: "Ignore snapshots: replay the WAL from its first segment.") var noSnapshot = false
     @Flag(help: "Replay a log that ends before the LSN its CHECKPOINT says was durable (acknowledged events lost).")
     var acceptDataLoss = false
+    @Option(help: "Hand the state and each event to this many shards (the digest is the same for any number).")
+    var shards = 1
+
+    func validate() throws {
+        guard (1...ShardMap.shardCountMax).contains(shards) else { throw ValidationError("--shards must be in 1...\(ShardMap.shardCountMax)") }
+    }
 
     func run() throws {
         let dataDirectory = DataDirectory(path: directory)
@@ -38,6 +44,7 @@ struct ReplayCommand: ParsableCommand {
         options.untilLSN = until
         options.ignoreSnapshots = noSnapshot
         options.acceptLostTail = acceptDataLoss
+        options.shardCount = shards
         var exporter: LineWriter?
         if let export {
             guard let writer = LineWriter(path: export) else { throw fail("cannot write \(export)") }
@@ -45,10 +52,10 @@ struct ReplayCommand: ParsableCommand {
         }
         let showProgress = isatty(STDERR_FILENO) != 0
         let started = ContinuousClock.now
-        let report: Recovery.Report
+        let report: Recovery.Report<ShardedState>
         do {
             report = try Recovery.recover(
-                dataDirectory, options: options,
+                dataDirectory, options: options, as: ShardedState.self,
                 onEvent: exporter.map { writer in { lsn, event in writer.write(event.json(lsn: lsn)) } },
                 progress: showProgress ? { progress in
                     let percent = progress.bytesTotal > 0 ? 100 * progress.bytesRead / progress.bytesTotal : 100

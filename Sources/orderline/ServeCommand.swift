@@ -25,7 +25,8 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(help: "Address to listen on.") var host = "127.0.0.1"
     @Option(help: "Port to listen on (0: any free port, printed in the ready line).") var port = 7379
-    @Option(help: "Shard actors (this build runs one; the flag is accepted for scripts).") var shards = 1
+    @Option(help: "Shards that own the SKUs' state (any number from 1 to 1024: the same answers and digest for each).")
+    var shards = 1
     @Option(help: "Token file: one '<token> <role>' per line (see docs/COMMANDS.md); clients must AUTH.") var auth: String?
     @Option(help: "Close connections idle this many seconds (0: never).") var idleTimeout: Int64 = 0
     @Option(help: "Maximum clients.") var maxClients = 10_000
@@ -92,14 +93,13 @@ struct ServeCommand: AsyncParsableCommand {
         server.inputBytesBufferedMax = maxInputBytes
         server.manualClock = self.clock == "manual"
         server.tokens = tokens
-        server.shardsRequested = shards
         return server
     }
 
     func validate() throws {
         guard clock == "system" || clock == "manual" else { throw ValidationError("--clock must be system or manual") }
         guard (0...65535).contains(port) else { throw ValidationError("--port must be in 0...65535") }
-        guard shards >= 1 else { throw ValidationError("--shards must be at least 1") }
+        guard (1...ShardMap.shardCountMax).contains(shards) else { throw ValidationError("--shards must be in 1...\(ShardMap.shardCountMax)") }
         if auth == nil {
             // What the name resolves to counts, not how it reads: 127.evil.example may be 0.0.0.0.
             let addresses = HostAddresses.resolve(host)
@@ -129,6 +129,7 @@ struct ServeCommand: AsyncParsableCommand {
         var configuration = Engine.Configuration(dataDirectory: data)
         configuration.fsyncPolicy = fsync
         configuration.snapshotEveryEvents = snapshotEvery
+        configuration.shardCount = shards
         configuration.snapshotsKept = snapshotsKept
         configuration.keepAllSegments = keepWal
         configuration.truncateAtCorruption = truncateCorrupt
@@ -147,10 +148,6 @@ struct ServeCommand: AsyncParsableCommand {
                 FileHandle.standardError.write(Data("orderline: cannot start: \(error)\n".utf8))
                 throw ExitCode(2)
             }
-        }
-        if shards > 1 {
-            FileHandle.standardError.write(Data(
-                "orderline: --shards \(shards): this build runs one engine shard for all SKUs (see docs/ARCHITECTURE.md)\n".utf8))
         }
         MallocTuning.returnLargeBlocksToTheSystem()
         // One event loop for the listener and the engine together.

@@ -56,7 +56,7 @@ extension TemporaryDirectory {
     }
 }
 
-func recover(_ directory: String, mode: Recovery.Options.Mode = .repair, truncateAtCorruption: Bool = false, until: LSN? = nil) throws -> Recovery.Report {
+func recover(_ directory: String, mode: Recovery.Options.Mode = .repair, truncateAtCorruption: Bool = false, until: LSN? = nil) throws -> Recovery.Report<OrderlineState> {
     var options = Recovery.Options(mode: mode)
     options.truncateAtCorruption = truncateAtCorruption
     options.untilLSN = until
