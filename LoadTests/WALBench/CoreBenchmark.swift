@@ -13,23 +13,27 @@ struct CoreBenchmark: ParsableCommand {
     @Option(help: "Orders to place.") var orders = 100_000
     @Option(help: "SKUs the lines are drawn from.") var skus = 300
     @Option(help: "Network reservations to make first, over 1,000 SKUs (redis-benchmark's RESERVE mix).") var reservations = 1_000_000
+    @Option(help: "Shards of the state (0: the whole, unsharded OrderlineState, to compare with).") var shards = 1
 
     func run() throws {
-        var state = OrderlineState()
+        var whole = OrderlineState()
+        var state = ShardedState(shardCount: max(1, shards))
         var lsn: LSN = 0
         var clock = Timings()
         func execute(_ tokens: [String], now: Timestamp, timed: Bool) -> Reply? {
             let start = DispatchTime.now().uptimeNanoseconds
             guard let command = try? CommandTable.parse(tokens) else { return nil }
             let parsed = DispatchTime.now().uptimeNanoseconds
-            guard case .success(let decision) = state.decide(command, context: state.decisionContext(now: now)) else { return nil }
+            let outcome = shards == 0
+                ? whole.decide(command, context: whole.decisionContext(now: now)) : state.decide(command, context: state.decisionContext(now: now))
+            guard case .success(let decision) = outcome else { return nil }
             let decided = DispatchTime.now().uptimeNanoseconds
             var writer = BinaryWriter(capacity: 1_024)
             for event in decision.events { event.encode(into: &writer) }
             let encoded = DispatchTime.now().uptimeNanoseconds
             for event in decision.events {
                 lsn += 1
-                state.apply(event, at: lsn)
+                if shards == 0 { whole.apply(event, at: lsn) } else { state.apply(event, at: lsn) }
             }
             let applied = DispatchTime.now().uptimeNanoseconds
             if timed { clock.add(parse: parsed - start, decide: decided - parsed, encode: encoded - decided, apply: applied - encoded, bytes: writer.bytes.count) }
@@ -51,6 +55,7 @@ struct CoreBenchmark: ParsableCommand {
         for _ in 0..<reservations {
             _ = execute(["RESERVE", String(format: "SKU-%012d", Int.random(in: 0..<1_000, using: &generator)), "1"], now: 1_500, timed: true)
         }
+        print(shards == 0 ? "the whole state (unsharded)" : "\(shards) shard(s)")
         clock.print("RESERVE", count: reservations)
         clock = Timings()
         let destinations = ["40.7128,-74.006", "34.0522,-118.2437", "41.8781,-87.6298", "29.7604,-95.3698"]

@@ -153,13 +153,18 @@ public struct ShardedState: Sendable {
     // MARK: Deciding
 
     /// As `OrderlineState.authorize`, at the owner of what the command touches.
-    public func authorize(_ command: Command, as role: Role) -> Rejection? {
+    /// Mutating only to read in place (see `decide`): it changes nothing.
+    public mutating func authorize(_ command: Command, as role: Role) -> Rejection? {
         switch command {
         case .commit(let id, _), .release(let id), .reservationGet(let id):
-            return parts[shard(ofReservation: id)].authorize(command, as: role)
+            return Self.authorize(command, as: role, at: &parts[shard(ofReservation: id)])
         default:
-            return home.authorize(command, as: role)
+            return Self.authorize(command, as: role, at: &home)
         }
+    }
+
+    private static func authorize(_ command: Command, as role: Role, at owner: inout OrderlineState) -> Rejection? {
+        owner.authorize(command, as: role)
     }
 
     /// New ids numbered above the highest of any shard.
@@ -172,7 +177,10 @@ public struct ShardedState: Sendable {
     }
 
     /// As `OrderlineState.decide`: idempotency keys are checked at home, whoever decides.
-    public func decide(_ command: Command, context: DecisionContext) -> Result<Decision, Rejection> {
+    /// Mutating only so that the owner is read in place: a non-mutating call on an
+    /// element of `parts` (or on `home`) copies the whole struct first, retaining and
+    /// releasing its ~50 fields (7 % of the loop at P16 in perf). It changes nothing.
+    public mutating func decide(_ command: Command, context: DecisionContext) -> Result<Decision, Rejection> {
         do {
             return .success(
                 try OrderlineState.withIdempotencyKey(command, context: context, keys: home.idempotencyKeys) { () throws(Rejection) in
@@ -188,22 +196,26 @@ public struct ShardedState: Sendable {
         home.listRendering(command)
     }
 
-    private func decideAtOwner(_ command: Command, context: DecisionContext) throws(Rejection) -> Decision {
+    private mutating func decideAtOwner(_ command: Command, context: DecisionContext) throws(Rejection) -> Decision {
         switch command {
         case .skuAdd(let sku):
-            return try parts[map.shard(of: sku.id)].decideOnce(command, context: context)
+            return try Self.decide(command, context, at: &parts[map.shard(of: sku.id)])
         case .skuGet(let sku), .stockSet(_, let sku, _, _, _), .stockAdjust(_, let sku, _, _), .stockGet(let sku, _),
              .stockTransfer(_, _, let sku, _, _):
-            return try parts[map.shard(of: sku)].decideOnce(command, context: context)
+            return try Self.decide(command, context, at: &parts[map.shard(of: sku)])
         case .reserve(let sku, _, _, _, _, let customer):
-            return try reserveView(sku: sku, customer: customer, owner: context.role.ownerTag).decideOnce(command, context: context)
+            let shard = map.shard(of: sku)
+            if var view = reserveView(shard: shard, sku: sku, customer: customer, owner: context.role.ownerTag) {
+                return try Self.decide(command, context, at: &view)
+            }
+            return try Self.decide(command, context, at: &parts[shard])
         case .release(let id), .commit(let id, _), .reservationGet(let id):
-            return try parts[shard(ofReservation: id)].decideOnce(command, context: context)
+            return try Self.decide(command, context, at: &parts[shard(ofReservation: id)])
         case .transferReceive(let id), .transferGet(let id):
-            return try parts[transferShards[id] ?? 0].decideOnce(command, context: context)
+            return try Self.decide(command, context, at: &parts[transferShards[id] ?? 0])
         case .expireDue:
             guard let shard = nextExpiringShard else { return Decision(events: [], reply: .ok) }
-            return try parts[shard].decideOnce(command, context: context)
+            return try Self.decide(command, context, at: &parts[shard])
         case .orderCreate(let request):
             return try orderView(skus: request.lines.map(\.sku), carts: request.reservations, customer: request.customer)
                 .decideOnce(command, context: context)
@@ -222,18 +234,21 @@ public struct ShardedState: Sendable {
         case .nodeAdd, .nodeGet, .nodeList, .carrierSet, .carrierList, .routingGet, .routingSet, .orderGet, .orderExplain,
              .orderCancel, .orderList, .orderStatus, .orderHold, .orderUnhold, .invoiceGet, .shipmentGet, .shipmentList,
              .returnReceive, .returnGet, .kpi, .fraudGet, .fraudSet:
-            return try home.decideOnce(command, context: context)
+            return try Self.decide(command, context, at: &home)
         }
+    }
+
+    private static func decide(_ command: Command, _ context: DecisionContext, at owner: inout OrderlineState) throws(Rejection) -> Decision {
+        try owner.decideOnce(command, context: context)
     }
 
     /// The SKU's shard, with what a `RESERVE` may need from elsewhere: the customer's
     /// orders (a per-customer limit counts them) and the scope's holds on every shard
-    /// (its quota is on all of them together).
-    private func reserveView(sku: String, customer: String?, owner: String) -> OrderlineState {
-        let shard = map.shard(of: sku)
+    /// (its quota is on all of them together). nil when it needs nothing more.
+    private func reserveView(shard: Int, sku: String, customer: String?, owner: String) -> OrderlineState? {
         let limited = customer != nil && parts[shard].skus[sku]?.terms?.limitPerCustomer != nil
         let quota = !owner.isEmpty && parts.count > 1
-        guard limited || quota else { return parts[shard] }
+        guard limited || quota else { return nil }
         var view = parts[shard]
         if limited { view.lend(ordersOf: home) }
         if quota { view.lend(heldReservations: parts.reduce(0) { $0 + ($1.heldReservationsByOwner[owner] ?? 0) }, owner: owner) }
