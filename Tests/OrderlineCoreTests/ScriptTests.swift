@@ -22,6 +22,24 @@ func scriptRunsAgainstTheCore(name: String) throws {
     #expect(core.state.checkInvariants())
 }
 
+/// The same scripts against the sharded state (4 shards): the same replies.
+@Test(arguments: TestScript.names)
+func scriptRunsAgainstTheShardedCore(name: String) throws {
+    let script = try TestScript(named: name)
+    var core = ShardedDriver(shardCount: 4)
+    core.now = TestScript.clockStart
+    let mismatches = script.run { line in
+        if line.hasPrefix("CLOCK.ADVANCE "), let seconds = Int64(line.dropFirst("CLOCK.ADVANCE ".count)) {
+            core.now += seconds
+            _ = core.run("ROUTING.GET")
+            return ":\(core.now)"
+        }
+        return core.run(line)
+    }
+    #expect(mismatches.isEmpty, "\(mismatches.joined(separator: "\n"))")
+    #expect(core.state.whole.checkInvariants())
+}
+
 @Test func theScriptsAreFound() {
     // Both script tests run one case per file: none found would pass silently.
     #expect(TestScript.names.count >= 5, "\(TestScript.directory)")

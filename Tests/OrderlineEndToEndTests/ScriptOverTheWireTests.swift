@@ -6,12 +6,13 @@ import Testing
 /// data directory each), over a socket: the same replies as the core value gives
 /// in-process (`OrderlineCoreTests.scriptRunsAgainstTheCore`). Then the server takes
 /// a snapshot and restarts from it: the same digest, and the same derived state (KPIs,
-/// work queues: rebuilt from the orders, not in the digest).
-@Test(arguments: TestScript.names)
-func scriptRunsAgainstALiveServer(name: String) throws {
+/// work queues: rebuilt from the orders, not in the digest). With `--shards 4` too,
+/// restarted with one shard: a snapshot loads into any shard count.
+@Test(arguments: TestScript.names, [1, 4])
+func scriptRunsAgainstALiveServer(name: String, shards: Int) throws {
     let script = try TestScript(named: name)
     let directory = TemporaryDirectory()
-    let server = try ServerProcess(data: directory.path, arguments: ["--clock", "manual"])
+    let server = try ServerProcess(data: directory.path, arguments: ["--clock", "manual", "--shards", "\(shards)"])
     let client = try server.client()
     let mismatches = try script.run { line in
         try client.readReplyAfterSending(try InlineTokenizer.tokenize(line))?.description ?? "(closed)"
@@ -24,7 +25,7 @@ func scriptRunsAgainstALiveServer(name: String) throws {
     let before = try answers(client)
     #expect(try client.call("SNAPSHOT").hasPrefix("+OK"))
     #expect(server.stop() == 0)
-    let again = try ServerProcess(data: directory.path, arguments: ["--clock", "manual"])
+    let again = try ServerProcess(data: directory.path, arguments: ["--clock", "manual", "--shards", shards == 1 ? "3" : "1"])
     #expect(again.standardError.contains("snapshot: snapshot-"), "\(again.standardError)")
     #expect(try answers(again.client()) == before, "a restart from the snapshot rebuilds the same state")
     #expect(again.stop() == 0)

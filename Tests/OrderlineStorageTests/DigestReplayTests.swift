@@ -5,13 +5,18 @@ import OrderlineStorage
 import OrderlineTestSupport
 import Testing
 
-/// For many seeds: a random command mix through the live engine, then replay of its
-/// log gives the live digest at the end and at earlier LSNs (`--until`).
+/// Shard counts the live engine runs with, by seed; replays use others.
+private func shardCount(seed: UInt64) -> Int { [1, 4, 3, 8][Int(seed % 4)] }
+
+/// For many seeds: a random command mix through the live engine (at 1, 3, 4 or 8
+/// shards), then replay of its log gives the live digest at the end and at earlier
+/// LSNs (`--until`), into the whole state and into other shard counts.
 @Test(arguments: UInt64(1)...24)
 func replayDigestEqualsLiveDigest(seed: UInt64) async throws {
     let directory = TemporaryDirectory()
     let clock = ManualClock()
-    let engine = try await openEngine(directory.path, clock: clock, snapshotEvery: seed % 3 == 0 ? 97 : 0, keepAllSegments: true)
+    let engine = try await openEngine(
+        directory.path, clock: clock, snapshotEvery: seed % 3 == 0 ? 97 : 0, keepAllSegments: true, shardCount: shardCount(seed: seed))
     for command in RandomWorkload.setup(skuCount: 10) { _ = await engine.execute(command) }
     var generator = SeededGenerator(seed: seed)
     var checkpoints: [StateDigest] = []
@@ -31,6 +36,9 @@ func replayDigestEqualsLiveDigest(seed: UInt64) async throws {
     var fromStart = Recovery.Options(mode: .readOnly)
     fromStart.ignoreSnapshots = true
     #expect(try Recovery.recover(DataDirectory(path: directory.path), options: fromStart).state.digest == live, "seed \(seed)")
+    for shards in [2, 5] {
+        #expect(try recoverSharded(directory.path, shardCount: shards).digest == live, "seed \(seed) into \(shards) shards")
+    }
     for checkpoint in checkpoints where checkpoint.lsn > 0 {
         #expect(try recover(directory.path, mode: .readOnly, until: checkpoint.lsn).state.digest == checkpoint, "seed \(seed) at LSN \(checkpoint.lsn)")
     }
@@ -43,7 +51,9 @@ func replayDigestEqualsLiveDigest(seed: UInt64) async throws {
 func orderHeavyReplayDigestEqualsLiveDigest(seed: UInt64) async throws {
     let directory = TemporaryDirectory()
     let clock = ManualClock()
-    let engine = try await openEngine(directory.path, clock: clock, snapshotEvery: seed % 2 == 0 ? 53 : 0, keepAllSegments: true)
+    let engine = try await openEngine(
+        directory.path, clock: clock, snapshotEvery: seed % 2 == 0 ? 53 : 0, keepAllSegments: true, shardCount: shardCount(seed: seed))
+    #expect(await engine.shardedStateForInspection.map.shardCount == shardCount(seed: seed))
     for command in RandomWorkload.setup(skuCount: 6) + [["STOCK.SET", "WH-1", "SKU-1", "40"], ["STOCK.SET", "ST-1", "SKU-2", "40"]] {
         _ = await engine.execute(command)
     }
@@ -72,6 +82,9 @@ func orderHeavyReplayDigestEqualsLiveDigest(seed: UInt64) async throws {
                 try recovered.decide(query, context: recovered.decisionContext(now: 0)).get().reply
                     == liveState.decide(query, context: liveState.decisionContext(now: 0)).get().reply, "seed \(seed) \(query)")
         }
+    }
+    for shards in [1, 6] {
+        #expect(try recoverSharded(directory.path, shardCount: shards, ignoreSnapshots: seed % 4 == 0).digest == live, "seed \(seed) into \(shards) shards")
     }
 }
 

@@ -98,11 +98,21 @@ func run(_ engine: Engine, _ line: String) async -> String {
 
 func openEngine(
     _ directory: String, clock: ManualClock = ManualClock(), fileSystem: any FileSystem = PosixFileSystem(),
-    snapshotEvery: Int = 0, keepAllSegments: Bool = false
+    snapshotEvery: Int = 0, keepAllSegments: Bool = false, shardCount: Int = 1
 ) async throws -> Engine {
     var configuration = Engine.Configuration(dataDirectory: directory)
+    configuration.shardCount = shardCount
     configuration.fileSystem = fileSystem
     configuration.snapshotEveryEvents = snapshotEvery
     configuration.keepAllSegments = keepAllSegments
     return try await Engine.open(configuration, clock: clock).engine
+}
+
+/// The state recovered from `directory` into `shardCount` shards, each event applied at
+/// its owner.
+func recoverSharded(_ directory: String, shardCount: Int, ignoreSnapshots: Bool = false) throws -> ShardedState {
+    var options = Recovery.Options(mode: .readOnly)
+    options.shardCount = shardCount
+    options.ignoreSnapshots = ignoreSnapshots
+    return try Recovery.recover(DataDirectory(path: directory), options: options, as: ShardedState.self).state
 }

@@ -94,3 +94,79 @@ func aFailedWriteIsNeverAcknowledgedAndNothingAcknowledgedIsLost(fault: FaultInj
     await #expect(throws: StorageError.self) { try await failing.waitUntilAcknowledged(try failing.append(sampleBatches(count: 1)[0])) }
     await failing.close()
 }
+
+/// The same with orders whose lines and carts sit on three of four shards: in the
+/// engine, an order whose write failed is nowhere (not at home, no stock allocated at
+/// any shard, its carts still held); every acknowledged one is whole. On disk, an
+/// order whose fsync failed may be there (its bytes were written), but only whole.
+@Test(arguments: [
+    FaultInjectingFileSystem.Fault.diskFullOnWrite(number: 40, bytesWritten: 9),
+    .failedSync(number: 40),
+])
+func aFailedCrossShardOrderIsAppliedNowhere(fault: FaultInjectingFileSystem.Fault) async throws {
+    let directory = TemporaryDirectory()
+    let fileSystem = FaultInjectingFileSystem(fault)
+    let engine = try await openEngine(directory.path, fileSystem: fileSystem, shardCount: 4)
+    let four = ShardMap(shardCount: 4)
+    var spread: [String] = []
+    for candidate in (0..<100).map({ "SKU-\($0)" }) where !spread.contains(where: { four.shard(of: $0) == four.shard(of: candidate) }) {
+        spread.append(candidate)
+        if spread.count == 3 { break }
+    }
+    let skus = spread
+    var setup = [
+        "NODE.ADD WH kind=warehouse lat=40.6 lon=-75.5",
+        "CARRIER.SET GROUND standard base=500 per_km=100 per_kg=50 bands=1000:2,3000:3,5000:5",
+    ]
+    for sku in skus { setup += ["SKU.ADD \(sku) price=100", "STOCK.SET WH \(sku) 100000"] }
+    for line in setup {
+        let reply = await run(engine, line)
+        #expect(reply == "+OK" || reply.hasPrefix(":"), "\(line): \(reply)")
+    }
+    let outcomes = await withTaskGroup(of: [(order: String, cart: String, reply: String)].self) { group in
+        for client in 0..<6 {
+            group.addTask {
+                var outcomes: [(order: String, cart: String, reply: String)] = []
+                for attempt in 0..<300 {
+                    let cart = await run(engine, "RESERVE \(skus[0]) 1")
+                    guard cart.hasPrefix("$R") else { break }
+                    let id = "O-\(client)-\(attempt)"
+                    let reply = await run(
+                        engine, "ORDER.CREATE \(id) channel=web customer=C-\(client) ship=40.7,-74.0 "
+                            + "lines=\(skus[0]):1,\(skus[1]):1,\(skus[2]):2 reservations=\(cart.dropFirst())")
+                    outcomes.append((id, String(cart.dropFirst()), reply))
+                    if reply.hasPrefix("-IOERR") { break }
+                }
+                return outcomes
+            }
+        }
+        return await group.reduce(into: []) { $0 += $1 }
+    }
+    #expect(fileSystem.hasFired)
+    let failed = outcomes.filter { $0.reply.hasPrefix("-IOERR") }
+    let acknowledged = outcomes.filter { $0.reply.hasPrefix("$") }
+    #expect(!failed.isEmpty && !acknowledged.isEmpty)
+    let state = await engine.stateForInspection
+    await engine.close()
+    for (recovered, name) in [(state, "live"), (try recover(directory.path).state, "recovered")] {
+        for outcome in acknowledged { #expect(recovered.orders[outcome.order] != nil, "\(name): \(outcome.order) lost") }
+        for outcome in failed {
+            let cart = recovered.reservations.values.first { $0.id.description == outcome.cart }
+            if name == "live" || recovered.orders[outcome.order] == nil {
+                #expect(recovered.orders[outcome.order] == nil, "\(name): \(outcome.order) failed yet is there")
+                #expect(cart == nil || cart?.status == .held, "\(name): \(outcome.cart) of a failed order")
+            } else {
+                #expect(cart?.status == .converted, "\(name): \(outcome.order) is there without its cart converted")
+            }
+        }
+        var held: [String: Int64] = [:]
+        for order in recovered.orders.values {
+            for unit in order.allocations { held[unit.sku, default: 0] += unit.quantity }
+        }
+        for sku in skus {
+            let allocated = recovered.inventory[sku]?.levels.values.reduce(0) { $0 + $1.allocated } ?? 0
+            #expect(allocated == held[sku, default: 0], "\(name) \(sku): allocated \(allocated), orders hold \(held[sku, default: 0])")
+        }
+        #expect(recovered.checkInvariants())
+    }
+}
