@@ -15,7 +15,8 @@ public struct ShardedState: Sendable {
     public let map: ShardMap
     public private(set) var home: OrderlineState
     public private(set) var parts: [OrderlineState]
-    /// The shard of each reservation and transfer by id (ids are global: R1, R2, …).
+    /// The shard of each reservation and transfer by id (ids are global: R1, R2, …);
+    /// not kept with one shard, which holds them all.
     private var reservationShards = NumberedTable<ReservationIDKind, UInt16>()
     private var transferShards: [TransferID: Int] = [:]
     /// The ended reservations of all shards, oldest end first: one FIFO, as the whole
@@ -35,8 +36,10 @@ public struct ShardedState: Sendable {
         map = ShardMap(shardCount: shardCount)
         (home, parts) = whole.split(by: map)
         endedReservations = whole.endedReservations
-        for reservation in whole.reservations.values {
-            reservationShards[reservation.id] = UInt16(map.shard(of: reservation.sku))
+        if map.shardCount > 1 {
+            for reservation in whole.reservations.values {
+                reservationShards[reservation.id] = UInt16(map.shard(of: reservation.sku))
+            }
         }
         for (id, transfer) in whole.transfers { transferShards[id] = map.shard(of: transfer.sku) }
         lsn = whole.lsn
@@ -60,16 +63,18 @@ public struct ShardedState: Sendable {
 
     public func shard(ofReservation id: ReservationID) -> Int {
         // Unknown ids go to shard 0, which answers NOTFOUND as the whole state would.
-        reservationShards[id].map(Int.init) ?? 0
+        map.shardCount == 1 ? 0 : reservationShards[id].map(Int.init) ?? 0
     }
 
     /// The earliest held reservation to expire, of all shards: by time, then by id, as
     /// the whole state's queue orders them.
     public var nextExpiring: (id: ReservationID, expiresAt: Timestamp)? {
-        nextExpiringShard.flatMap { parts[$0].nextExpiring }
+        if parts.count == 1 { return parts[0].nextExpiring }
+        return nextExpiringShard.flatMap { parts[$0].nextExpiring }
     }
 
     private var nextExpiringShard: Int? {
+        if parts.count == 1 { return parts[0].nextExpiring == nil ? nil : 0 }
         var best: (shard: Int, expiresAt: Timestamp, id: ReservationID)?
         for index in parts.indices {
             guard let next = parts[index].nextExpiring else { continue }
@@ -95,7 +100,7 @@ public struct ShardedState: Sendable {
             applyAtPart(map.shard(of: sku), event, at: lsn)
         case .reservationCreated(let reservation):
             let shard = map.shard(of: reservation.sku)
-            reservationShards[reservation.id] = UInt16(shard)
+            if map.shardCount > 1 { reservationShards[reservation.id] = UInt16(shard) }
             reservationIDMax = max(reservationIDMax, reservation.id)
             applyAtPart(shard, event, at: lsn)
         case .reservationReleased(let id), .reservationConverted(let id), .reservationCommitted(let id), .reservationExpired(let id, _):
@@ -147,7 +152,7 @@ public struct ShardedState: Sendable {
         endedReservations.append(id)
         guard endedReservations.count > OrderlineState.endedReservationsMax, let oldest = endedReservations.popFirst() else { return }
         parts[shard(ofReservation: oldest)].forget(oldest)
-        reservationShards.removeValue(forKey: oldest)
+        if map.shardCount > 1 { reservationShards.removeValue(forKey: oldest) }
     }
 
     // MARK: Deciding
@@ -299,7 +304,9 @@ extension ShardedState {
         case .stockSet(_, let sku, _, _), .stockAdjusted(_, let sku, _, _):
             return parts[map.shard(of: sku)].violation(applying: event)
         case .reservationCreated(let reservation):
-            if reservationShards[reservation.id] != nil { return "creates reservation \(reservation.id), which exists already" }
+            if map.shardCount > 1, reservationShards[reservation.id] != nil {
+                return "creates reservation \(reservation.id), which exists already"
+            }
             return parts[map.shard(of: reservation.sku)].violation(applying: event)
         case .reservationReleased(let id), .reservationCommitted(let id), .reservationExpired(let id, _), .reservationConverted(let id):
             return parts[shard(ofReservation: id)].violation(applying: event)

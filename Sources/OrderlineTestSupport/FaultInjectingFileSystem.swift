@@ -21,6 +21,7 @@ public final class FaultInjectingFileSystem: FileSystem {
         var syncs = 0
         var creates = 0
         var fired = false
+        var armed = true
     }
 
     private let base = PosixFileSystem()
@@ -30,15 +31,24 @@ public final class FaultInjectingFileSystem: FileSystem {
     /// Every fsync takes at least this long (a slow disk).
     public let syncDelayMilliseconds: Int
 
-    public init(_ fault: Fault, syncDelayMilliseconds: Int = 0) {
+    /// With `armed: false` nothing fails until `arm()`: a test can set up its state
+    /// first and aim the fault at the phase it checks, whatever the setup wrote.
+    public init(_ fault: Fault, syncDelayMilliseconds: Int = 0, armed: Bool = true) {
         self.fault = fault
         self.syncDelayMilliseconds = syncDelayMilliseconds
+        counters.withLockedValue { $0.armed = armed }
+    }
+
+    /// Counts the Nth write, fsync or create from now on.
+    public func arm() {
+        counters.withLockedValue { $0 = Counters() }
     }
 
     public var hasFired: Bool { counters.withLockedValue { $0.fired } }
 
     public func createFile(atPath path: String) throws(StorageError) -> any AppendableFile {
         let fails = counters.withLockedValue { counters in
+            guard counters.armed else { return false }
             counters.creates += 1
             guard case .failedCreate(let number) = fault, counters.creates == number else { return false }
             counters.fired = true
@@ -63,6 +73,7 @@ public final class FaultInjectingFileSystem: FileSystem {
     /// How many bytes of this write go through before it fails, or nil to let it pass.
     fileprivate func planWrite(byteCount: Int) -> Int? {
         counters.withLockedValue { counters in
+            guard counters.armed else { return nil }
             counters.writes += 1
             guard case .diskFullOnWrite(let number, let bytesWritten) = fault, counters.writes == number else { return nil }
             counters.fired = true
@@ -72,6 +83,7 @@ public final class FaultInjectingFileSystem: FileSystem {
 
     fileprivate func syncShouldFail() -> Bool {
         counters.withLockedValue { counters in
+            guard counters.armed else { return false }
             counters.syncs += 1
             guard case .failedSync(let number) = fault, counters.syncs == number else { return false }
             counters.fired = true

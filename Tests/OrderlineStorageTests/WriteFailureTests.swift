@@ -100,12 +100,12 @@ func aFailedWriteIsNeverAcknowledgedAndNothingAcknowledgedIsLost(fault: FaultInj
 /// any shard, its carts still held); every acknowledged one is whole. On disk, an
 /// order whose fsync failed may be there (its bytes were written), but only whole.
 @Test(arguments: [
-    FaultInjectingFileSystem.Fault.diskFullOnWrite(number: 40, bytesWritten: 9),
-    .failedSync(number: 40),
+    FaultInjectingFileSystem.Fault.diskFullOnWrite(number: 20, bytesWritten: 9),
+    .failedSync(number: 20),
 ])
 func aFailedCrossShardOrderIsAppliedNowhere(fault: FaultInjectingFileSystem.Fault) async throws {
     let directory = TemporaryDirectory()
-    let fileSystem = FaultInjectingFileSystem(fault)
+    let fileSystem = FaultInjectingFileSystem(fault, armed: false)
     let engine = try await openEngine(directory.path, fileSystem: fileSystem, shardCount: 4)
     let four = ShardMap(shardCount: 4)
     var spread: [String] = []
@@ -123,18 +123,31 @@ func aFailedCrossShardOrderIsAppliedNowhere(fault: FaultInjectingFileSystem.Faul
         let reply = await run(engine, line)
         #expect(reply == "+OK" || reply.hasPrefix(":"), "\(line): \(reply)")
     }
+    // Every cart is held before the fault is armed, so the Nth write from then on
+    // carries orders only: each write holds at most one order per client, and 6 × 40
+    // orders make at least 40 writes and fsyncs.
+    let clients = 6, ordersPerClient = 40
+    var carts: [[String]] = []
+    for _ in 0..<clients {
+        var own: [String] = []
+        for _ in 0..<ordersPerClient {
+            let cart = await run(engine, "RESERVE \(skus[0]) 1")
+            #expect(cart.hasPrefix("$R"), "\(cart)")
+            own.append(String(cart.dropFirst()))
+        }
+        carts.append(own)
+    }
+    fileSystem.arm()
     let outcomes = await withTaskGroup(of: [(order: String, cart: String, reply: String)].self) { group in
-        for client in 0..<6 {
+        for (client, own) in carts.enumerated() {
             group.addTask {
                 var outcomes: [(order: String, cart: String, reply: String)] = []
-                for attempt in 0..<300 {
-                    let cart = await run(engine, "RESERVE \(skus[0]) 1")
-                    guard cart.hasPrefix("$R") else { break }
+                for (attempt, cart) in own.enumerated() {
                     let id = "O-\(client)-\(attempt)"
                     let reply = await run(
                         engine, "ORDER.CREATE \(id) channel=web customer=C-\(client) ship=40.7,-74.0 "
-                            + "lines=\(skus[0]):1,\(skus[1]):1,\(skus[2]):2 reservations=\(cart.dropFirst())")
-                    outcomes.append((id, String(cart.dropFirst()), reply))
+                            + "lines=\(skus[0]):1,\(skus[1]):1,\(skus[2]):2 reservations=\(cart)")
+                    outcomes.append((id, cart, reply))
                     if reply.hasPrefix("-IOERR") { break }
                 }
                 return outcomes
