@@ -59,6 +59,10 @@ public struct ShardedState: Sendable {
 
     public var digest: StateDigest { whole.digest }
 
+    /// A SKU's stock as its shard holds it (nil: none yet). Mutating only to read the
+    /// shard in place (see `decide`).
+    public mutating func stock(ofSKU sku: String) -> SKUInventory? { parts[shard(ofSKU: sku)].inventory[sku] }
+
     public func shard(ofSKU sku: String) -> Int { map.shard(of: sku) }
 
     public func shard(ofReservation id: ReservationID) -> Int {

@@ -516,6 +516,7 @@ final class CommandDispatcher: Sendable {
                 ("average_ops_per_sec", String(commands / Int(seconds))),
                 ("auth_failures", String(statistics.authFailures.load(ordering: .relaxed))),
                 ("transactions_run", String(statistics.transactionsRun.load(ordering: .relaxed))),
+                ("soldout_replies", String(engine.soldOutReplies)),
             ]),
             ("shards", shards),
             ("reservations", [

@@ -27,6 +27,7 @@ extension Engine {
                 return try Recovery.recover(directory, options: options, as: ShardedState.self)
             }
             state = report.state
+            soldOutSightings = [:]
         } catch {
             logger.critical("cannot rebuild from the durable log; reads refused too", metadata: ["error": "\(error)"])
             unreadable = true

@@ -65,6 +65,10 @@ public actor Engine {
     /// `DIGEST` (`Engine+Digest`): one being computed, and the one asked for meanwhile.
     var digestRunning = false
     var digestNext: EventLoopPromise<StateDigest>?
+    /// `Engine+SoldOut`: where each sold-out SKU was first seen sold out.
+    var soldOutSightings: [String: SoldOutSighting] = [:]
+    /// `RESERVE`s answered `SOLDOUT` (INFO).
+    public internal(set) var soldOutReplies = 0
 
     private init(
         configuration: Configuration, clock: any EngineClock, logger: Logger, directoryLock: DataDirectoryLock,
@@ -163,6 +167,9 @@ public actor Engine {
         let outcome = Self.authorizeAndDecide(command, as: role, now: now, quotas: configuration.quotas, in: &state)
         if case .success(let decision) = outcome, !decision.events.isEmpty, let rejection = log(decision.events) {
             return Submission(outcome: .failure(rejection), lsn: 0)
+        }
+        if case .failure(let rejection) = outcome, rejection.code == .soldOut, case .reserve(let sku, _, _, _, _, _) = command {
+            return Submission(outcome: outcome.map(\.reply), lsn: soldOutReplyLSN(sku))
         }
         return Submission(outcome: outcome.map(\.reply), lsn: state.lsn)
     }

@@ -177,7 +177,7 @@ private func recordEveryMoment() async throws -> [(acknowledged: LSN, moment: Po
     #expect(moments.count >= 3, "segment roll-overs")
     var generator = SeededGenerator(seed: 13)
     for (lsn, moment) in moments {
-        for image in 0..<40 { expectRecovers(moment.image(using: &generator), acknowledged: lsn, "after \(moment.lastOperation) of \(moment.lastPath)") }
+        for _ in 0..<40 { expectRecovers(moment.image(using: &generator), acknowledged: lsn, "after \(moment.lastOperation) of \(moment.lastPath)") }
     }
 }
 
