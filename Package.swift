@@ -118,8 +118,11 @@ let package = Package(
         .testTarget(
             name: "OrderlineStorageTests",
             dependencies: [
-                "OrderlineCore", "OrderlineStorage", "OrderlineServer", "OrderlineTestSupport",
+                "OrderlineCore", "OrderlineStorage", "OrderlineServer", "OrderlineProtocol", "OrderlineTestSupport",
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(

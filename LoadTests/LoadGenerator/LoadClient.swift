@@ -20,7 +20,12 @@ final class PipelinedLoadHandler: ChannelInboundHandler {
     /// (so a slow server cannot hide its queueing: no coordinated omission).
     private let interval: TimeAmount?
     private var pacer: RepeatedTask?
+    /// When the first paced request was due; request n is due `n × interval` later.
+    private var pacedFrom: UInt64 = 0
+    private var paced: UInt64 = 0
     private var exhausted = false
+    /// Latency of the replies that are not admission control's `LIMIT busy`: an
+    /// overloaded server refuses quickly, which must not pass for speed.
     private(set) var histogram = Histogram<UInt64>(highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: .three)
     let finished: EventLoopPromise<Histogram<UInt64>>
 
@@ -38,24 +43,31 @@ final class PipelinedLoadHandler: ChannelInboundHandler {
     func channelActive(context: ChannelHandlerContext) {
         guard let interval else { return sendMore(context: context) }
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        pacedFrom = NIODeadline.now().uptimeNanoseconds
         pacer = context.eventLoop.scheduleRepeatedTask(initialDelay: .zero, delay: interval) { _ in
             let (handler, context) = loopBound.value
-            handler.sendPaced(context: context)
+            handler.sendPaced(context: context, interval: UInt64(interval.nanoseconds))
         }
     }
 
-    private func sendPaced(context: ChannelHandlerContext) {
-        guard let request = requests.next() else {
-            exhausted = true
-            pacer?.cancel()
-            if inFlight.isEmpty { finish(context: context) }
-            return
-        }
+    /// Sends every request due by now, each stamped with when it was due: a client
+    /// loop that falls behind catches up instead of lowering the offered rate.
+    private func sendPaced(context: ChannelHandlerContext, interval: UInt64) {
+        let now = NIODeadline.now().uptimeNanoseconds
         var buffer = context.channel.allocator.buffer(capacity: 128)
-        buffer.writeRESPRequest(request)
-        inFlight.append(request)
-        sentAt.append(NIODeadline.now().uptimeNanoseconds)
-        context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
+        while pacedFrom + paced * interval <= now {
+            guard let request = requests.next() else {
+                exhausted = true
+                pacer?.cancel()
+                break
+            }
+            buffer.writeRESPRequest(request)
+            inFlight.append(request)
+            sentAt.append(pacedFrom + paced * interval)
+            paced += 1
+        }
+        if buffer.readableBytes > 0 { context.writeAndFlush(wrapOutboundOut(buffer), promise: nil) }
+        if exhausted && inFlight.isEmpty { finish(context: context) }
     }
 
     private func finish(context: ChannelHandlerContext) {
@@ -67,7 +79,7 @@ final class PipelinedLoadHandler: ChannelInboundHandler {
         let reply = unwrapInboundIn(data)
         let elapsed = (NIODeadline.now().uptimeNanoseconds - sentAt[sentAtHead]) / 1_000
         sentAtHead += 1
-        _ = histogram.record(elapsed)
+        if case .error(let message) = reply, message.hasPrefix("LIMIT busy") {} else { _ = histogram.record(elapsed) }
         onReply(inFlight.removeFirst(), reply)
         if interval == nil {
             sendMore(context: context)

@@ -48,6 +48,10 @@ final class CommandDispatcher: Sendable {
         var transaction: Transaction?
         /// While EXEC runs them: every reply is made in that turn (no list off the loop).
         var runningTransaction = false
+        /// Set by the connection before each request: the server or this connection has
+        /// as many requests waiting as admission control allows (`waitingRequestsMax`),
+        /// so a command for the engine is answered `LIMIT busy` at once.
+        var busy = false
     }
 
     /// `MULTI … EXEC`: requests checked and queued, then run together in one turn of
@@ -103,6 +107,7 @@ final class CommandDispatcher: Sendable {
         // The hot path first: an authenticated core command.
         if let role = session.role, session.transaction == nil, request.binaryTokens == nil,
            let spec = CommandTable.spec(uppercasedName: name) {
+            if session.busy, !session.runningTransaction { return busy() }
             return submit(tokens, spec: spec, role: role, rendersListsHere: session.runningTransaction, engine: engine)
         }
         let arguments = Array(tokens.dropFirst())
@@ -248,6 +253,8 @@ final class CommandDispatcher: Sendable {
             if transaction.aborted {
                 return Pending(reply: .error("EXECABORT Transaction discarded because of previous errors."))
             }
+            // Refused whole, before any of it runs: the client retries the transaction.
+            if session.busy { return busy() }
             statistics.transactionsRun.add(1, ordering: .relaxed)
             // All in this one synchronous call, isolated to the engine: atomic towards
             // every other client. The reply goes once the last write is durable.
@@ -304,6 +311,12 @@ final class CommandDispatcher: Sendable {
     /// three-line orders are ~70 ms), and the queue is held in memory until then.
     static let transactionRequestsMax = 1_000
     static let transactionBytesMax = 1 << 20
+
+    /// Admission control's answer: nothing ran, so the client may simply retry.
+    private func busy() -> Pending {
+        statistics.rejectedBusy.add(1, ordering: .relaxed)
+        return Pending(reply: RESPValue(Rejection(.limit, "busy, retry")))
+    }
 
     /// A rejection that also aborts the transaction in progress, if any.
     private func reject(_ rejection: Rejection, session: inout Session) -> Pending {
@@ -498,6 +511,11 @@ final class CommandDispatcher: Sendable {
                 ("closed_for_output_limit", String(statistics.closedForOutput.load(ordering: .relaxed))),
                 ("closed_for_input_limit", String(statistics.closedForInput.load(ordering: .relaxed))),
                 ("closed_for_timeout", String(statistics.closedForTimeout.load(ordering: .relaxed))),
+                ("requests_waiting", String(statistics.requestsWaiting.load(ordering: .relaxed))),
+                ("max_waiting", String(configuration.waitingRequestsMax)),
+                ("max_waiting_per_client", String(configuration.waitingRequestsPerClientMax)),
+                ("max_queue_ms", String(configuration.queueDelayMaxMilliseconds)),
+                ("loop_lag_us", String(statistics.loopLagMicroseconds.load(ordering: .relaxed))),
             ]),
             ("persistence", [
                 ("fsync_policy", policy.rawValue),
@@ -517,6 +535,7 @@ final class CommandDispatcher: Sendable {
                 ("auth_failures", String(statistics.authFailures.load(ordering: .relaxed))),
                 ("transactions_run", String(statistics.transactionsRun.load(ordering: .relaxed))),
                 ("soldout_replies", String(engine.soldOutReplies)),
+                ("rejected_busy", String(statistics.rejectedBusy.load(ordering: .relaxed))),
             ]),
             ("shards", shards),
             ("reservations", [

@@ -74,8 +74,15 @@ final class ConnectionHandler: ChannelDuplexHandler {
     private var unreadIsPartial = false
     /// What this connection counts in `statistics.inputBytesBuffered`.
     private var inputAccounted = 0
+    /// What this connection counts in `statistics.requestsWaiting`: its replies not
+    /// yet written.
+    private var waitingAccounted = 0
     /// When the current pass must give the loop back.
     private var passDeadline = NIODeadline.distantFuture
+    /// When the oldest bytes in `unread` came (admission control's queueing delay), and
+    /// when the last read came.
+    private var unreadSince: NIODeadline?
+    private var lastReadAt = NIODeadline.distantPast
     private let acceptedAt: NIODeadline
     /// When a request last completed, or input began to wait: a request begun must
     /// complete within `requestTimeoutSeconds` of it.
@@ -123,6 +130,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
         unread = nil
         decoder = RESPRequestDecoder(limits: configuration.limits)
         accountInput()
+        accountWaiting(0)
         self.context = nil
         context.fireChannelInactive()
     }
@@ -130,6 +138,9 @@ final class ConnectionHandler: ChannelDuplexHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard !closing else { return }
         var bytes = unwrapInboundIn(data)
+        let now = NIODeadline.now()
+        lastReadAt = now
+        if unread == nil { unreadSince = now }
         if var earlier = unread.take() {
             // Consumed bytes are dropped once they are most of the buffer, so a long
             // pipeline read ahead is neither copied per read nor kept whole.
@@ -145,7 +156,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
             logger.warning("closing a connection: the server holds too much unprocessed input", metadata: ["client.address": "\(session.peer)", "input.bytes": "\(inputAccounted)"])
             return closeNow(context: context, saying: "LIMIT the server holds too much unprocessed input; this connection held \(inputAccounted) bytes of it")
         }
-        passDeadline = .now() + .microseconds(configuration.passBudgetMicroseconds)
+        passDeadline = now + .microseconds(configuration.passBudgetMicroseconds)
         if handleUnread(context: context, upTo: .max) { scheduleYield(context: context) }
     }
 
@@ -204,9 +215,13 @@ final class ConnectionHandler: ChannelDuplexHandler {
             tracker = serving.tracker
             let dispatcher = dispatcher
             var session = session
+            var admission = Admission(
+                configuration: configuration, statistics: statistics, waiting: waitingAccounted, queuedSince: unreadSince,
+                passStartedAt: passDeadline - .microseconds(configuration.passBudgetMicroseconds))
             serving.engine.assumeIsolated { engine in
                 Self.decodeAndHandle(&bytes, into: &batch, upTo: room, budget: budget, decoder: &decoder, session: &session) { request, session in
-                    dispatcher.handle(request, session: &session, engine: engine)
+                    session.busy = admission.takeIsFull()
+                    return dispatcher.handle(request, session: &session, engine: engine)
                 }
             }
             self.session = session
@@ -219,6 +234,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
         swap(&decoder, &self.decoder)
         if !batch.handled.isEmpty { lastProgress = .now() }
         for pending in batch.handled { add(pending, eventLoop: context.eventLoop) }
+        accountWaiting(Int(sequenceNext - sequenceWritten))
         let framingError = batch.framingError
         let yielded = batch.yielded
         let handledCount = batch.handled.count
@@ -230,6 +246,9 @@ final class ConnectionHandler: ChannelDuplexHandler {
             batch.exhausted = false
             spareBatch = batch
         }
+        // What is left arrived later than the oldest bytes did; at most a request cut
+        // short is left, and it came with the last read.
+        unreadSince = bytes.readableBytes == 0 ? nil : (batch.exhausted ? lastReadAt : unreadSince)
         if let framingError {
             errorCaught(context: context, error: framingError)
         } else if bytes.readableBytes > 0, !closing {
@@ -332,6 +351,47 @@ final class ConnectionHandler: ChannelDuplexHandler {
             ready.append(pending)
         }
         if sequenceNext - sequenceWritten >= UInt64(configuration.pipelineDepthMax) { readPaused = true }
+    }
+
+    /// Admission control for one pass: whether the next request finds the server, or
+    /// this connection, with as many requests waiting as allowed, or itself waited in
+    /// this connection's input, or the loop runs behind, longer than allowed (so the
+    /// backlog in the sockets' buffers drains at the cost of a refusal, not of a
+    /// request, and what is admitted does not queue behind it). Every request taken in the pass
+    /// counts as waiting (its reply is queued after the pass).
+    private struct Admission {
+        let serverMax: Int
+        let connectionMax: Int
+        let serverWaiting: Int
+        let connectionWaiting: Int
+        /// The input is older than `queueDelayMax`: the loop is behind.
+        let queuedTooLong: Bool
+        var taken = 0
+
+        init(configuration: ServerConfiguration, statistics: ServerStatistics, waiting: Int, queuedSince: NIODeadline?, passStartedAt: NIODeadline) {
+            serverMax = configuration.waitingRequestsMax
+            connectionMax = configuration.waitingRequestsPerClientMax
+            serverWaiting = serverMax > 0 ? statistics.requestsWaiting.load(ordering: .relaxed) : 0
+            connectionWaiting = waiting
+            let delayMax = configuration.queueDelayMaxMilliseconds
+            queuedTooLong = delayMax > 0
+                && (queuedSince.map { passStartedAt - $0 > .milliseconds(delayMax) } == true
+                    || statistics.loopLagMicroseconds.load(ordering: .relaxed) > Int(delayMax) * 1_000)
+        }
+
+        mutating func takeIsFull() -> Bool {
+            defer { taken += 1 }
+            return queuedTooLong || (serverMax > 0 && serverWaiting + taken >= serverMax)
+                || (connectionMax > 0 && connectionWaiting + taken >= connectionMax)
+        }
+    }
+
+    /// Keeps `statistics.requestsWaiting` up to date with this connection's replies not
+    /// yet written.
+    private func accountWaiting(_ waiting: Int) {
+        guard waiting != waitingAccounted else { return }
+        statistics.requestsWaiting.add(waiting - waitingAccounted, ordering: .relaxed)
+        waitingAccounted = waiting
     }
 
     /// Keeps `statistics.inputBytesBuffered` up to date with what this connection holds.
@@ -559,6 +619,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
             }
         }
         guard let buffer else { return }
+        accountWaiting(Int(sequenceNext - sequenceWritten))
         if closeAfter { return writeThenClose(buffer, context: context) }
         context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
         if buffer.capacity <= Self.spareReplyBufferBytesMax { spareReplyBuffer = buffer }

@@ -110,6 +110,8 @@ public final class OrderlineService: Service {
         let sweeper = loop.scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { _ in
             registry.value.sweep(now: .now())
         }
+        let lagProbe = configuration.queueDelayMaxMilliseconds > 0
+            ? try await loop.submit { Self.probeLoopLag(on: loop, into: statistics) }.get() : nil
         if let address = channel.localAddress { await onReady(address, engine) }
 
         await withTaskGroup(of: Void.self) { tasks in
@@ -126,10 +128,25 @@ public final class OrderlineService: Service {
         }
         logger.info("shutting down: no new connections, draining")
         sweeper.cancel()
+        lagProbe?.cancel()
         try? await channel.close()
         // Replies already decided are sent once durable; give them a moment.
         try? await Task.sleep(for: .milliseconds(100))
         await engine.close()
+    }
+
+    /// Admission control's view of the loop (`queueDelayMaxMilliseconds`): a task due
+    /// every millisecond records how late it ran. Requests that wait in the sockets'
+    /// buffers are invisible to the server, but the loop then runs late by about as
+    /// long as one pass over them takes. Called on `loop`.
+    private static func probeLoopLag(on loop: any EventLoop, into statistics: ServerStatistics) -> RepeatedTask {
+        let period = TimeAmount.milliseconds(1)
+        let due = NIOLoopBoundBox(NIODeadline.now() + period, eventLoop: loop)
+        return loop.scheduleRepeatedTask(initialDelay: period, delay: period) { _ in
+            let now = NIODeadline.now()
+            statistics.loopLagMicroseconds.store(Int(max(0, (now - due.value).nanoseconds / 1_000)), ordering: .relaxed)
+            due.value = now + period
+        }
     }
 
     /// Fires expiries when the clock reaches them (checked every 100 ms; commands

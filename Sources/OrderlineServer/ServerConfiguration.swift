@@ -15,6 +15,19 @@ public struct ServerConfiguration: Sendable {
     public var clientsPerAddressMax = 1_000
     /// Replies a connection may have outstanding before it stops being read.
     public var pipelineDepthMax = 1_024
+    /// Admission control: with this many requests taken and not yet answered over all
+    /// connections, a command for the engine is answered `-LIMIT busy, retry` at once
+    /// instead of queueing behind them (0: no bound). A client that does not wait for
+    /// replies (an open-loop flood) then gets quick refusals, and what is admitted
+    /// keeps its latency.
+    public var waitingRequestsMax = 0
+    /// The same bound for one connection (0: none; its requests then wait for room,
+    /// `pipelineDepthMax`).
+    public var waitingRequestsPerClientMax = 0
+    /// The same for time: a request whose bytes waited in the server's input longer
+    /// than this (the loop is behind: offered load over capacity) is refused at once,
+    /// so that what is admitted does not queue behind the backlog (0: no bound).
+    public var queueDelayMaxMilliseconds: Int64 = 0
     /// Seconds without a request after which a connection is closed; 0: never.
     public var idleTimeoutSeconds: Int64 = 0
     /// Seconds a connection may stay unauthenticated (with `--auth`).
@@ -59,6 +72,8 @@ public struct ServerConfiguration: Sendable {
         }
         try require(clientsMax >= 1 && pipelineDepthMax >= 1, "--max-clients and --max-pipeline must be at least 1")
         try require(clientsPerAddressMax >= 1, "--max-clients-per-address must be at least 1")
+        try require(waitingRequestsMax >= 0 && waitingRequestsPerClientMax >= 0, "--max-waiting and --max-waiting-per-client must be 0 (no bound) or more")
+        try require((0...Self.timeoutSecondsMax * 1_000).contains(queueDelayMaxMilliseconds), "--max-queue-ms must be 0 (no bound) to \(Self.timeoutSecondsMax * 1_000)")
         try require(adminReservedClients >= 0, "--admin-reserved-clients must not be negative")
         try require(authTimeoutSeconds >= 1 && requestTimeoutSeconds >= 1, "--auth-timeout and --request-timeout must be at least 1 second")
         try require(

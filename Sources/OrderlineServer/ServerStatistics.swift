@@ -14,4 +14,11 @@ final class ServerStatistics: Sendable {
     let closedForInput = Atomic<Int>(0)
     let closedForTimeout = Atomic<Int>(0)
     let transactionsRun = Atomic<Int>(0)
+    /// Requests taken and not yet answered, over every connection (admission control).
+    let requestsWaiting = Atomic<Int>(0)
+    /// How late the loop ran a task due every millisecond, last time (µs): how far
+    /// behind the loop is. Measured only with `queueDelayMaxMilliseconds` set.
+    let loopLagMicroseconds = Atomic<Int>(0)
+    /// Requests answered `LIMIT busy` by admission control.
+    let rejectedBusy = Atomic<Int>(0)
 }

@@ -36,6 +36,12 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Largest request (all its elements together), in bytes.") var maxRequestBytes = 64 * 1024 * 1024
     @Option(help: "Replies a connection may have outstanding before it stops being read.") var maxPipeline = 1_024
     @Option(help: "Connections from one address at most.") var maxClientsPerAddress = 1_000
+    @Option(help: "Admission control: with this many requests waiting for their replies over all connections, more are answered LIMIT busy at once (0: no bound).")
+    var maxWaiting = 0
+    @Option(help: "The same bound for one connection (0: none; its requests wait for room instead, --max-pipeline).")
+    var maxWaitingPerClient = 0
+    @Option(help: "Admission control: a request that waited in the server's input longer than this many milliseconds is answered LIMIT busy (0: no bound).")
+    var maxQueueMs: Int64 = 0
     @Option(help: "With --auth: connections accepted beyond --max-clients for an admin token only.") var adminReservedClients = 32
     @Option(help: "With --auth: seconds a connection may take to authenticate.") var authTimeout: Int64 = 10
     @Option(help: "Seconds a request may take to arrive in full once begun.") var requestTimeout: Int64 = 30
@@ -82,6 +88,9 @@ struct ServeCommand: AsyncParsableCommand {
         server.adminReservedClients = adminReservedClients
         server.limits = limits
         server.pipelineDepthMax = maxPipeline
+        server.waitingRequestsMax = maxWaiting
+        server.waitingRequestsPerClientMax = maxWaitingPerClient
+        server.queueDelayMaxMilliseconds = maxQueueMs
         server.idleTimeoutSeconds = idleTimeout
         server.authTimeoutSeconds = authTimeout
         server.requestTimeoutSeconds = requestTimeout
