@@ -21,6 +21,8 @@ struct Orders: AsyncParsableCommand {
     @Flag(help: "Then pick, pack, ship and deliver every shipment.") var lifecycle = false
     @Option(help: "Open loop at this many orders/s in all (spread over the connections) instead of as fast as replies come.")
     var rate: Int?
+    @Option(help: "ORDER.CREATE's reply=: full (the order as JSON), status or id. With status or id the lifecycle cannot follow the shipments, so --lifecycle needs full.")
+    var reply = "full"
 
     /// Ship-to addresses: New York, Los Angeles, Chicago, Houston, Seattle, Miami.
     static let destinations = ["40.7128,-74.006", "34.0522,-118.2437", "41.8781,-87.6298", "29.7604,-95.3698", "47.6062,-122.3321", "25.7617,-80.1918"]
@@ -28,6 +30,8 @@ struct Orders: AsyncParsableCommand {
 
     func run() async throws {
         guard server.target == "orderline" else { throw ValidationError("orders runs against Orderline only") }
+        guard ["full", "status", "id"].contains(reply) else { throw ValidationError("--reply is full, status or id") }
+        guard reply == "full" || !lifecycle else { throw ValidationError("--lifecycle needs --reply full (the shipments come from the reply)") }
         let auth: [[String]] = server.token.map { [["AUTH", $0]] } ?? []
         let run = String(Int(Date().timeIntervalSince1970) % 1_000_000)
         let perConnection = orders / connections
@@ -55,28 +59,33 @@ struct Orders: AsyncParsableCommand {
                 let first = (connection * 7 + index * 3) % skus
                 let lines = [first, (first + 1) % skus, (first + 2) % skus].map { "LOAD-\($0):1" }.joined(separator: ",")
                 return ["ORDER.CREATE", id, "channel=web", "customer=LC-\(connection)-\(index % 50)", "lines=\(lines)",
-                        "ship=\(Self.destinations[index % Self.destinations.count])", "payment=tok_visa_4242"]
+                        "ship=\(Self.destinations[index % Self.destinations.count])", "payment=tok_visa_4242", "reply=\(reply)"]
             }
         }
         let interval = rate.map { TimeAmount.nanoseconds(Int64(1e9 * Double(connections) / Double(max(1, $0)))) }
         let placed = try await runner.run(connections: creates, pipelineDepth: pipeline, interval: interval)
         report(
-            "orders create c=\(connections) P=\(pipeline)\(split ? " split" : "")\(rate.map { " rate=\($0)/s" } ?? "")",
+            "orders create c=\(connections) P=\(pipeline)\(split ? " split" : "")\(rate.map { " rate=\($0)/s" } ?? "") reply=\(reply)",
             operations: total, outcome: placed)
         var failures: [String] = []
         var shipmentsPerOrder: [[Int]] = []
         var busy = 0
-        for replies in placed.replies {
+        for (connection, replies) in placed.replies.enumerated() {
             var counts: [Int] = []
-            for reply in replies.dropFirst(auth.count) {
-                let text = reply.description
+            for (index, answer) in replies.dropFirst(auth.count).enumerated() {
+                let text = answer.description
                 // Refused by admission control (--max-waiting, --max-queue-ms): not placed.
                 if text.hasPrefix("-LIMIT busy") {
                     busy += 1
                     counts.append(-1)
                     continue
                 }
-                if !text.contains(#""status":"allocated""#) { failures.append("not allocated: \(text.prefix(120))") }
+                let allocated = switch reply {
+                case "id": text == "$\(ids[connection][index])"
+                case "status": text == "$allocated"
+                default: text.contains(#""status":"allocated""#)
+                }
+                if !allocated { failures.append("not allocated: \(text.prefix(120))") }
                 counts.append(text.components(separatedBy: #""mode":"ship","lines""#).count - 1)
             }
             shipmentsPerOrder.append(counts)

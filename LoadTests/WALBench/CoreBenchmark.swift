@@ -14,6 +14,7 @@ struct CoreBenchmark: ParsableCommand {
     @Option(help: "SKUs the lines are drawn from.") var skus = 300
     @Option(help: "Network reservations to make first, over 1,000 SKUs (redis-benchmark's RESERVE mix).") var reservations = 1_000_000
     @Option(help: "Shards of the state (0: the whole, unsharded OrderlineState, to compare with).") var shards = 1
+    @Option(help: "ORDER.CREATE's reply= (id, status or full).") var reply = "full"
 
     func run() throws {
         var whole = OrderlineState()
@@ -64,9 +65,9 @@ struct CoreBenchmark: ParsableCommand {
             let lines = [first, (first + 1) % skus, (first + 2) % skus].map { "S-\($0):1" }.joined(separator: ",")
             _ = execute(
                 ["ORDER.CREATE", "O-\(index)", "channel=web", "customer=C-\(index % 1_000)", "lines=\(lines)",
-                 "ship=\(destinations[index % destinations.count])", "payment=tok_visa_4242"], now: 2_000, timed: true)
+                 "ship=\(destinations[index % destinations.count])", "payment=tok_visa_4242", "reply=\(reply)"], now: 2_000, timed: true)
         }
-        clock.print("ORDER.CREATE", count: orders)
+        clock.print("ORDER.CREATE reply=\(reply)", count: orders)
         clock = Timings()
         for index in 0..<orders {
             for step in ["SHIPMENT.PICK", "SHIPMENT.PACK", "SHIPMENT.SHIP", "SHIPMENT.DELIVER"] {

@@ -178,7 +178,7 @@ public enum CommandTable {
         },
         CommandSpec(
             "ORDER.CREATE", positional: 1...1,
-            options: ["channel", "customer", "lines", "ship", "address", "mode", "store", "service", "reservations", "payment", "idem"],
+            options: ["channel", "customer", "lines", "ship", "address", "mode", "store", "service", "reservations", "payment", "idem", "reply"],
             writes: true
         ) { arguments throws(Rejection) in
             let channelText = try arguments.required("channel")
@@ -196,7 +196,11 @@ public enum CommandTable {
             guard let service = ServiceLevel(rawValue: serviceText.lowercased()) else {
                 throw .invalid("service '\(serviceText.prefix(40))' must be standard, express or nextday")
             }
-            return .orderCreate(OrderRequest(
+            let replyText = arguments.option("reply") ?? "full"
+            guard let reply = OrderReplyForm(rawValue: replyText.lowercased()) else {
+                throw .invalid("reply '\(replyText.prefix(40))' must be id, status or full")
+            }
+            var request = OrderRequest(
                 id: try arguments.identifier(at: 0, "order"), channel: channel,
                 customer: try Arguments.identifier(try arguments.required("customer"), "customer"),
                 lines: try Arguments.orderLines(try arguments.required("lines")),
@@ -204,7 +208,9 @@ public enum CommandTable {
                 address: try arguments.option("address").map { v throws(Rejection) in try Arguments.text(v, "address") } ?? "",
                 pickupStore: store, service: service,
                 reservations: try arguments.option("reservations").map { v throws(Rejection) in try Arguments.reservationList(v) } ?? [],
-                paymentToken: try arguments.option("payment").map { v throws(Rejection) in try Arguments.identifier(v, "payment") }))
+                paymentToken: try arguments.option("payment").map { v throws(Rejection) in try Arguments.identifier(v, "payment") })
+            request.reply = reply
+            return .orderCreate(request)
         },
         CommandSpec("ORDER.GET", positional: 1...1, writes: false) { arguments throws(Rejection) in
             .orderGet(try arguments.identifier(at: 0, "order"))

@@ -9,6 +9,15 @@ extension OrderlineState {
 
     /// The same id with the same request is the same order (nothing changes); with
     /// another request, `CONFLICT`. Otherwise route, allocate, authorise, screen, log.
+    /// `ORDER.CREATE`'s reply in the form asked for (`reply=`).
+    static func reply(to order: Order, as form: OrderReplyForm) -> Reply {
+        switch form {
+        case .id: .bulk(order.id)
+        case .status: .bulk(order.status.rawValue)
+        case .full: .bulk(order.json.json)
+        }
+    }
+
     func placeOrder(_ request: OrderRequest, context: DecisionContext) throws(Rejection) -> Decision {
         if request.id.hasSuffix("-X"), ChildID(String(request.id.dropLast(2)), kind: "R") != nil {
             // `<order>-R<n>-X` is the exchange of return n: taken first, it would block it.
@@ -19,7 +28,7 @@ extension OrderlineState {
             guard existing.request == request.fingerprint else {
                 throw .conflict("order \(request.id) exists with other content")
             }
-            return Decision(events: [], reply: .bulk(existing.json.json))
+            return Decision(events: [], reply: Self.reply(to: existing, as: request.reply))
         }
         // Carts being converted: their units become the order's to place.
         var converted: [String: Int64] = [:]
@@ -59,7 +68,7 @@ extension OrderlineState {
                 order.status = .rejected
                 order.shipments = []
                 order.backordered = []
-                return Decision(events: [.orderPlaced(order)], reply: .bulk(order.json.json))
+                return Decision(events: [.orderPlaced(order)], reply: Self.reply(to: order, as: request.reply))
             }
         }
         order.holds = fraudRules.holds(for: order, history: customers[order.customer], now: context.now)
@@ -70,7 +79,7 @@ extension OrderlineState {
                 .limit, "channel \(order.channel.rawValue) has \(context.quotas.openBackordersMax) orders waiting for stock, the most a channel token may have")
         }
         return Decision(
-            events: request.reservations.map(Event.reservationConverted) + [.orderPlaced(order)], reply: .bulk(order.json.json))
+            events: request.reservations.map(Event.reservationConverted) + [.orderPlaced(order)], reply: Self.reply(to: order, as: request.reply))
     }
 
     /// Lines at today's prices (an edit keeps the price a line was bought at). An
@@ -120,23 +129,40 @@ extension OrderlineState {
         let today = CalendarDate.day(of: now)
         // What each node can promise, never more than the network can (other carts
         // hold some; converted carts and the order's own allocations are its own).
-        let stock = nodes.values.map { node in
-            NodeStock(
-                node: node,
-                atp: Dictionary(uniqueKeysWithValues: skuIDs.map { sku in
-                    let item = inventory[sku] ?? SKUInventory()
-                    var level = item.levels[node.id] ?? StockLevel()
-                    level.allocated -= credit.filter { $0.sku == sku && $0.node == node.id }.reduce(0) { $0 + $1.quantity }
-                    return (sku, min(level.atp, item.networkATP + networkCredit[sku, default: 0]))
-                }),
-                capacityLeft: node.capacityPerDay > 0
-                    ? node.capacityPerDay - (capacityDay == today ? dailyShipments[node.id, default: 0] : 0)
-                        + Int64(previous?.shipments.filter { $0.countsToward(day: today) && $0.node == node.id }.count ?? 0)
-                    : nil)
+        // Loops, not closures: a closure here captured the whole state, copying it
+        // (its ~50 fields retained and released) on every order.
+        var items: [(sku: String, item: SKUInventory, network: Int64)] = []
+        items.reserveCapacity(skuIDs.count)
+        for sku in skuIDs {
+            let item = inventory[sku] ?? SKUInventory()
+            items.append((sku, item, item.networkATP + networkCredit[sku, default: 0]))
+        }
+        var stock: [NodeStock] = []
+        stock.reserveCapacity(nodes.count)
+        for node in nodes.values {
+            var atp: [String: Int64] = [:]
+            atp.reserveCapacity(items.count)
+            for (sku, item, network) in items {
+                var level = item.levels[node.id] ?? StockLevel()
+                for unit in credit where unit.sku == sku && unit.node == node.id { level.allocated -= unit.quantity }
+                atp[sku] = min(level.atp, network)
+            }
+            var capacityLeft: Int64?
+            if node.capacityPerDay > 0 {
+                var left = node.capacityPerDay - (capacityDay == today ? dailyShipments[node.id, default: 0] : 0)
+                for shipment in previous?.shipments ?? [] where shipment.countsToward(day: today) && shipment.node == node.id { left += 1 }
+                capacityLeft = left
+            }
+            stock.append(NodeStock(node: node, atp: atp, capacityLeft: capacityLeft))
+        }
+        var routingLines: [RoutingLine] = []
+        routingLines.reserveCapacity(order.lines.count)
+        for line in order.lines {
+            routingLines.append(RoutingLine(sku: line.sku, quantity: line.quantity, weightGrams: skus[line.sku]?.weightGrams ?? 0))
         }
         let plan = Router.plan(
             RoutingRequest(
-                lines: order.lines.map { RoutingLine(sku: $0.sku, quantity: $0.quantity, weightGrams: skus[$0.sku]?.weightGrams ?? 0) },
+                lines: routingLines,
                 destination: destination, service: order.service, pickupStore: order.pickupStore),
             stock: stock, rateCard: rateCard, rules: routingRules)
         var planned = plan.shipments.map { shipment in

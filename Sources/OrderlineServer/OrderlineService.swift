@@ -20,6 +20,11 @@ public final class OrderlineService: Service {
     private let statistics = ServerStatistics()
     private let onReady: @Sendable (SocketAddress, Engine) async -> Void
 
+    /// Requests taken and not yet answered, over every connection (admission control).
+    public var requestsWaiting: Int { statistics.requestsWaiting.load(ordering: .relaxed) }
+    /// Requests refused `LIMIT busy` by admission control.
+    public var requestsRefusedBusy: Int { statistics.rejectedBusy.load(ordering: .relaxed) }
+
     /// `openEngine` recovers and returns the engine, running on the loop it is given.
     public init(
         eventLoop: any EventLoop, configuration: ServerConfiguration, clock: any EngineClock, logger: Logger,

@@ -46,6 +46,25 @@ public final class FaultInjectingFileSystem: FileSystem {
 
     public var hasFired: Bool { counters.withLockedValue { $0.fired } }
 
+    /// 1 while fsyncs are held (`holdSyncs`): the WAL's writer thread waits in `sync`,
+    /// so no reply is acknowledged until `releaseSyncs`, however slow the machine.
+    private let syncGate = ConditionLock(value: 0)
+
+    public func holdSyncs() {
+        syncGate.lock()
+        syncGate.unlock(withValue: 1)
+    }
+
+    public func releaseSyncs() {
+        syncGate.lock()
+        syncGate.unlock(withValue: 0)
+    }
+
+    fileprivate func waitForSyncGate() {
+        syncGate.lock(whenValue: 0)
+        syncGate.unlock()
+    }
+
     public func createFile(atPath path: String) throws(StorageError) -> any AppendableFile {
         let fails = counters.withLockedValue { counters in
             guard counters.armed else { return false }
@@ -112,6 +131,7 @@ private final class FaultyFile: AppendableFile {
     }
 
     func sync() throws(StorageError) {
+        owner.waitForSyncGate()
         if owner.syncDelayMilliseconds > 0 { usleep(useconds_t(owner.syncDelayMilliseconds * 1_000)) }
         if owner.syncShouldFail() { throw StorageError(.io, "fdatasync of \(path) failed (injected)", errno: EIO) }
         try base.sync()

@@ -8,78 +8,80 @@ import OrderlineStorage
 import OrderlineTestSupport
 import Testing
 
-/// Admission control over the wire, on a disk whose fsync takes 2 s (so nothing is
-/// answered while the test looks): beyond `--max-waiting-per-client` a connection's
-/// commands are answered `LIMIT busy` at once, in order; beyond `--max-waiting` every
-/// connection's are, EXEC included; connection commands still run; nothing refused
-/// was applied; INFO counts the refusals.
+/// Admission control over the wire, with fsyncs held (nothing is acknowledged while
+/// the test looks, however slow the machine): beyond `--max-waiting-per-client` a
+/// connection's commands are answered `LIMIT busy`, in order; beyond `--max-waiting`
+/// every connection's are, at once, EXEC included; connection commands still run;
+/// nothing refused was applied; INFO counts the refusals.
 @Test func requestsBeyondTheWaitingBoundsAreRefusedAtOnce() async throws {
     var configuration = ServerConfiguration()
     configuration.waitingRequestsMax = 12
     configuration.waitingRequestsPerClientMax = 8
-    let server = try await InProcessServer.start(configuration, syncDelayMilliseconds: 2_000)
-    let (port, engine) = (server.port, server.engine)
+    let server = try await InProcessServer.start(configuration)
+    let first = try RESPTestClient(port: server.port)
+    try server.setUp(first)
 
-    let first = try RESPTestClient(port: port)
-    for line in ["NODE.ADD WH kind=warehouse lat=1 lon=2", "SKU.ADD HOT price=100", "STOCK.SET WH HOT 1000"] {
-        try first.send(raw: line + "\r\n")
-    }
-    for _ in 0..<3 { #expect(try first.readReply()?.description.hasPrefix("-") == false) }
-
-    // 20 pipelined: 8 taken, 12 refused (this connection's bound), all in order.
+    // 20 pipelined while nothing can be acknowledged: 8 taken, 12 refused (this
+    // connection's bound), all answered in order once the fsync goes through.
+    server.fileSystem.holdSyncs()
     try first.send(raw: String(repeating: "RESERVE HOT 1\r\n", count: 20))
-    try await Task.sleep(for: .milliseconds(300))  // let the server take them; their fsync takes 2 s
-    // Another connection meanwhile: the server holds 20 waiting replies (bound 12), so
-    // its commands are refused at once, EXEC too; PING still answers.
-    let second = try RESPTestClient(port: port)
+    try await server.waitUntil("20 requests waiting") { $0.requestsWaiting == 20 }
+    // Another connection meanwhile: the server holds 20 waiting (bound 12), so its
+    // commands are refused at once, EXEC too; PING still answers.
+    let second = try RESPTestClient(port: server.port)
     try second.send(raw: "RESERVE HOT 1\r\nPING\r\nMULTI\r\nRESERVE HOT 1\r\nEXEC\r\n")
     let secondReplies = try (0..<5).map { _ in try second.readReply()?.description ?? "closed" }
     #expect(secondReplies == ["-LIMIT busy, retry", "+PONG", "+OK", "+QUEUED", "-LIMIT busy, retry"])
+    server.fileSystem.releaseSyncs()
 
     let firstReplies = try (0..<20).map { _ in try first.readReply()?.description ?? "closed" }
     #expect(firstReplies.prefix(8).allSatisfy { $0.hasPrefix("$R") }, "\(firstReplies)")
     #expect(firstReplies.dropFirst(8).allSatisfy { $0 == "-LIMIT busy, retry" }, "\(firstReplies)")
-
     let info = try first.call("INFO", "stats") + first.call("INFO", "clients")
     #expect(info.contains("rejected_busy:14"), "\(info)")
     #expect(info.contains("requests_waiting:0"), "\(info)")
-    #expect(await engine.stateForInspection.reservations.count == 8, "nothing refused was applied")
+    #expect(await server.engine.stateForInspection.reservations.count == 8, "nothing refused was applied")
     await server.stop()
 }
 
 /// A request that waited in the server's input longer than `--max-queue-ms` is
-/// refused: with a pipeline limit of 4 and a 2 s fsync, the 16 requests behind the
-/// first 4 wait in the input for 2 s, over the 1 s allowed.
+/// refused: with a pipeline limit of 4 and fsyncs held for longer than the 2 s
+/// allowed, the 16 requests behind the first 4 wait in the input too long.
 @Test func requestsThatWaitedTooLongInTheInputAreRefused() async throws {
     var configuration = ServerConfiguration()
     configuration.pipelineDepthMax = 4
-    configuration.queueDelayMaxMilliseconds = 1_000
-    let server = try await InProcessServer.start(configuration, syncDelayMilliseconds: 2_000)
+    configuration.queueDelayMaxMilliseconds = 2_000
+    let server = try await InProcessServer.start(configuration)
     let client = try RESPTestClient(port: server.port)
-    try client.send(raw: "NODE.ADD WH kind=warehouse lat=1 lon=2\r\nSKU.ADD HOT price=100\r\nSTOCK.SET WH HOT 1000\r\n")
-    for _ in 0..<3 { #expect(try client.readReply()?.description.hasPrefix("-") == false) }
+    try server.setUp(client)
+    server.fileSystem.holdSyncs()
     try client.send(raw: String(repeating: "RESERVE HOT 1\r\n", count: 20))
+    try await server.waitUntil("4 requests taken") { $0.requestsWaiting == 4 }
+    try await Task.sleep(for: .milliseconds(2_100))  // past the bound; a slower machine only makes them older
+    server.fileSystem.releaseSyncs()
     let replies = try (0..<20).map { _ in try client.readReply()?.description ?? "closed" }
     #expect(replies.prefix(4).allSatisfy { $0.hasPrefix("$R") }, "\(replies)")
     #expect(replies.dropFirst(4).allSatisfy { $0 == "-LIMIT busy, retry" }, "\(replies)")
     // Once the input is drained, requests are taken again.
     #expect(try client.call("RESERVE", "HOT", "1").hasPrefix("$R"))
-    #expect(try client.call("INFO", "stats").contains("rejected_busy:16"))
+    #expect(server.service.requestsRefusedBusy == 16)
     #expect(await server.engine.stateForInspection.reservations.count == 5)
     await server.stop()
 }
 
-/// The server in this process, on a data directory of its own whose fsyncs take
-/// `syncDelayMilliseconds` (a slow disk, so that replies wait while a test looks).
+/// The server in this process, on a data directory of its own, its fsyncs under the
+/// test's control (`FaultInjectingFileSystem.holdSyncs`).
 private struct InProcessServer {
+    let service: OrderlineService
     let port: Int
     let engine: Engine
+    let fileSystem: FaultInjectingFileSystem
     let running: Task<Void, any Error>
     let directory: TemporaryDirectory
 
-    static func start(_ configuration: ServerConfiguration, syncDelayMilliseconds: Int) async throws -> InProcessServer {
+    static func start(_ configuration: ServerConfiguration) async throws -> InProcessServer {
         let directory = TemporaryDirectory()
-        let fileSystem = FaultInjectingFileSystem(.none, syncDelayMilliseconds: syncDelayMilliseconds)
+        let fileSystem = FaultInjectingFileSystem(.none)
         var configuration = configuration
         configuration.port = 0
         let ready = AsyncStream<(port: Int, engine: Engine)>.makeStream()
@@ -95,10 +97,30 @@ private struct InProcessServer {
         let running = Task { try await service.run() }
         var started = ready.stream.makeAsyncIterator()
         let (port, engine) = try #require(await started.next(), "the server did not start")
-        return InProcessServer(port: port, engine: engine, running: running, directory: directory)
+        return InProcessServer(service: service, port: port, engine: engine, fileSystem: fileSystem, running: running, directory: directory)
+    }
+
+    /// A warehouse and a SKU with stock to reserve.
+    func setUp(_ client: RESPTestClient) throws {
+        for line in ["NODE.ADD WH kind=warehouse lat=1 lon=2", "SKU.ADD HOT price=100", "STOCK.SET WH HOT 1000"] {
+            try client.send(line.split(separator: " ").map(String.init))
+            let reply = try client.readReply()?.description ?? "(closed)"
+            #expect(!reply.hasPrefix("-"), "\(line): \(reply)")
+        }
+    }
+
+    /// Polls until `condition` holds (it is about the server's own progress, which the
+    /// held fsyncs cannot undo), failing after 60 s.
+    func waitUntil(_ what: String, _ condition: (OrderlineService) -> Bool) async throws {
+        for _ in 0..<6_000 {
+            if condition(service) { return }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        Issue.record("timed out waiting until \(what)")
     }
 
     func stop() async {
+        fileSystem.releaseSyncs()
         running.cancel()
         _ = try? await running.value
     }
