@@ -133,6 +133,9 @@ public struct NumberedTable<Kind: NumberedIDKind, Value: Sendable>: Sendable {
         return values
     }
 
+    /// Each id and value, in increasing order of ids, read in place (no array of them).
+    public func forEach(_ body: (ID, Value) -> Void) { forEachInOrder(body) }
+
     /// Paged values come in order; the few waiting unpaged are sorted and merged in.
     private func forEachInOrder(_ body: (ID, Value) -> Void) {
         let waiting = (Array(spilled) + Array(ahead)).sorted { $0.key < $1.key }
