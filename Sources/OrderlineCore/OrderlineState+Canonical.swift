@@ -176,12 +176,24 @@ extension OrderlineState {
 
     /// All canonical records, each prefixed by its length: a snapshot's payload.
     public func canonicalEncoding() -> [UInt8] {
-        var output = BinaryWriter(capacity: 1 << 16)
+        var whole: [UInt8] = []
+        canonicalEncoding(inPiecesOf: 1 << 16) { whole += $0 }
+        return whole
+    }
+
+    /// The same bytes handed over in pieces of about `pieceBytes`, so that a snapshot
+    /// of millions of carts is never held uncompressed in memory all at once.
+    public func canonicalEncoding(inPiecesOf pieceBytes: Int, _ take: ([UInt8]) -> Void) {
+        var output = BinaryWriter(capacity: pieceBytes + (1 << 12))
         forEachCanonicalRecord { record in
             output.writeVarUInt(UInt64(record.bytes.count))
             output.write(contentsOf: record.bytes)
+            if output.bytes.count >= pieceBytes {
+                take(output.bytes)
+                output = BinaryWriter(capacity: pieceBytes + (1 << 12))
+            }
         }
-        return output.bytes
+        if !output.bytes.isEmpty { take(output.bytes) }
     }
 
     /// A hash of the canonical records: each record's XXH64 is seeded with the hash so

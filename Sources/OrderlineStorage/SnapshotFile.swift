@@ -26,15 +26,27 @@ public enum SnapshotFile {
     public static func lsn(fileName: String) -> LSN? { names.lsn(of: fileName) }
 
     public static func encode(_ state: OrderlineState, compressionLevel: Int32 = 3) throws(StorageError) -> [UInt8] {
-        let raw = state.canonicalEncoding()
-        let payload = try Zstd.compress(raw, level: compressionLevel)
+        // One zstd frame fed a megabyte of records at a time: the uncompressed state is
+        // never in memory whole (at 5 M carts it was hundreds of MB, kept by the
+        // process after each snapshot).
+        let compressor = ZstdStreamCompressor(level: compressionLevel, checksum: true)
+        var payload: [UInt8] = []
+        var rawCount = 0
+        var failure: StorageError?
+        state.canonicalEncoding(inPiecesOf: 1 << 20) { piece in
+            guard failure == nil else { return }
+            rawCount += piece.count
+            do throws(StorageError) { payload += try compressor.compress(piece, .none) } catch { failure = error }
+        }
+        if let failure { throw failure }
+        payload += try compressor.compress([], .endFrame)
         var writer = BinaryWriter(capacity: headerBytes + payload.count)
         writer.write(contentsOf: magic)
         writer.writeFixed(UInt16(Event.codecVersion))
         writer.writeFixed(UInt16(0))
         writer.writeFixed(UInt32(0))
         writer.writeFixed(state.lsn)
-        writer.writeFixed(UInt64(raw.count))
+        writer.writeFixed(UInt64(rawCount))
         writer.writeFixed(UInt64(payload.count))
         writer.writeFixed(XXH64.hash(payload, seed: XXH64.hash(writer.bytes)))
         writer.write(contentsOf: payload)

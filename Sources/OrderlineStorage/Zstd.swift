@@ -8,10 +8,22 @@ public final class ZstdStreamCompressor {
     private let context: OpaquePointer
     private var output: [UInt8]
 
-    public init(level: Int32) {
+    /// With `checksum`, the frame carries zstd's content checksum (snapshots do).
+    public init(level: Int32, checksum: Bool = false) {
         context = ZSTD_createCCtx()
         ZSTD_CCtx_setParameter(context, ZSTD_c_compressionLevel, level)
+        if checksum { ZSTD_CCtx_setParameter(context, ZSTD_c_checksumFlag, 1) }
         output = [UInt8](repeating: 0, count: ZSTD_CStreamOutSize())
+    }
+
+    /// How far `compress` empties zstd's buffers.
+    public enum Flush {
+        /// As zstd likes: the result may hold less than all of `input` yet.
+        case none
+        /// The result holds all of `input` (a WAL frame).
+        case flush
+        /// And the frame is ended (a snapshot, fed in pieces).
+        case endFrame
     }
 
     deinit { ZSTD_freeCCtx(context) }
@@ -23,6 +35,15 @@ public final class ZstdStreamCompressor {
 
     /// Compresses `input` and flushes, so the result holds all of it.
     public func compressAndFlush(_ input: [UInt8]) throws(StorageError) -> [UInt8] {
+        try compress(input, .flush)
+    }
+
+    public func compress(_ input: [UInt8], _ flush: Flush) throws(StorageError) -> [UInt8] {
+        let directive = switch flush {
+        case .none: ZSTD_e_continue
+        case .flush: ZSTD_e_flush
+        case .endFrame: ZSTD_e_end
+        }
         var result: [UInt8] = []
         result.reserveCapacity(input.count / 2 + 64)
         var errorCode: Int?
@@ -31,13 +52,15 @@ public final class ZstdStreamCompressor {
             output.withUnsafeMutableBytes { outputBytes in
                 while true {
                     var outBuffer = ZSTD_outBuffer(dst: outputBytes.baseAddress, size: outputBytes.count, pos: 0)
-                    let code = ZSTD_compressStream2(context, &outBuffer, &inBuffer, ZSTD_e_flush)
+                    let code = ZSTD_compressStream2(context, &outBuffer, &inBuffer, directive)
                     if ZSTD_isError(code) != 0 {
                         errorCode = code
                         return
                     }
                     result.append(contentsOf: outputBytes[0..<outBuffer.pos])
-                    if code == 0 && inBuffer.pos == inBuffer.size { return }
+                    // `continue` is done once all input is taken; `flush` and `end` once
+                    // nothing is left in zstd's buffers either.
+                    if inBuffer.pos == inBuffer.size && (code == 0 || directive == ZSTD_e_continue) { return }
                 }
             }
         }
