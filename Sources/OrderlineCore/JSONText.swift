@@ -19,7 +19,7 @@ public struct JSONObject: Sendable {
 
     public mutating func add(_ key: String, _ value: UInt64) {
         appendKey(key)
-        bytes.append(contentsOf: String(value).utf8)
+        Self.appendDecimal(value, to: &bytes)
     }
 
     public mutating func add(_ key: String, _ value: Bool) {
@@ -95,16 +95,21 @@ public struct JSONObject: Sendable {
     }
 
     private static func appendDecimal(_ value: Int64, to output: inout [UInt8]) {
-        guard value != 0 else { return output.append(UInt8(ascii: "0")) }
         if value < 0 { output.append(UInt8(ascii: "-")) }
-        var magnitude = value.magnitude
-        var digits: [UInt8] = []
-        digits.reserveCapacity(20)
-        while magnitude > 0 {
-            digits.append(UInt8(ascii: "0") + UInt8(magnitude % 10))
-            magnitude /= 10
+        appendDecimal(value.magnitude, to: &output)
+    }
+
+    /// Digits from the most significant down, straight into `output`: no array of
+    /// digits per number (an order's reply has dozens of numbers).
+    private static func appendDecimal(_ value: UInt64, to output: inout [UInt8]) {
+        var divisor: UInt64 = 1
+        while divisor <= value / 10 { divisor *= 10 }
+        var rest = value
+        while divisor > 0 {
+            output.append(UInt8(ascii: "0") + UInt8(rest / divisor))
+            rest %= divisor
+            divisor /= 10
         }
-        output.append(contentsOf: digits.reversed())
     }
 
     /// A JSON string literal: quotes, backslashes and control characters escaped;
