@@ -330,6 +330,14 @@ public struct DecisionContext: Sendable {
         self.nextTransferID = nextTransferID
         self.role = role
     }
+    /// New ids numbered just above the highest ever created (they are in the log, so a
+    /// replay sees the same ones).
+    init(now: Timestamp, after reservationIDMax: ReservationID, _ transferIDMax: TransferID, role: Role, quotas: OwnerQuotas) {
+        self.init(
+            now: now, nextReservationID: ReservationID(reservationIDMax.number + 1),
+            nextTransferID: TransferID(transferIDMax.number + 1), role: role)
+        self.quotas = quotas
+    }
 }
 
 /// The outcome of deciding an accepted command: the events to log (possibly none)
@@ -348,10 +356,6 @@ extension OrderlineState {
     /// The context a single-engine shell uses: new ids numbered just above the
     /// highest ever created (they are in the log, so a replay sees the same ones).
     public func decisionContext(now: Timestamp, role: Role = .admin, quotas: OwnerQuotas = OwnerQuotas()) -> DecisionContext {
-        var context = DecisionContext(
-            now: now, nextReservationID: ReservationID(reservationIDMax.number + 1),
-            nextTransferID: TransferID(transferIDMax.number + 1), role: role)
-        context.quotas = quotas
-        return context
+        DecisionContext(now: now, after: reservationIDMax, transferIDMax, role: role, quotas: quotas)
     }
 }

@@ -178,11 +178,7 @@ public struct ShardedState: Sendable {
 
     /// New ids numbered above the highest of any shard.
     public func decisionContext(now: Timestamp, role: Role = .admin, quotas: OwnerQuotas = OwnerQuotas()) -> DecisionContext {
-        var context = DecisionContext(
-            now: now, nextReservationID: ReservationID(reservationIDMax.number + 1),
-            nextTransferID: TransferID(transferIDMax.number + 1), role: role)
-        context.quotas = quotas
-        return context
+        DecisionContext(now: now, after: reservationIDMax, transferIDMax, role: role, quotas: quotas)
     }
 
     /// As `OrderlineState.decide`: idempotency keys are checked at home, whoever decides.

@@ -1,10 +1,22 @@
 import OrderlineCore
 import Testing
 
+/// What a driver needs of a core value: the whole state and the sharded one both
+/// decide, apply and say when the next hold expires.
+protocol DrivenState {
+    var nextExpiring: (id: ReservationID, expiresAt: Timestamp)? { get }
+    func decisionContext(now: Timestamp, role: Role, quotas: OwnerQuotas) -> DecisionContext
+    mutating func decide(_ command: Command, context: DecisionContext) -> Result<Decision, Rejection>
+    mutating func apply(_ event: Event, at lsn: LSN)
+}
+
+extension OrderlineState: DrivenState {}
+extension ShardedState: DrivenState {}
+
 /// A core value driven the way the shell drives it: expiries first, then decide,
 /// then apply, with ids and time as inputs.
-struct CoreDriver {
-    var state = OrderlineState()
+struct Driver<State: DrivenState> {
+    var state: State
     var now: Timestamp = 1_000
     var lsn: LSN = 0
 
@@ -26,7 +38,7 @@ struct CoreDriver {
     }
 
     private var context: DecisionContext {
-        state.decisionContext(now: now)
+        state.decisionContext(now: now, role: .admin, quotas: OwnerQuotas())
     }
 
     private mutating func apply(_ outcome: Result<Decision, Rejection>) {
@@ -36,6 +48,12 @@ struct CoreDriver {
             state.apply(event, at: lsn)
         }
     }
+}
+
+typealias CoreDriver = Driver<OrderlineState>
+
+extension Driver where State == OrderlineState {
+    init() { state = OrderlineState() }
 
     static func withNetwork() -> CoreDriver {
         var driver = CoreDriver()

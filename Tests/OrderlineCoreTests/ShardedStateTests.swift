@@ -3,39 +3,10 @@ import OrderlineTestSupport
 import Testing
 
 /// `CoreDriver` for the sharded state: the same steps, the same clock.
-struct ShardedDriver {
-    var state: ShardedState
-    var now: Timestamp = 1_000
-    var lsn: LSN = 0
+typealias ShardedDriver = Driver<ShardedState>
 
+extension Driver where State == ShardedState {
     init(shardCount: Int) { state = ShardedState(shardCount: shardCount) }
-
-    @discardableResult
-    mutating func run(_ line: String) -> String {
-        while let next = state.nextExpiring, next.expiresAt <= now { apply(state.decide(.expireDue, context: context)) }
-        let command: Command
-        do {
-            command = try CommandTable.parse(try InlineTokenizer.tokenize(line))
-        } catch {
-            return "-\(error)"
-        }
-        let outcome = state.decide(command, context: context)
-        apply(outcome)
-        switch outcome {
-        case .success(let decision): return decision.reply.description
-        case .failure(let rejection): return "-\(rejection)"
-        }
-    }
-
-    private var context: DecisionContext { state.decisionContext(now: now) }
-
-    private mutating func apply(_ outcome: Result<Decision, Rejection>) {
-        guard case .success(let decision) = outcome else { return }
-        for event in decision.events {
-            lsn += 1
-            state.apply(event, at: lsn)
-        }
-    }
 
     /// Hands the state at this cut to `shardCount` other shards (a snapshot loaded with
     /// another shard count).

@@ -30,9 +30,20 @@ func writeLog(
     var configuration = WriteAheadLog.Configuration(directory: directory)
     configuration.segmentBytesMax = segmentBytesMax
     let wal = WriteAheadLog(configuration: configuration, lsnLast: lsnLast)
+    let state = try await append(batches, to: wal, after: lsnLast)
+    await wal.close()
+    return state
+}
+
+/// Appends each batch to `wal` and waits for it; returns the state they make (on top
+/// of an empty one). `beforeBatch` runs with each batch's index first.
+func append(
+    _ batches: [[Event]], to wal: WriteAheadLog, after lsnLast: LSN = 0, beforeBatch: (Int) -> Void = { _ in }
+) async throws -> OrderlineState {
     var state = OrderlineState()
     var lsn = lsnLast
-    for batch in batches {
+    for (index, batch) in batches.enumerated() {
+        beforeBatch(index)
         let last = try wal.append(batch)
         try await wal.waitUntilAcknowledged(last)
         for event in batch {
@@ -40,7 +51,6 @@ func writeLog(
             state.apply(event, at: lsn)
         }
     }
-    await wal.close()
     return state
 }
 

@@ -71,16 +71,8 @@ func aFailedWriteIsNeverAcknowledgedAndNothingAcknowledgedIsLost(fault: FaultInj
     var configuration = WriteAheadLog.Configuration(directory: directory.path)
     configuration.fileSystem = FaultInjectingFileSystem(.failedCreate(number: 2))
     let wal = WriteAheadLog(configuration: configuration, lsnLast: 0)
-    var state = OrderlineState()
-    var lsn: LSN = 0
-    for (index, batch) in sampleBatches(count: 20).enumerated() {
+    let state = try await append(sampleBatches(count: 20), to: wal) { index in
         if index == 5 { wal.rollSegmentAtNextFrame() }
-        let last = try wal.append(batch)
-        try await wal.waitUntilAcknowledged(last)
-        for event in batch {
-            lsn += 1
-            state.apply(event, at: lsn)
-        }
     }
     await wal.close()
     #expect(wal.statistics.failure == nil)
