@@ -1,23 +1,66 @@
 #!/usr/bin/env bash
-# Orders, one run, same machine: durable ORDER.CREATE (3 lines on 3 SKUs, routed over
-# 3 warehouses, payment authorised) from 50 connections at pipeline 16 and 1, then the
-# whole lifecycle (pick, pack, ship, deliver) of every order; and the pure core's cost
-# per command (no network, no disk) to show where an order's CPU time goes. The server
-# listens on 127.0.0.1 only and is stopped by pid. REPLY=id or status places the same
-# orders with ORDER.CREATE reply= (no lifecycle then: it needs the full reply).
+# Orders against Redis, measured so that the shared machine's swings do not decide
+# it: ROUNDS rounds (default 3), each running, with the same load generator and 50
+# connections at pipeline 16, durable ORDER.CREATE on a fresh Orderline (--fsync
+# always; 3 lines on 3 SKUs, routed over 3 warehouses, payment authorised), then the
+# whole lifecycle of every order (pick, pack, ship, deliver), and single-SKU
+# reservations on a fresh Redis 7 + Lua (appendfsync always), back to back, in an
+# order that alternates each round. Prints each round's rates and ratios and their
+# medians (goals: orders ≥ 0.5× Redis's reservations, lifecycle steps ≥ 1×), then the
+# pure core's cost per command (no network, no disk) to show where an order's CPU
+# time goes. REPLY=id or status places the orders with ORDER.CREATE reply= (no
+# lifecycle then: it needs the full reply). Servers listen on 127.0.0.1 only and are
+# stopped by pid. Needs root the first time (installs redis-server).
 set -euo pipefail
 source "$(dirname "$0")/bench-prelude.sh"
 bench_prelude orders orderline orderline-load orderline-walbench
-orders=${ORDERS:-100000}
+need_redis_server
+rounds=${ROUNDS:-3}
+orders=${ORDERS:-60000}
 reply=${REPLY:-full}
 lifecycle=--lifecycle
 [ "$reply" = full ] || lifecycle=""
+results="$work/results"
 
-for depth in 16 1; do
-    start_orderline 7420 --fsync always
-    count=$orders
-    [ "$depth" = 1 ] && count=$((orders / 4))
-    "$bin/orderline-load" orders --port 7420 -c 50 -P "$depth" --orders "$count" --reply "$reply" $lifecycle | grep -E "ops/s|invariants|per order"
+run_orderline() {  # prints "<orders/s> <lifecycle ops/s or 0>"
+    start_orderline 7400 --fsync always
+    local output
+    output=$("$bin/orderline-load" orders --port 7400 -c 50 -P 16 --orders "$orders" --reply "$reply" $lifecycle)
     stop
+    echo "$output" | grep -q "invariants hold" || { echo "$output" >&2; return 1; }
+    local created steps
+    created=$(echo "$output" | sed -n 's/^orders create.* = \([0-9]*\) ops\/s.*/\1/p')
+    steps=$(echo "$output" | sed -n 's/^orders lifecycle.* = \([0-9]*\) ops\/s.*/\1/p')
+    echo "$created ${steps:-0}"
+}
+
+run_redis() {  # prints reservations/s
+    start_target redis-always
+    "$bin/orderline-load" flash-sale --port "$port" --target redis -c 50 -P 16 --skus 5 --stock 100000000 \
+        --attempts "$orders" | sed -n 's/^flash-sale.* = \([0-9]*\) ops\/s.*/\1/p'
+    stop
+}
+
+for round in $(seq 1 "$rounds"); do
+    if [ $((round % 2)) = 1 ]; then
+        read -r created steps <<< "$(run_orderline)"
+        redis=$(run_redis)
+    else
+        redis=$(run_redis)
+        read -r created steps <<< "$(run_orderline)"
+    fi
+    echo "$round $created $steps $redis" >> "$results"
+    echo "round $round: Orderline ORDER.CREATE reply=$reply ${created}/s, lifecycle steps ${steps}/s; Redis + Lua reservations ${redis}/s"
 done
+
+awk -v lifecycle="$lifecycle" '
+    function median(list, n,   i, j, t) {
+        for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (list[j] < list[i]) { t = list[i]; list[i] = list[j]; list[j] = t }
+        return n % 2 ? list[(n + 1) / 2] : (list[n / 2] + list[n / 2 + 1]) / 2
+    }
+    { n++; orders[n] = $2 / $4; steps[n] = $3 / $4; text1 = text1 sprintf(" %.2f", orders[n]); text2 = text2 sprintf(" %.2f", steps[n]) }
+    END {
+        printf "P16 orders / Redis reservations: median %.2fx (goal 0.5x); rounds:%s\n", median(orders, n), text1
+        if (lifecycle != "") printf "P16 lifecycle steps / Redis reservations: median %.2fx (goal 1x); rounds:%s\n", median(steps, n), text2
+    }' "$results"
 "$bin/orderline-walbench" core --orders "$orders" --reply "$reply"
