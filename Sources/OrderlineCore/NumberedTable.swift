@@ -3,16 +3,21 @@ import DequeModule
 /// Values by a `NumberedID`, kept by number in pages of 4,096 slots.
 ///
 /// The state hands ids out one after another (R1, R2, …), so pages fill in turn: a
-/// lookup is two indexings with no hashing, and growing never moves what is stored.
+/// lookup is three indexings with no hashing, and growing never moves what is stored.
 /// A `Dictionary` grows by rehashing every entry into a table twice the size; for
 /// reservations that was 6.5 % of the flash-sale path's CPU, plus a stall at each
 /// doubling.
 ///
+/// A shard of N shards holds about one id in N (ids are global). Once a page ends up
+/// that sparse, the next ones keep their values dense, in the order their slots were
+/// first set, with a 2-byte position per slot: as cheap to read as a whole state's
+/// pages, at 2·N bytes of positions per value instead of N empty slots.
+///
 /// Values without a live page wait in one of two small dictionaries:
 /// - `spilled`, for ids before the last page whose page is gone: a page that is not
-///   the last and holds at most 1/8 of its slots moves them there and is freed (so a
-///   few long holds cannot keep whole pages alive); ids below the first page and ids
-///   past 2^62 go there too;
+///   the last and holds at most 1/8 of the values it was given, or at most 1/128 of
+///   its slots, moves them there and is freed (so a few long holds cannot keep whole
+///   pages alive); ids below the first page and ids past 2^62 go there too;
 /// - `ahead`, for ids far past the last page (more than `pageGapMax` pages) while the
 ///   pages hold many values; the pages take them in when they reach them.
 /// The pages start where the first id lands, and start again far ahead when an id
@@ -21,10 +26,69 @@ import DequeModule
 public struct NumberedTable<Kind: NumberedIDKind, Value: Sendable>: Sendable {
     public typealias ID = NumberedID<Kind>
 
+    /// A page is direct (`values` indexed by slot, what a whole state's ids fill) or
+    /// compact (`values` dense in the order their slots were first set, found through
+    /// `positions`: what a shard's share of the ids leaves).
     private struct Page: Sendable {
-        var slots: [Value?]
-        var live = 0
-        init(size: Int) { slots = Array(repeating: nil, count: size) }
+        /// Compact pages: where each slot's value is in `values`, plus one; 0: never
+        /// set. Empty for a direct page.
+        private var positions: [UInt16]
+        private var values: [Value?]
+        private(set) var live = 0
+        /// Values the page was given (a slot emptied and set again counts twice): how
+        /// full the next page will be.
+        private(set) var filled = 0
+
+        init(size: Int, direct: Bool) {
+            positions = direct ? [] : Array(repeating: 0, count: size)
+            values = direct ? Array(repeating: nil, count: size) : []
+        }
+
+        var isDirect: Bool { positions.isEmpty }
+
+        /// Slots a compact page was given values for; all slots for a direct page.
+        var given: Int { values.count }
+
+        subscript(slot: Int) -> Value? {
+            get {
+                if isDirect { return values[slot] }
+                let position = Int(positions[slot])
+                return position == 0 ? nil : values[position - 1]
+            }
+            set {
+                var index = slot
+                if !isDirect {
+                    if positions[slot] == 0 {
+                        guard newValue != nil else { return }
+                        values.append(nil)
+                        positions[slot] = UInt16(values.count)
+                    }
+                    index = Int(positions[slot]) - 1
+                }
+                let change = (newValue == nil ? 0 : 1) - (values[index] == nil ? 0 : 1)
+                live += change
+                if change > 0 { filled += 1 }
+                values[index] = newValue
+            }
+        }
+
+        /// Changes the value in `slot` in place; nil if there is none.
+        mutating func modify<Result>(_ slot: Int, _ body: (inout Value) -> Result) -> Result? {
+            let index = isDirect ? slot : Int(positions[slot]) - 1
+            guard index >= 0, values[index] != nil else { return nil }
+            return body(&values[index]!)
+        }
+
+        /// Each slot holding a value and its value, in slot order.
+        func forEach(_ body: (Int, Value) -> Void) {
+            if isDirect {
+                for (slot, value) in values.enumerated() { if let value { body(slot, value) } }
+                return
+            }
+            for (slot, position) in positions.enumerated() where position != 0 {
+                if let value = values[Int(position) - 1] { body(slot, value) }
+            }
+        }
     }
 
     private let pageBits: Int
@@ -32,6 +96,10 @@ public struct NumberedTable<Kind: NumberedIDKind, Value: Sendable>: Sendable {
     private let pageGapMax: Int
     private var pageSize: Int { 1 << pageBits }
     private var sparseLiveMax: Int { pageSize / 8 }
+    /// A page left with at most this many values (or 1/8 of what it was given) is freed.
+    private func isSparse(_ page: Page) -> Bool { page.live <= page.given / 8 || page.live <= pageSize / 128 }
+    /// Whether the next page is direct: the last one held more than a third of its slots.
+    private var nextPageIsDirect = true
     private static var numberMax: UInt64 { 1 << 62 }
 
     /// Pages `firstPage ..< firstPage + pages.count`; nil: freed (its values spilled).
@@ -48,6 +116,7 @@ public struct NumberedTable<Kind: NumberedIDKind, Value: Sendable>: Sendable {
 
     /// Small pages and gaps, for tests that need to reach every path.
     init(pageBits: Int, pageGapMax: Int) {
+        precondition((1...15).contains(pageBits), "a page's positions are 16 bits")
         self.pageBits = pageBits
         self.pageGapMax = pageGapMax
     }
@@ -71,7 +140,7 @@ public struct NumberedTable<Kind: NumberedIDKind, Value: Sendable>: Sendable {
 
     public subscript(id: ID) -> Value? {
         get {
-            if let (page, slot) = place(of: id.number), let index = liveIndex(page) { return pages[index]!.slots[slot] }
+            if let (page, slot) = place(of: id.number), let index = liveIndex(page) { return pages[index]![slot] }
             if !spilled.isEmpty, let value = spilled[id.number] { return value }
             return ahead.isEmpty ? nil : ahead[id.number]
         }
@@ -81,9 +150,9 @@ public struct NumberedTable<Kind: NumberedIDKind, Value: Sendable>: Sendable {
                 guard newValue != nil, makeLive(page) else { return setUnpaged(id.number, newValue) }
             }
             let index = page - firstPage
-            let change = (newValue == nil ? 0 : 1) - (pages[index]!.slots[slot] == nil ? 0 : 1)
-            pages[index]!.slots[slot] = newValue
-            pages[index]!.live += change
+            let live = pages[index]!.live
+            pages[index]![slot] = newValue
+            let change = pages[index]!.live - live
             count += change
             if change < 0, index < pages.count - 1 { freeIfSparse(index) }
         }
@@ -92,17 +161,14 @@ public struct NumberedTable<Kind: NumberedIDKind, Value: Sendable>: Sendable {
     /// What `body` reads of the value for `id`, read in place (no copy of the value,
     /// whose strings a copy would retain and release); nil if there is none.
     public func read<Result>(_ id: ID, _ body: (Value) -> Result) -> Result? {
-        if let (page, slot) = place(of: id.number), let index = liveIndex(page) { return pages[index]!.slots[slot].map(body) }
+        if let (page, slot) = place(of: id.number), let index = liveIndex(page) { return pages[index]![slot].map(body) }
         if !spilled.isEmpty, let value = spilled[id.number] { return body(value) }
         return ahead.isEmpty ? nil : ahead[id.number].map(body)
     }
 
     /// Changes the value for `id` in place, if there is one; returns what `body` returned.
     public mutating func modify<Result>(_ id: ID, _ body: (inout Value) -> Result) -> Result? {
-        if let (page, slot) = place(of: id.number), let index = liveIndex(page) {
-            guard pages[index]!.slots[slot] != nil else { return nil }
-            return body(&pages[index]!.slots[slot]!)
-        }
+        if let (page, slot) = place(of: id.number), let index = liveIndex(page) { return pages[index]!.modify(slot, body) }
         if spilled[id.number] != nil { return body(&spilled[id.number]!) }
         if ahead[id.number] != nil { return body(&ahead[id.number]!) }
         return nil
@@ -143,8 +209,7 @@ public struct NumberedTable<Kind: NumberedIDKind, Value: Sendable>: Sendable {
         for (offset, page) in pages.enumerated() {
             guard let page else { continue }
             let base = (firstPage + offset) << pageBits
-            for (slot, value) in page.slots.enumerated() {
-                guard let value else { continue }
+            page.forEach { slot, value in
                 let number = UInt64(base | slot)
                 while next < waiting.count, waiting[next].key < number {
                     body(ID(waiting[next].key), waiting[next].value)
@@ -181,9 +246,10 @@ public struct NumberedTable<Kind: NumberedIDKind, Value: Sendable>: Sendable {
     /// if they fall on the gap.
     private mutating func addPage(_ page: Int) {
         let end = endPage
+        nextPageIsDirect = pages.last!!.filled > pageSize / 3
         freeIfSparse(pages.count - 1)
         pages.append(contentsOf: repeatElement(nil, count: page - firstPage - pages.count))
-        pages.append(Page(size: pageSize))
+        pages.append(Page(size: pageSize, direct: nextPageIsDirect))
         dropFreedPagesInFront()
         if page >= aheadLowestPage { takeInAhead(reached: end...page) }
     }
@@ -193,11 +259,9 @@ public struct NumberedTable<Kind: NumberedIDKind, Value: Sendable>: Sendable {
         for (offset, live) in pages.enumerated() {
             guard let live else { continue }
             let base = (firstPage + offset) << pageBits
-            for (slot, value) in live.slots.enumerated() {
-                if let value { spilled[UInt64(base | slot)] = value }
-            }
+            live.forEach { slot, value in spilled[UInt64(base | slot)] = value }
         }
-        pages = [Page(size: pageSize)]
+        pages = [Page(size: pageSize, direct: nextPageIsDirect)]
         firstPage = page
         if !ahead.isEmpty { takeInAhead(reached: Int.min...page) }
     }
@@ -215,8 +279,7 @@ public struct NumberedTable<Kind: NumberedIDKind, Value: Sendable>: Sendable {
             }
             ahead.removeValue(forKey: number)
             if page == last {
-                pages[pages.count - 1]!.slots[slot] = value
-                pages[pages.count - 1]!.live += 1
+                pages[pages.count - 1]![slot] = value
             } else {
                 spilled[number] = value
             }
@@ -224,14 +287,12 @@ public struct NumberedTable<Kind: NumberedIDKind, Value: Sendable>: Sendable {
         aheadLowestPage = lowest
     }
 
-    /// Frees a page holding at most 1/8 of its slots, moving them to `spilled`.
-    /// Called on the last page only as it stops being last (`addPage`).
+    /// Frees a sparse page (`isSparse`), moving its values to `spilled`. Called on the
+    /// last page only as it stops being last (`addPage`).
     private mutating func freeIfSparse(_ index: Int) {
-        guard let page = pages[index], page.live <= sparseLiveMax else { return }
+        guard let page = pages[index], isSparse(page) else { return }
         let base = (firstPage + index) << pageBits
-        for (slot, value) in page.slots.enumerated() {
-            if let value { spilled[UInt64(base | slot)] = value }
-        }
+        page.forEach { slot, value in spilled[UInt64(base | slot)] = value }
         pages[index] = nil
         dropFreedPagesInFront()
     }
@@ -273,8 +334,9 @@ extension NumberedTable {
         var paged = 0
         for (index, page) in pages.enumerated() {
             guard let page else { continue }
-            let live = page.slots.reduce(0) { $0 + ($1 == nil ? 0 : 1) }
-            guard live == page.live, index == pages.count - 1 || live > sparseLiveMax else { return false }
+            var live = 0
+            page.forEach { _, _ in live += 1 }
+            guard live == page.live, index == pages.count - 1 || !isSparse(page) else { return false }
             paged += live
         }
         guard count == paged + spilled.count + ahead.count else { return false }

@@ -96,6 +96,21 @@ private typealias Table = NumberedTable<ReservationIDKind, Int>
     #expect(table.values == held)
 }
 
+@Test func aShardsShareOfIdsStaysPaged() {
+    // A shard of 16 gets about one id in 16 (ids are global): once its first page
+    // shows it, its pages are compact and stay, however many ids it takes and ends.
+    var table = Table()
+    let total = 4_096 * 64
+    for number in stride(from: 5, through: total, by: 16) { table[ReservationID(UInt64(number))] = number }
+    #expect(table.storage.spilled == 256 && table.storage.pages == 63, "only the first page, direct and 1/16 full, spilled")
+    for number in stride(from: 5, through: total / 2, by: 16) where number % 64 != 5 { table[ReservationID(UInt64(number))] = nil }
+    #expect(table.storage.spilled == 64 && table.storage.pages == 63, "a quarter of each page left: kept")
+    for number in stride(from: 5, through: total / 2, by: 64) { table[ReservationID(UInt64(number))] = nil }
+    #expect(table.storage.pages == 32 && table.storage.spilled == 0, "emptied pages freed")
+    #expect(table.isConsistent)
+    #expect(table.keys.map { Int($0.number) } == Array(stride(from: total / 2 + 5, through: total, by: 16)))
+}
+
 @Test func aCopyOfANumberedTableIsIndependent() {
     var original = Table()
     for number in 1...10_000 { original[ReservationID(UInt64(number))] = number }
