@@ -136,7 +136,7 @@ public enum Recovery {
             let scanner = SegmentScanner(name: segment.name, bytes: bytes)
             let outcome: SegmentScanner.Outcome
             do {
-                outcome = try scanner.scan(skippingThrough: startLSN) { lsn, event in
+                outcome = try scanner.scanAhead(skippingThrough: startLSN) { lsn, event in
                     guard lsn > startLSN else { return }
                     if let until = options.untilLSN, lsn > until { throw ReachedUntil() }
                     if let problem = state.applyChecked(event, at: lsn) {

@@ -22,7 +22,7 @@ struct SegmentScanner {
         var mayBeTorn: Bool
     }
 
-    struct Outcome {
+    struct Outcome: Sendable {
         var firstLSN: LSN
         /// The LSN after the last complete frame.
         var lsnNext: LSN
@@ -36,7 +36,10 @@ struct SegmentScanner {
     /// order, and may throw to stop early (its error propagates). Frames at or before
     /// `skippingThrough` are still checked and decompressed (the stream needs them)
     /// but not decoded.
-    func scan(skippingThrough: LSN = 0, _ body: (LSN, Event) throws -> Void) throws -> Outcome {
+    /// `frameDecoded` runs after the last event of each frame `body` was given.
+    func scan(
+        skippingThrough: LSN = 0, frameDecoded: () throws -> Void = {}, _ body: (LSN, Event) throws -> Void
+    ) throws -> Outcome {
         let firstLSN: LSN
         do {
             firstLSN = try WALFormat.parseSegmentHeader(bytes)
@@ -73,6 +76,7 @@ struct SegmentScanner {
                     : Array(payload)
                 if header.lastLSN > skippingThrough {
                     try WALFormat.decodeRecords(raw, header: header, body)
+                    try frameDecoded()
                 }
             } catch let error as StorageError where error.code == .corrupt {
                 outcome.stop = Stop(offset: offset, reason: error.message, mayBeTorn: false)
