@@ -23,7 +23,7 @@ extension Engine {
         digestRunning = true
         let cut = state
         promise.completeWithTask {
-            let digest = try await DedicatedThread.run(name: "orderline-digest") { cut.digest }
+            let digest = try await DedicatedThread.run(name: "orderline-digest", background: true) { cut.digest }
             // Sent only once everything it covers is acknowledged, like any read.
             if let rejection = await self.acknowledged(through: cut.lsn) { throw rejection }
             return digest

@@ -41,7 +41,7 @@ extension Engine {
         }
         let configuration = configuration
         let directory = directory
-        try await DedicatedThread.run(name: "orderline-snapshot") {
+        try await DedicatedThread.run(name: "orderline-snapshot", background: true) {
             // Merged here, off the loop: a snapshot holds the whole state, for any shard count.
             _ = try SnapshotFile.write(cut.whole, to: directory, fileSystem: configuration.fileSystem)
             _ = try SnapshotFile.applyRetention(
