@@ -72,6 +72,13 @@ public struct NumberedTable<Kind: NumberedIDKind, Value: Sendable>: Sendable {
             }
         }
 
+        /// What `body` reads of the value in `slot`, read in place; nil if there is none.
+        func read<Result>(_ slot: Int, _ body: (Value) -> Result) -> Result? {
+            let index = isDirect ? slot : Int(positions[slot]) - 1
+            guard index >= 0 else { return nil }
+            return values[index].map(body)
+        }
+
         /// Changes the value in `slot` in place; nil if there is none.
         mutating func modify<Result>(_ slot: Int, _ body: (inout Value) -> Result) -> Result? {
             let index = isDirect ? slot : Int(positions[slot]) - 1
@@ -161,7 +168,7 @@ public struct NumberedTable<Kind: NumberedIDKind, Value: Sendable>: Sendable {
     /// What `body` reads of the value for `id`, read in place (no copy of the value,
     /// whose strings a copy would retain and release); nil if there is none.
     public func read<Result>(_ id: ID, _ body: (Value) -> Result) -> Result? {
-        if let (page, slot) = place(of: id.number), let index = liveIndex(page) { return pages[index]![slot].map(body) }
+        if let (page, slot) = place(of: id.number), let index = liveIndex(page) { return pages[index]!.read(slot, body) }
         if !spilled.isEmpty, let value = spilled[id.number] { return body(value) }
         return ahead.isEmpty ? nil : ahead[id.number].map(body)
     }

@@ -38,7 +38,10 @@ extension SegmentScanner {
             switch frames.take() {
             case .events(let events):
                 do {
-                    for logged in events { try body(logged.lsn, logged.event) }
+                    // Each event lent to `body` where it lies: no copy to retain and release.
+                    try events.withUnsafeBufferPointer { events in
+                        for index in events.indices { try body(events[index].lsn, events[index].event) }
+                    }
                 } catch {
                     frames.stop()
                     throw error
