@@ -13,7 +13,12 @@ public struct Rejection: Error, Hashable, Sendable, CustomStringConvertible {
         case loading = "LOADING"
         case ioError = "IOERR"
         case limit = "LIMIT"
+        /// A write sent to a replica (Redis's word and text).
+        case readOnly = "READONLY"
     }
+
+    /// What a replica answers every write, as Redis does.
+    public static let readOnlyReplica = Rejection(.readOnly, "You can't write against a read only replica.")
 
     public var code: Code
     public var message: String

@@ -114,14 +114,16 @@ extension ByteBuffer {
     }
 
     /// Reads one RESP2 value; nil (nothing consumed) when it is not complete yet.
-    public mutating func readRESP() throws(ProtocolError) -> RESPValue? {
+    /// With `binaryBulk`, bulk strings come as `.binary` bytes (a replica's stream of
+    /// events), not as text.
+    public mutating func readRESP(binaryBulk: Bool = false) throws(ProtocolError) -> RESPValue? {
         var cursor = self
-        guard let value = try cursor.readRESPValue() else { return nil }
+        guard let value = try cursor.readRESPValue(binaryBulk: binaryBulk) else { return nil }
         self = cursor
         return value
     }
 
-    private mutating func readRESPValue() throws(ProtocolError) -> RESPValue? {
+    private mutating func readRESPValue(binaryBulk: Bool) throws(ProtocolError) -> RESPValue? {
         guard let marker = readableBytesView.first else { return nil }
         guard let newline = readableBytesView.firstIndex(of: 0x0A) else { return nil }
         let lineLength = newline - readableBytesView.startIndex
@@ -138,6 +140,11 @@ extension ByteBuffer {
             guard let length = Int(line), length >= -1 else { throw ProtocolError("bad bulk length '\(line)'") }
             if length == -1 { return .bulk(nil) }
             guard readableBytes >= length + 2 else { return nil }
+            if binaryBulk {
+                let bytes = readBytes(length: length) ?? []
+                moveReaderIndex(forwardBy: 2)
+                return .binary(bytes)
+            }
             let text = readString(length: length) ?? ""
             moveReaderIndex(forwardBy: 2)
             return .bulk(text)
@@ -146,7 +153,7 @@ extension ByteBuffer {
             if count == -1 { return .array(nil) }
             var items: [RESPValue] = []
             for _ in 0..<count {
-                guard let item = try readRESPValue() else { return nil }
+                guard let item = try readRESPValue(binaryBulk: binaryBulk) else { return nil }
                 items.append(item)
             }
             return .array(items)
@@ -170,14 +177,16 @@ extension ByteBuffer {
     }
 }
 
-/// Decodes replies (for clients: the load generator, tests).
+/// Decodes replies (for clients: the load generator, tests, a replica's link).
 public struct RESPReplyDecoder: NIOSingleStepByteToMessageDecoder {
     public typealias InboundOut = RESPValue
+    private let binaryBulk: Bool
 
-    public init() {}
+    /// With `binaryBulk`, bulk strings come as `.binary` bytes.
+    public init(binaryBulk: Bool = false) { self.binaryBulk = binaryBulk }
 
     public mutating func decode(buffer: inout ByteBuffer) throws -> RESPValue? {
-        try buffer.readRESP()
+        try buffer.readRESP(binaryBulk: binaryBulk)
     }
 
     public mutating func decodeLast(buffer: inout ByteBuffer, seenEOF: Bool) throws -> RESPValue? {

@@ -24,6 +24,16 @@ final class CommandDispatcher: Sendable {
         var later: EventLoopFuture<RESPValue>?
         /// Written the RESP3 way (the connection had said `HELLO 3` by then).
         var resp3 = false
+        /// After this reply the connection is a replica's link (`PSYNC`): it is handed
+        /// over to a `ReplicaFeed`.
+        var feed: FeedStart?
+    }
+
+    /// What a connection that became a replica's link starts feeding.
+    struct FeedStart: Sendable {
+        var streamer: ReplicaStreamer
+        var follower: Replication.Follower
+        var replication: NIOLoopBound<Replication>
     }
 
     /// One decoded request.
@@ -52,6 +62,8 @@ final class CommandDispatcher: Sendable {
         /// as many requests waiting as admission control allows (`waitingRequestsMax`),
         /// so a command for the engine is answered `LIMIT busy` at once.
         var busy = false
+        /// A replica's port, as it said with `REPLCONF listening-port`.
+        var replicaListeningPort = 0
     }
 
     /// `MULTI … EXEC`: requests checked and queued, then run together in one turn of
@@ -73,12 +85,14 @@ final class CommandDispatcher: Sendable {
     private let authFailureLog = AuthFailureLog()
     /// Where long lists are rendered, off the loop (the service starts and stops it).
     private let renderPool: NIOThreadPool
+    private let replication: NIOLoopBound<Replication>
 
     init(
         configuration: ServerConfiguration, statistics: ServerStatistics, clock: any EngineClock, logger: Logger,
-        renderPool: NIOThreadPool, requestShutdown: @escaping @Sendable () -> Void
+        renderPool: NIOThreadPool, replication: NIOLoopBound<Replication>, requestShutdown: @escaping @Sendable () -> Void
     ) {
         self.renderPool = renderPool
+        self.replication = replication
         self.configuration = configuration
         self.statistics = statistics
         self.clock = clock
@@ -183,8 +197,17 @@ final class CommandDispatcher: Sendable {
         case "SHUTDOWN":
             requestShutdown()
             return Pending(reply: .simple("OK"), closeAfter: true)
+        case "ROLE":
+            return Pending(reply: .array(replication.value.role(lsn: engine.lsn)), lsn: engine.lsn)
+        case "REPLICAOF", "SLAVEOF":
+            return replicaOf(host: arguments[0], port: arguments[1], engine: engine)
+        case "REPLCONF":
+            return replconf(arguments, session: &session)
+        case "PSYNC":
+            return psync(arguments, session: session, engine: engine)
         case "CLOCK.ADVANCE":
             guard arguments.count == 1 else { return arity(name) }
+            if engine.isReplica { return Pending(reply: RESPValue(Rejection.readOnlyReplica)) }
             guard let manual = clock as? ManualClock else {
                 return Pending(reply: .error("ERR CLOCK.ADVANCE needs a server started with --clock manual"))
             }
@@ -440,7 +463,8 @@ final class CommandDispatcher: Sendable {
         session.resp3 = version == 3
         return Pending(reply: .map([
             ("server", .bulk("orderline")), ("version", .bulk("0.1.0")), ("proto", .integer(Int64(version))),
-            ("id", .integer(0)), ("mode", .bulk("standalone")), ("role", .bulk("master")), ("modules", .array([])),
+            ("id", .integer(0)), ("mode", .bulk("standalone")),
+            ("role", .bulk(replication.value.link == nil ? "master" : "replica")), ("modules", .array([])),
         ]))
     }
 
@@ -538,6 +562,7 @@ final class CommandDispatcher: Sendable {
                 ("rejected_busy", String(statistics.rejectedBusy.load(ordering: .relaxed))),
             ]),
             ("shards", shards),
+            ("replication", replication.value.infoFields(lsn: lsn, now: .now())),
             ("reservations", [
                 ("reservations_kept", String(reservationsKept)), ("reservation_pages", String(reservationPages)),
                 ("reservations_unpaged", String(reservationsUnpaged)),
@@ -556,6 +581,61 @@ final class CommandDispatcher: Sendable {
     }
 }
 
+
+// MARK: Replication
+
+extension CommandDispatcher {
+    /// `REPLICAOF <host> <port>` follows a primary; `REPLICAOF NO ONE` stops following
+    /// and takes writes again.
+    private func replicaOf(host: String, port portText: String, engine: isolated Engine) -> Pending {
+        let replication = replication.value
+        if host.uppercased() == "NO", portText.uppercased() == "ONE" {
+            replication.promote(engine: engine)
+            return Pending(reply: .simple("OK"))
+        }
+        guard let port = Int(portText), (1...65535).contains(port) else {
+            return Pending(reply: .error("INVALID port '\(portText.prefix(40))' must be an integer in 1...65535"))
+        }
+        guard !host.isEmpty, host.utf8.count <= 255, !host.contains(where: { $0 == " " || $0.isNewline }) else {
+            return Pending(reply: .error("INVALID host '\(host.prefix(40))' is not a host name or address"))
+        }
+        if let link = replication.link, link.host == host, link.port == port {
+            return Pending(reply: .simple("OK Already connected to specified master"))
+        }
+        replication.follow(host: host, port: port, engine: engine)
+        return Pending(reply: .simple("OK"))
+    }
+
+    /// `REPLCONF listening-port <port>` (a replica's port, for INFO and ROLE); other
+    /// options are taken and ignored, as Redis does with those it does not need.
+    private func replconf(_ arguments: [String], session: inout Session) -> Pending {
+        guard arguments.count % 2 == 0 else { return Pending(reply: .error("ERR syntax error")) }
+        for index in stride(from: 0, to: arguments.count, by: 2) where arguments[index].lowercased() == "listening-port" {
+            guard let port = Int(arguments[index + 1]), (0...65535).contains(port) else {
+                return Pending(reply: .error("INVALID listening-port '\(arguments[index + 1].prefix(40))' must be in 0...65535"))
+            }
+            session.replicaListeningPort = port
+        }
+        return Pending(reply: .simple("OK"))
+    }
+
+    /// `PSYNC ? <lsn>`: the replica has the log up to `<lsn>`; from the reply on, the
+    /// connection carries this server's log after it (`ReplicaFeed`). The first
+    /// argument is reserved for the history a replica follows (terms: not built yet).
+    private func psync(_ arguments: [String], session: Session, engine: isolated Engine) -> Pending {
+        guard let after = LSN(arguments[1]) else {
+            return Pending(reply: .error("INVALID lsn '\(arguments[1].prefix(40))' must be a non-negative integer"))
+        }
+        guard after <= engine.lsn else {
+            return Pending(reply: .error(
+                "ERR the replica is at LSN \(after), ahead of this server (LSN \(engine.lsn)): its log holds events this one "
+                    + "does not have; re-sync it from a copy of this server's data directory"))
+        }
+        let streamer = ReplicaStreamer(directory: engine.directory, wal: engine.wal, after: after, lsnLast: engine.lsn, logger: logger)
+        let follower = Replication.Follower(address: session.peer, listeningPort: session.replicaListeningPort, acknowledged: after)
+        return Pending(reply: .simple("CONTINUE \(after)"), feed: FeedStart(streamer: streamer, follower: follower, replication: replication))
+    }
+}
 
 /// Rate limit for the log line of a failed AUTH: a client trying tokens in a loop
 /// must not flood the log (it is counted in INFO either way).

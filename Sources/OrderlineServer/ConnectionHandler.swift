@@ -27,7 +27,7 @@ import OrderlineProtocol
 ///
 /// A client that shuts down its sending side (`printf … | nc -N`) still gets every
 /// reply; the connection closes after the last one.
-final class ConnectionHandler: ChannelDuplexHandler {
+final class ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
@@ -307,7 +307,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
                 if decoder.authenticated != (session.role != nil) { decoder.authenticated = session.role != nil }
                 replyBytes += pending.reply.estimatedBytes
                 batch.handled.append(pending)
-                if pending.closeAfter || pending.later != nil { break }
+                if pending.closeAfter || pending.later != nil || pending.feed != nil { break }
                 // The clock is read every `clockEvery` requests: a request that takes long
                 // is rendered off the loop, so a few short ones more do no harm.
                 if replyBytes >= budget.replyBytes || (batch.handled.count % Self.clockEvery == 0 && NIODeadline.now() >= budget.deadline) {
@@ -325,8 +325,9 @@ final class ConnectionHandler: ChannelDuplexHandler {
         let sequence = sequenceNext
         sequenceNext += 1
         var pending = handled
-        // Nothing after QUIT or SHUTDOWN on this connection is run.
-        if pending.closeAfter { closing = true }
+        // Nothing after QUIT or SHUTDOWN on this connection is run, nor after PSYNC
+        // (the connection then carries the log to a replica).
+        if pending.closeAfter || pending.feed != nil { closing = true }
         if let later = pending.later {
             // Written when it completes; everything after it waits its turn.
             pending.later = nil
@@ -597,6 +598,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
         guard let context else { return }
         var buffer: ByteBuffer?
         var closeAfter = false
+        var feed: CommandDispatcher.FeedStart?
         while let first = ready.first, var next = first {
             if let tracker, next.lsn > tracker.acknowledged {
                 guard let failure = tracker.failure else {
@@ -617,10 +619,18 @@ final class ConnectionHandler: ChannelDuplexHandler {
                 closeAfter = true
                 break
             }
+            if let start = next.feed {
+                feed = start
+                break
+            }
         }
         guard let buffer else { return }
         accountWaiting(Int(sequenceNext - sequenceWritten))
         if closeAfter { return writeThenClose(buffer, context: context) }
+        if let feed {
+            context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
+            return becomeReplicaFeed(feed, context: context)
+        }
         context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
         if buffer.capacity <= Self.spareReplyBufferBytesMax { spareReplyBuffer = buffer }
         if readPaused, sequenceNext - sequenceWritten <= UInt64(configuration.pipelineDepthMax / 2) {
@@ -630,6 +640,25 @@ final class ConnectionHandler: ChannelDuplexHandler {
             resumeReading(context: context)
         } else if !resuming {
             closeIfAllAnswered(context: context)
+        }
+    }
+
+    /// After `PSYNC`: the connection is a replica's link from now on, and a
+    /// `ReplicaFeed` takes this handler's place in the pipeline.
+    private func becomeReplicaFeed(_ feed: CommandDispatcher.FeedStart, context: ChannelHandlerContext) {
+        tracker?.forget(self)
+        registry.unregister(self)
+        unread = nil
+        accountInput()
+        accountWaiting(0)
+        let handler = ReplicaFeed(replication: feed.replication.value, streamer: feed.streamer, follower: feed.follower)
+        do {
+            try context.pipeline.syncOperations.addHandler(handler, position: .after(self))
+            try context.pipeline.syncOperations.addHandler(
+                ByteToMessageHandler(RESPRequestDecoder(limits: configuration.limits)), position: .after(self))
+            context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
+        } catch {
+            context.close(promise: nil)
         }
     }
 }

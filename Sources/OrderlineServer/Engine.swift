@@ -55,7 +55,7 @@ public actor Engine {
     var failure: StorageError?
     private var eventsSinceSnapshot = 0
     var snapshotRunning = false
-    private var timeLast: Timestamp
+    var timeLast: Timestamp
     private var writerWakeScheduled = false
     var snapshotWriting = false
     var snapshotWaiters: [CheckedContinuation<Void, Never>] = []
@@ -69,6 +69,9 @@ public actor Engine {
     var soldOutSightings: [String: SoldOutSighting] = [:]
     /// `RESERVE`s answered `SOLDOUT` (INFO).
     public internal(set) var soldOutReplies = 0
+    /// A replica (`Engine+Replication`): it refuses writes and fires no expiries; its
+    /// events all come from the primary.
+    public internal(set) var isReplica = false
 
     private init(
         configuration: Configuration, clock: any EngineClock, logger: Logger, directoryLock: DataDirectoryLock,
@@ -162,8 +165,9 @@ public actor Engine {
         if let failure, !command.isRead || unreadable {
             return Submission(outcome: .failure(Rejection(.ioError, "the log cannot be written: \(failure.message)")), lsn: 0)
         }
+        if isReplica, !command.isRead { return Submission(outcome: .failure(.readOnlyReplica), lsn: 0) }
         let now = stampTime()
-        if failure == nil, let rejection = fireExpiries(at: now) { return Submission(outcome: .failure(rejection), lsn: 0) }
+        if failure == nil, !isReplica, let rejection = fireExpiries(at: now) { return Submission(outcome: .failure(rejection), lsn: 0) }
         let outcome = Self.authorizeAndDecide(command, as: role, now: now, quotas: configuration.quotas, in: &state)
         if case .success(let decision) = outcome, !decision.events.isEmpty, let rejection = log(decision.events) {
             return Submission(outcome: .failure(rejection), lsn: 0)
@@ -182,7 +186,7 @@ public actor Engine {
             return (.failure(Rejection(.ioError, "the log cannot be written: \(failure?.message ?? "")")), 0)
         }
         let now = stampTime()
-        if failure == nil, let rejection = fireExpiries(at: now) { return (.failure(rejection), 0) }
+        if failure == nil, !isReplica, let rejection = fireExpiries(at: now) { return (.failure(rejection), 0) }
         if let rejection = state.authorize(command, as: role) { return (.failure(rejection), state.lsn) }
         guard let listed = state.listRendering(command) else { return nil }
         return (listed, state.lsn)
@@ -214,7 +218,7 @@ public actor Engine {
 
     /// The synchronous part of `tick`: logs the expiries due by now.
     public func fireDueExpiries() -> Rejection? {
-        failure == nil ? fireExpiries(at: stampTime()) : nil
+        failure == nil && !isReplica ? fireExpiries(at: stampTime()) : nil
     }
 
     /// The digest of the state as it is now (not necessarily acknowledged yet: send it
@@ -255,7 +259,7 @@ public actor Engine {
     }
 
     /// The time written into events never goes backwards, even if the system clock does.
-    private func stampTime() -> Timestamp {
+    func stampTime() -> Timestamp {
         timeLast = max(timeLast, clock.now())
         return timeLast
     }
@@ -271,7 +275,7 @@ public actor Engine {
     }
 
     /// Appends and applies in one actor turn, so apply order is LSN order.
-    private func log(_ events: [Event]) -> Rejection? {
+    func log(_ events: [Event]) -> Rejection? {
         let lastLSN: LSN
         do {
             lastLSN = try wal.append(events, wakeWriter: false)

@@ -50,12 +50,15 @@ public final class OrderlineService: Service {
         let renderPool = NIOThreadPool(numberOfThreads: 2)
         renderPool.start()
         defer { renderPool.shutdownGracefully { _ in } }
-        let dispatcher = CommandDispatcher(
-            configuration: configuration, statistics: statistics, clock: clock, logger: logger, renderPool: renderPool,
-            requestShutdown: { shutdownRequest.continuation.yield() })
         let configuration = configuration
         let statistics = statistics
         let logger = logger
+        let replication = try await loop.submit {
+            NIOLoopBound(Replication(eventLoop: loop, primaryToken: configuration.primaryToken, logger: logger), eventLoop: loop)
+        }.get()
+        let dispatcher = CommandDispatcher(
+            configuration: configuration, statistics: statistics, clock: clock, logger: logger, renderPool: renderPool,
+            replication: replication, requestShutdown: { shutdownRequest.continuation.yield() })
         let registry = try await loop.submit {
             NIOLoopBound(ConnectionRegistry(configuration: configuration), eventLoop: loop)
         }.get()
@@ -109,7 +112,15 @@ public final class OrderlineService: Service {
         let lsn = await engine.lsn
         let tracker = try await loop.submit { AcknowledgementTracker(eventLoop: loop, acknowledged: lsn) }.get()
         engine.observeAcknowledgements { lsn, failure in tracker.report(lsn, failure: failure) }
-        try await loop.submit { slot.fill(.init(engine: engine, tracker: tracker)) }.get()
+        let listeningPort = channel.localAddress?.port ?? configuration.port
+        try await loop.submit {
+            replication.value.listeningPort = listeningPort
+            // A replica from its first request on: no client write gets in before.
+            if let primary = configuration.replicaOf {
+                engine.assumeIsolated { replication.value.follow(host: primary.host, port: primary.port, engine: $0) }
+            }
+            slot.fill(.init(engine: engine, tracker: tracker))
+        }.get()
         // Deadlines (authentication, a request still arriving, unread replies), once a second.
         try await loop.submit { registry.value.servingSince = .now() }.get()
         let sweeper = loop.scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { _ in
@@ -134,6 +145,7 @@ public final class OrderlineService: Service {
         logger.info("shutting down: no new connections, draining")
         sweeper.cancel()
         lagProbe?.cancel()
+        try? await loop.submit { replication.value.closeLink() }.get()
         try? await channel.close()
         // Replies already decided are sent once durable; give them a moment.
         try? await Task.sleep(for: .milliseconds(100))

@@ -59,6 +59,10 @@ public struct ServerConfiguration: Sendable {
     public var manualClock = false
     /// Tokens and their roles (`--auth`); nil: every connection is admin.
     public var tokens: [String: Role]?
+    /// The primary this server follows from the start (`--replica-of`), if any.
+    public var replicaOf: (host: String, port: Int)?
+    /// The token this server gives its primary (`--primary-auth`), an admin's.
+    public var primaryToken: String?
 
     public init() {}
 

@@ -167,10 +167,16 @@ public enum WALFormat {
 
     /// Splits a frame's raw payload into events.
     public static func decodeRecords(_ raw: [UInt8], header: FrameHeader, _ body: (LSN, Event) throws -> Void) throws {
+        try decodeRecords(raw, firstLSN: header.firstLSN, lastLSN: header.lastLSN, body)
+    }
+
+    /// Splits raw records into events, which must be `firstLSN...lastLSN` exactly (a
+    /// replica checks what its primary sent the same way).
+    public static func decodeRecords(_ raw: [UInt8], firstLSN: LSN, lastLSN: LSN, _ body: (LSN, Event) throws -> Void) throws {
         var reader = BinaryReader(raw)
-        var lsn = header.firstLSN
+        var lsn = firstLSN
         while !reader.isAtEnd {
-            guard lsn <= header.lastLSN else { throw StorageError(.corrupt, "frame holds more records than its LSN range") }
+            guard lsn <= lastLSN else { throw StorageError(.corrupt, "frame holds more records than its LSN range") }
             let length = try reader.readVarUInt()
             guard length <= UInt64(reader.remaining) else { throw StorageError(.corrupt, "record at LSN \(lsn) runs past the frame") }
             let end = reader.offset + Int(length)
@@ -182,6 +188,6 @@ public enum WALFormat {
             try body(lsn, event)
             lsn += 1
         }
-        guard lsn == header.lastLSN + 1 else { throw StorageError(.corrupt, "frame holds fewer records than its LSN range") }
+        guard lsn == lastLSN + 1 else { throw StorageError(.corrupt, "frame holds fewer records than its LSN range") }
     }
 }

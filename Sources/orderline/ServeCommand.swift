@@ -66,6 +66,8 @@ struct ServeCommand: AsyncParsableCommand {
     var acceptDataLoss = false
     @Flag(help: "Start although the log's last time is more than 10 minutes ahead of the system clock.")
     var acceptClockSkew = false
+    @Option(help: "Follow this primary (<host>:<port>) as a read-only replica; REPLICAOF NO ONE promotes it.") var replicaOf: String?
+    @Option(help: "With --replica-of: a file holding the admin token to AUTH with at the primary.") var primaryAuth: String?
     @Option(help: "Reservations one pos:<node> or channel:<name> scope may hold at once (its tokens together).") var maxHeldPerOwner = 100_000
     @Option(help: "Units in one reservation by a pos:<node> or channel:<name> scope.") var maxCartUnits: Int64 = 100
     @Option(help: "Orders of a channel waiting for stock, at most, for a channel:<name> token to place another.") var maxBackordersPerChannel = 1_000
@@ -102,6 +104,7 @@ struct ServeCommand: AsyncParsableCommand {
         server.inputBytesBufferedMax = maxInputBytes
         server.manualClock = self.clock == "manual"
         server.tokens = tokens
+        server.replicaOf = replicaOf.flatMap(Self.hostAndPort)
         return server
     }
 
@@ -131,6 +134,18 @@ struct ServeCommand: AsyncParsableCommand {
             throw ValidationError("--max-held-per-owner and --max-cart-units must be at least 1, --max-backorders-per-channel not negative")
         }
         guard snapshotEvery >= 0 else { throw ValidationError("--snapshot-every must not be negative") }
+        if let replicaOf {
+            guard Self.hostAndPort(replicaOf) != nil else { throw ValidationError("--replica-of must be <host>:<port>, not '\(replicaOf.prefix(100))'") }
+            guard seed == nil else { throw ValidationError("--seed and --replica-of exclude each other: a replica's data comes from its primary") }
+        }
+        guard primaryAuth == nil || replicaOf != nil else { throw ValidationError("--primary-auth needs --replica-of") }
+    }
+
+    /// `<host>:<port>`, the port in 1...65535.
+    static func hostAndPort(_ text: String) -> (host: String, port: Int)? {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (1...65535).contains(port) else { return nil }
+        let host = String(text[..<colon])
+        return host.isEmpty ? nil : (host, port)
     }
 
     func run() async throws {
@@ -158,10 +173,20 @@ struct ServeCommand: AsyncParsableCommand {
                 throw ExitCode(2)
             }
         }
+        var primaryToken: String?
+        if let primaryAuth {
+            do {
+                primaryToken = try String(contentsOfFile: primaryAuth, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+            } catch {
+                FileHandle.standardError.write(Data("orderline: cannot start: cannot read --primary-auth \(primaryAuth): \(error)\n".utf8))
+                throw ExitCode(2)
+            }
+        }
         MallocTuning.returnLargeBlocksToTheSystem()
         // One event loop for the listener and the engine together.
         let eventLoopGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        let server = serverConfiguration(tokens: tokens)
+        var server = serverConfiguration(tokens: tokens)
+        server.primaryToken = primaryToken
         let logger = Logger(label: "orderline")
         let host = host
         let seed = seed

@@ -25,10 +25,11 @@ func sampleBatches(count: Int) -> [[Event]] {
 
 /// Appends each batch and waits for it, so each becomes its own frame.
 func writeLog(
-    _ directory: String, batches: [[Event]], segmentBytesMax: Int = 64 << 20, lsnLast: LSN = 0
+    _ directory: String, batches: [[Event]], segmentBytesMax: Int = 64 << 20, lsnLast: LSN = 0, fsyncPolicy: FsyncPolicy = .always
 ) async throws -> OrderlineState {
     var configuration = WriteAheadLog.Configuration(directory: directory)
     configuration.segmentBytesMax = segmentBytesMax
+    configuration.fsyncPolicy = fsyncPolicy
     let wal = WriteAheadLog(configuration: configuration, lsnLast: lsnLast)
     let state = try await append(batches, to: wal, after: lsnLast)
     await wal.close()

@@ -1,0 +1,41 @@
+import OrderlineCore
+import OrderlineStorage
+
+/// A replica's engine: the events come from the primary, already decided (stamped with
+/// its time and ids), and are appended to this server's own WAL and applied with the
+/// same `apply`, so the replica reaches the primary's state and digest at each LSN.
+extension Engine {
+    /// Turns this engine into a replica (`--replica-of`, `REPLICAOF <host> <port>`) or
+    /// back into a primary (`REPLICAOF NO ONE`). A replica refuses writes with
+    /// `READONLY` and fires no expiries: the primary's log brings them.
+    public func setReplica(_ replica: Bool) {
+        isReplica = replica
+        // New events, once promoted, never carry a time before the primary's last one.
+        timeLast = max(timeLast, state.timeLast)
+    }
+
+    /// Appends and applies one frame of the primary's log: `records` as the WAL stores
+    /// them (a varint length and an event each), LSNs `firstLSN...lastLSN`. Events this
+    /// replica has already are skipped (a link resumed in the middle of a frame). The
+    /// error says why the link must stop: a gap, bytes that do not decode, a WAL that
+    /// failed or is full.
+    func applyReplicated(firstLSN: LSN, lastLSN: LSN, records: [UInt8]) -> String? {
+        guard isReplica else { return "this server is not a replica" }
+        guard lastLSN >= firstLSN else { return "frame \(firstLSN)...\(lastLSN) is empty" }
+        guard firstLSN <= state.lsn + 1 else { return "the primary sent LSN \(firstLSN), but this replica is at \(state.lsn): a gap" }
+        guard lastLSN > state.lsn else { return nil }
+        var events: [Event] = []
+        events.reserveCapacity(Int(lastLSN - state.lsn))
+        let skipThrough = state.lsn
+        do {
+            try WALFormat.decodeRecords(records, firstLSN: firstLSN, lastLSN: lastLSN) { lsn, event in
+                if lsn > skipThrough { events.append(event) }
+            }
+        } catch {
+            return "the primary's frame \(firstLSN)...\(lastLSN) does not decode: \(error)"
+        }
+        if let rejection = log(events) { return rejection.description }
+        timeLast = max(timeLast, state.timeLast)
+        return nil
+    }
+}

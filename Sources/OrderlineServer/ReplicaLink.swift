@@ -1,0 +1,200 @@
+import Logging
+import NIOCore
+import NIOPosix
+import OrderlineCore
+import OrderlineProtocol
+
+/// A replica's link to its primary. It connects (again a second after any failure),
+/// asks for the log after its own last LSN (`PSYNC ? <lsn>`), appends and applies each
+/// frame the primary sends (`Engine.applyReplicated`), and tells the primary what its
+/// own WAL made durable (`REPLCONF ACK <lsn>`). A link silent for
+/// `silenceSecondsMax` (the primary pings every second) is closed and made again.
+/// Lives on the engine's loop.
+final class ReplicaLink {
+    /// As `ROLE` names the states of a replica's link.
+    enum Status: String {
+        case connecting
+        case sync
+        case connected
+    }
+
+    let host: String
+    let port: Int
+    private let engine: Engine
+    private unowned let replication: Replication
+    private let logger: Logger
+    private(set) var status = Status.connecting
+    /// Why the link went down last (INFO `master_link_down_reason`).
+    private(set) var lastError: String?
+    /// The primary's acknowledged LSN, as last heard.
+    private(set) var primaryLSN: LSN = 0
+    private(set) var lastContact: NIODeadline?
+    private var channel: (any Channel)?
+    private var handshakeRepliesLeft = 0
+    /// The link is being closed: what still arrives on it is not acted on.
+    private var closing = false
+    private var stopped = false
+    private var watchdog: RepeatedTask?
+
+    static let silenceSecondsMax: Int64 = 5
+    static let reconnectDelay = TimeAmount.seconds(1)
+
+    init(host: String, port: Int, engine: Engine, replication: Replication, logger: Logger) {
+        self.host = host
+        self.port = port
+        self.engine = engine
+        self.replication = replication
+        self.logger = logger
+    }
+
+    func start() {
+        connect()
+        let bound = NIOLoopBound(self, eventLoop: engine.eventLoop)
+        watchdog = engine.eventLoop.scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { _ in
+            bound.value.checkSilence(now: .now())
+        }
+    }
+
+    func stop() {
+        stopped = true
+        watchdog?.cancel()
+        channel?.close(promise: nil)
+        channel = nil
+    }
+
+    private func connect() {
+        guard !stopped else { return }
+        status = .connecting
+        let bound = NIOLoopBound(self, eventLoop: engine.eventLoop)
+        ClientBootstrap(group: engine.eventLoop)
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .connectTimeout(.seconds(3))
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(RESPReplyDecoder(binaryBulk: true)))
+                    try channel.pipeline.syncOperations.addHandler(ReplicaLinkHandler(link: bound.value))
+                }
+            }
+            .connect(host: host, port: port)
+            .assumeIsolated()
+            .whenFailure { [self] error in
+                linkDown("cannot connect to \(host):\(port): \(error)")
+            }
+    }
+
+    // MARK: Called by the handler
+
+    fileprivate func connected(_ channel: any Channel) {
+        guard !stopped else { return channel.close(promise: nil) }
+        self.channel = channel
+        closing = false
+        status = .sync
+        lastContact = .now()
+        var buffer = channel.allocator.buffer(capacity: 128)
+        handshakeRepliesLeft = 2
+        if let token = replication.primaryToken {
+            buffer.writeRESPRequest(["AUTH", token])
+            handshakeRepliesLeft += 1
+        }
+        buffer.writeRESPRequest(["REPLCONF", "listening-port", String(replication.listeningPort)])
+        let lsn = engine.assumeIsolated { $0.lsn }
+        buffer.writeRESPRequest(["PSYNC", "?", String(lsn)])
+        channel.writeAndFlush(buffer, promise: nil)
+    }
+
+    fileprivate func received(_ value: RESPValue, on channel: any Channel) {
+        guard !closing, self.channel === channel else { return }
+        lastContact = .now()
+        if handshakeRepliesLeft > 0 {
+            handshakeRepliesLeft -= 1
+            guard case .simple(let text) = value else {
+                return close(channel, because: "the primary refused the handshake: \(value)")
+            }
+            if handshakeRepliesLeft == 0 {
+                guard text.hasPrefix("CONTINUE") else { return close(channel, because: "unexpected reply to PSYNC: \(text)") }
+                status = .connected
+                lastError = nil
+                logger.info("replication link up", metadata: ["primary": "\(host):\(port)", "reply": "\(text)"])
+            }
+            return
+        }
+        switch value {
+        case .array(let items?) where items.count == 4 && items[0] == .binary(Array("EVENTS".utf8)):
+            guard case .integer(let first) = items[1], case .integer(let last) = items[2], case .binary(let records) = items[3],
+                  first >= 1, last >= first
+            else { return close(channel, because: "malformed EVENTS message from the primary") }
+            primaryLSN = max(primaryLSN, LSN(last))
+            if let error = engine.assumeIsolated({ $0.applyReplicated(firstLSN: LSN(first), lastLSN: LSN(last), records: records) }) {
+                return close(channel, because: error)
+            }
+            engine.wal.whenAcknowledged(LSN(last)) { error in
+                guard error == nil else { return }
+                var buffer = channel.allocator.buffer(capacity: 48)
+                buffer.writeRESPRequest(["REPLCONF", "ACK", String(last)])
+                channel.writeAndFlush(buffer, promise: nil)
+            }
+        case .array(let items?) where items.count == 2 && items[0] == .binary(Array("PING".utf8)):
+            if case .integer(let lsn) = items[1] { primaryLSN = max(primaryLSN, LSN(lsn)) }
+            var buffer = channel.allocator.buffer(capacity: 48)
+            buffer.writeRESPRequest(["REPLCONF", "ACK", String(engine.wal.lsnAcknowledged)])
+            channel.writeAndFlush(buffer, promise: nil)
+        case .error(let message):
+            close(channel, because: "the primary: \(message)")
+        default:
+            close(channel, because: "unexpected message from the primary: \(value.description.prefix(80))")
+        }
+    }
+
+    fileprivate func disconnected(_ channel: any Channel) {
+        guard self.channel === channel else { return }
+        self.channel = nil
+        linkDown(lastError ?? "the primary closed the link")
+    }
+
+    private func close(_ channel: any Channel, because reason: String) {
+        closing = true
+        lastError = reason
+        logger.warning("closing the replication link", metadata: ["primary": "\(host):\(port)", "reason": "\(reason)"])
+        channel.close(promise: nil)
+    }
+
+    private func linkDown(_ reason: String) {
+        status = .connecting
+        lastError = reason
+        guard !stopped else { return }
+        let bound = NIOLoopBound(self, eventLoop: engine.eventLoop)
+        engine.eventLoop.scheduleTask(in: Self.reconnectDelay) { bound.value.connect() }
+    }
+
+    private func checkSilence(now: NIODeadline) {
+        guard let channel, let lastContact, now - lastContact >= .seconds(Self.silenceSecondsMax) else { return }
+        close(channel, because: "no word from the primary for \(Self.silenceSecondsMax) s")
+    }
+}
+
+/// Hands what the primary sends to the link.
+private final class ReplicaLinkHandler: ChannelInboundHandler {
+    typealias InboundIn = RESPValue
+
+    private let link: ReplicaLink
+
+    init(link: ReplicaLink) { self.link = link }
+
+    func channelActive(context: ChannelHandlerContext) {
+        link.connected(context.channel)
+        context.fireChannelActive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        link.received(unwrapInboundIn(data), on: context.channel)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        link.disconnected(context.channel)
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        link.received(.error("link error: \(error)"), on: context.channel)
+    }
+}

@@ -1,0 +1,159 @@
+import Foundation
+import OrderlineCore
+import OrderlineProtocol
+import OrderlineTestSupport
+import Testing
+
+private let adminToken = "secret-admin-token-01"
+
+/// A client of `server`, authenticated as admin.
+private func admin(_ server: ServerProcess) throws -> RESPTestClient {
+    let client = try server.client()
+    #expect(try client.call("AUTH", adminToken) == "+OK")
+    return client
+}
+
+/// `ROLE`'s offset: the LSN a server has.
+private func lsn(of server: ServerProcess) throws -> Int64 {
+    guard case .array(let items?) = try admin(server).readReplyAfterSending(["ROLE"]) else { return -1 }
+    switch (items.first, items.count) {
+    case (.bulk("master"), 3): if case .integer(let lsn) = items[1] { return lsn }
+    case (.bulk("slave"), 5): if case .integer(let lsn) = items[4] { return lsn }
+    default: break
+    }
+    return -1
+}
+
+/// Waits until `replica` has every event `primary` has.
+private func waitForCatchUp(_ replica: ServerProcess, to primary: ServerProcess, seconds: Double = 60) throws {
+    let target = try lsn(of: primary)
+    let deadline = Date().addingTimeInterval(seconds)
+    while try lsn(of: replica) < target {
+        guard Date() < deadline else {
+            Issue.record("the replica is at LSN \(try lsn(of: replica)), the primary at \(target); \(try admin(replica).call("INFO", "replication"))")
+            return
+        }
+        usleep(50_000)
+    }
+}
+
+private func digest(_ server: ServerProcess) throws -> String {
+    try admin(server).call("DIGEST")
+}
+
+/// Reservations and cross-SKU orders from several clients on a primary behind `--auth`,
+/// while a replica follows with the admin token: the replica reaches the primary's
+/// digest, refuses writes with Redis's READONLY, and shows itself in `INFO replication`
+/// and `ROLE` (also to redis-cli). Killed (-9) and restarted while the primary goes
+/// on, it resumes from its own last LSN; promoted with `REPLICAOF NO ONE`, it takes
+/// writes, and a server ahead of the one it is told to follow is refused.
+@Test(.timeLimit(.minutes(4)))
+func aReplicaFollowsItsPrimaryAcrossARestartAndIsPromoted() throws {
+    let directory = TemporaryDirectory()
+    let tokens = directory.file("tokens.txt")
+    try "\(adminToken) admin\n".write(toFile: tokens, atomically: true, encoding: .utf8)
+    let primaryToken = directory.file("primary-token")
+    try "\(adminToken)\n".write(toFile: primaryToken, atomically: true, encoding: .utf8)
+    let primary = try ServerProcess(data: directory.file("primary"), arguments: ["--auth", tokens, "--snapshot-every", "2000"])
+    let setup = try admin(primary)
+    let skus = (0..<12).map { "SKU-\($0)" }
+    for tokens in [
+        ["NODE.ADD", "EAST", "kind=warehouse", "lat=40.6", "lon=-75.5"], ["NODE.ADD", "WEST", "kind=warehouse", "lat=39.5", "lon=-119.8"],
+        ["CARRIER.SET", "GROUND", "standard", "base=500", "per_km=100", "per_kg=50", "bands=1000:2,3000:3,5000:5"],
+    ] + skus.flatMap({ [["SKU.ADD", $0, "price=100"], ["STOCK.SET", "EAST", $0, "5000"], ["STOCK.SET", "WEST", $0, "5000"]] }) {
+        #expect(try setup.readReplyAfterSending(tokens).map { if case .error = $0 { false } else { true } } == true, "\(tokens)")
+    }
+    let replicaArguments = ["--replica-of", "127.0.0.1:\(primary.port)", "--primary-auth", primaryToken, "--auth", tokens]
+    var replica = try ServerProcess(data: directory.file("replica"), arguments: replicaArguments)
+
+    let port = primary.port
+    var batch = 0
+    func load(rounds: Int) {
+        batch += 1
+        let batch = batch
+        let failures = runOnThreads(4) { thread -> Int in
+            guard let client = try? RESPTestClient(port: port), (try? client.call("AUTH", adminToken)) == "+OK" else { return 1 }
+            var failures = 0
+            for round in 0..<rounds {
+                let sku = skus[(thread + round) % skus.count]
+                let tokens = round % 3 == 0
+                    ? [
+                        "ORDER.CREATE", "O-\(batch)-\(thread)-\(round)", "channel=web", "customer=C\(thread)",
+                        "lines=\(sku):1,\(skus[(round + 5) % skus.count]):2", "ship=40.7,-74.0",
+                    ]
+                    : ["RESERVE", sku, "1", "ttl=\(round % 2 == 0 ? 1 : 600)"]
+                if case .error = try? client.readReplyAfterSending(tokens) { failures += 1 }
+            }
+            return failures
+        }
+        #expect(failures.reduce(0, +) == 0)
+    }
+    load(rounds: 300)
+    try waitForCatchUp(replica, to: primary)
+    #expect(try digest(replica) == digest(primary))
+
+    let reader = try admin(replica)
+    #expect(try reader.call("RESERVE", "SKU-1", "1").hasPrefix("-READONLY You can't write against a read only replica."))
+    #expect(try reader.call("STOCK.GET", "SKU-1").hasPrefix("$"))
+    #expect(try lsn(of: replica) > 1_000)
+    #expect(try reader.call("HELLO", "2").contains("$role, $replica"))
+    let info = try reader.call("INFO", "replication")
+    #expect(info.contains("role:slave\r\n") && info.contains("master_port:\(primary.port)\r\n") && info.contains("master_link_status:up\r\n"), "\(info)")
+    let primaryInfo = try setup.call("INFO", "replication")
+    #expect(primaryInfo.contains("role:master\r\nconnected_slaves:1\r\nslave0:ip=127.0.0.1,port=\(replica.port),state=online,offset="), "\(primaryInfo)")
+    let role = try runProcess("/usr/bin/redis-cli", ["-p", "\(replica.port)", "--user", "default", "--pass", adminToken, "--no-auth-warning", "ROLE"])
+    let replicaLSN = try lsn(of: replica)
+    let lines = role.standardOutput.split(separator: "\n").map(String.init)
+    #expect(lines == ["slave", "127.0.0.1", "\(primary.port)", "connected", "\(replicaLSN)"], "\(role)")
+
+    // Killed while the primary goes on (its snapshots remove old segments meanwhile);
+    // restarted, it goes on from its own last durable LSN.
+    replica.stop(signal: SIGKILL)
+    load(rounds: 200)
+    replica = try ServerProcess(data: directory.file("replica"), arguments: replicaArguments)
+    load(rounds: 100)
+    try waitForCatchUp(replica, to: primary)
+    #expect(try digest(replica) == digest(primary))
+
+    // Promoted: it takes writes; the old primary no longer feeds it.
+    let promoted = try admin(replica)
+    #expect(try promoted.call("REPLICAOF", "NO", "ONE") == "+OK")
+    #expect(try promoted.call("RESERVE", "SKU-1", "1").hasPrefix("$R"))
+    #expect(try promoted.call("ROLE").hasPrefix("*[$master, "))
+    // Now ahead of the old primary by that write: told to follow it, it is refused.
+    #expect(try promoted.call("REPLICAOF", "127.0.0.1", "\(primary.port)") == "+OK")
+    let deadline = Date().addingTimeInterval(10)
+    var refused = ""
+    while Date() < deadline, !refused.contains("ahead of this server") {
+        usleep(100_000)
+        refused = try promoted.call("INFO", "replication")
+    }
+    #expect(refused.contains("master_link_status:down\r\n") && refused.contains("ahead of this server"), "\(refused)")
+    #expect(try promoted.call("RESERVE", "SKU-1", "1").hasPrefix("-READONLY"))
+    #expect(replica.stop() == 0)
+    #expect(primary.stop() == 0)
+}
+
+/// A replica without the primary's token is refused, says why in `INFO replication`,
+/// and keeps serving reads of what it has.
+@Test func aReplicaWithoutTheTokenIsRefused() throws {
+    let directory = TemporaryDirectory()
+    let tokens = directory.file("tokens.txt")
+    try "\(adminToken) admin\nlooker-viewer-token-01 viewer\n".write(toFile: tokens, atomically: true, encoding: .utf8)
+    let viewerToken = directory.file("viewer-token")
+    try "looker-viewer-token-01\n".write(toFile: viewerToken, atomically: true, encoding: .utf8)
+    let primary = try ServerProcess(data: directory.file("primary"), arguments: ["--auth", tokens])
+    let replica = try ServerProcess(
+        data: directory.file("replica"), arguments: ["--replica-of", "127.0.0.1:\(primary.port)", "--primary-auth", viewerToken])
+    let client = try replica.client()
+    let deadline = Date().addingTimeInterval(10)
+    var info = ""
+    while Date() < deadline, !info.contains("NOPERM") {
+        usleep(100_000)
+        info = try client.call("INFO", "replication")
+    }
+    #expect(info.contains("master_link_status:down\r\n") && info.contains("NOPERM viewer may not run REPLCONF"), "\(info)")
+    #expect(try client.call("STOCK.GET", "NONE").hasPrefix("-NOTFOUND"))
+    #expect(replica.stop() == 0)
+    #expect(primary.stop() == 0)
+}
