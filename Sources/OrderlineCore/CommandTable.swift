@@ -331,6 +331,7 @@ public enum CommandTable {
         // What a replica says to its primary (`ReplicaLink`): its port, then the LSN to go on from.
         CommandInfo("REPLCONF", arity: -3, flags: [.admin, .notInTransaction]),
         CommandInfo("PSYNC", arity: 3, flags: [.admin, .notInTransaction]),
+        CommandInfo("WAIT", arity: 3, flags: [.notInTransaction]),
     ]
 
     /// Every command, core and server, as `COMMAND` lists them.

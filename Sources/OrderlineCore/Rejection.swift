@@ -15,10 +15,14 @@ public struct Rejection: Error, Hashable, Sendable, CustomStringConvertible {
         case limit = "LIMIT"
         /// A write sent to a replica (Redis's word and text).
         case readOnly = "READONLY"
+        /// Synchronous replication could not cover a write (Redis's word and text).
+        case noReplicas = "NOREPLICAS"
     }
 
     /// What a replica answers every write, as Redis does.
     public static let readOnlyReplica = Rejection(.readOnly, "You can't write against a read only replica.")
+    /// What a primary with too few synchronous replicas answers, as Redis does.
+    public static let notEnoughReplicas = Rejection(.noReplicas, "Not enough good replicas to write.")
 
     public var code: Code
     public var message: String

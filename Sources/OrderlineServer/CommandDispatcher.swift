@@ -64,6 +64,8 @@ final class CommandDispatcher: Sendable {
         var busy = false
         /// A replica's port, as it said with `REPLCONF listening-port`.
         var replicaListeningPort = 0
+        /// The LSN of this connection's last write, for `WAIT`.
+        var lastWriteLSN: LSN = 0
     }
 
     /// `MULTI … EXEC`: requests checked and queued, then run together in one turn of
@@ -122,7 +124,9 @@ final class CommandDispatcher: Sendable {
         if let role = session.role, session.transaction == nil, request.binaryTokens == nil,
            let spec = CommandTable.spec(uppercasedName: name) {
             if session.busy, !session.runningTransaction { return busy() }
-            return submit(tokens, spec: spec, role: role, rendersListsHere: session.runningTransaction, engine: engine)
+            let pending = submit(tokens, spec: spec, role: role, rendersListsHere: session.runningTransaction, engine: engine)
+            if spec.writes, pending.lsn > session.lastWriteLSN { session.lastWriteLSN = pending.lsn }
+            return pending
         }
         let arguments = Array(tokens.dropFirst())
         // The registry says what the command is; the checks come in a fixed order:
@@ -205,6 +209,8 @@ final class CommandDispatcher: Sendable {
             return replconf(arguments, session: &session)
         case "PSYNC":
             return psync(arguments, session: session, engine: engine)
+        case "WAIT":
+            return wait(arguments, session: session)
         case "CLOCK.ADVANCE":
             guard arguments.count == 1 else { return arity(name) }
             if engine.isReplica { return Pending(reply: RESPValue(Rejection.readOnlyReplica)) }
@@ -348,6 +354,11 @@ final class CommandDispatcher: Sendable {
     }
 
     private func submit(_ tokens: [String], spec: CommandSpec, role: Role, rendersListsHere: Bool, engine: isolated Engine) -> Pending {
+        // With sync replicas, a write that too few replicas could cover is refused
+        // before anything is written, as Redis's min-replicas-to-write does.
+        if spec.writes, configuration.syncReplicas > 0, replication.value.followers.count < configuration.syncReplicas, !engine.isReplica {
+            return Pending(reply: RESPValue(Rejection.notEnoughReplicas))
+        }
         let command: Command
         do {
             command = try CommandTable.parse(tokens, spec: spec)
@@ -617,6 +628,20 @@ extension CommandDispatcher {
             session.replicaListeningPort = port
         }
         return Pending(reply: .simple("OK"))
+    }
+
+    /// `WAIT <replicas> <timeout ms>`: how many replicas acknowledged this connection's
+    /// last write, once `<replicas>` have or the timeout (0: none) passed.
+    private func wait(_ arguments: [String], session: Session) -> Pending {
+        guard let replicas = Int(arguments[0]), (0...1_000).contains(replicas) else {
+            return Pending(reply: .error("INVALID numreplicas '\(arguments[0].prefix(40))' must be an integer in 0...1000"))
+        }
+        guard let milliseconds = Int64(arguments[1]), (0...ServerConfiguration.timeoutSecondsMax * 1_000).contains(milliseconds) else {
+            return Pending(reply: .error("INVALID timeout '\(arguments[1].prefix(40))' must be milliseconds in 0...\(ServerConfiguration.timeoutSecondsMax * 1_000)"))
+        }
+        let counted = replication.value.wait(
+            for: session.lastWriteLSN, replicas: replicas, timeout: milliseconds == 0 ? nil : .milliseconds(milliseconds))
+        return Pending(reply: .simple(""), later: counted.map { RESPValue.integer(Int64($0)) })
     }
 
     /// `PSYNC ? <lsn>`: the replica has the log up to `<lsn>`; from the reply on, the

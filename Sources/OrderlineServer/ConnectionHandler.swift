@@ -1,6 +1,7 @@
 import DequeModule
 import Logging
 import NIOCore
+import OrderlineCore
 import OrderlineProtocol
 
 /// One client connection, on the engine's event loop. It decodes what it reads
@@ -606,6 +607,9 @@ final class ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
                     break
                 }
                 next.reply = RESPValue(failure)
+            } else if let tracker, next.lsn > tracker.confirmed {
+                // Released without the sync replicas' acknowledgement (timed out).
+                next.reply = RESPValue(Rejection.notEnoughReplicas)
             }
             ready.removeFirst()
             readyBytes -= first?.reply.estimatedBytes ?? 0

@@ -110,11 +110,16 @@ public final class OrderlineService: Service {
             throw error
         }
         let lsn = await engine.lsn
-        let tracker = try await loop.submit { AcknowledgementTracker(eventLoop: loop, acknowledged: lsn) }.get()
+        let tracker = try await loop.submit {
+            AcknowledgementTracker(
+                eventLoop: loop, acknowledged: lsn, syncReplicas: configuration.syncReplicas,
+                syncTimeout: .milliseconds(configuration.syncTimeoutMilliseconds))
+        }.get()
         engine.observeAcknowledgements { lsn, failure in tracker.report(lsn, failure: failure) }
         let listeningPort = channel.localAddress?.port ?? configuration.port
         try await loop.submit {
             replication.value.listeningPort = listeningPort
+            replication.value.tracker = tracker
             // A replica from its first request on: no client write gets in before.
             if let primary = configuration.replicaOf {
                 engine.assumeIsolated { replication.value.follow(host: primary.host, port: primary.port, engine: $0) }
@@ -126,6 +131,9 @@ public final class OrderlineService: Service {
         let sweeper = loop.scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { _ in
             registry.value.sweep(now: .now())
         }
+        // Replies that waited for sync replicas longer than the timeout go out as NOREPLICAS.
+        let syncTimeouts = configuration.syncReplicas > 0
+            ? loop.scheduleRepeatedTask(initialDelay: .milliseconds(5), delay: .milliseconds(5)) { _ in tracker.releaseTimedOut() } : nil
         let lagProbe = configuration.queueDelayMaxMilliseconds > 0
             ? try await loop.submit { Self.probeLoopLag(on: loop, into: statistics) }.get() : nil
         if let address = channel.localAddress { await onReady(address, engine) }
@@ -144,6 +152,7 @@ public final class OrderlineService: Service {
         }
         logger.info("shutting down: no new connections, draining")
         sweeper.cancel()
+        syncTimeouts?.cancel()
         lagProbe?.cancel()
         try? await loop.submit { replication.value.closeLink() }.get()
         try? await channel.close()

@@ -25,6 +25,17 @@ final class Replication {
     private(set) var followers: [ObjectIdentifier: Follower] = [:]
     /// Set while this server is a replica.
     private(set) var link: ReplicaLink?
+    /// Told what K replicas have acknowledged, with sync replicas (set once serving).
+    var tracker: AcknowledgementTracker?
+    /// `WAIT`s not answered yet.
+    private var waits: [Wait] = []
+
+    private struct Wait {
+        var lsn: LSN
+        var replicas: Int
+        var promise: EventLoopPromise<Int>
+        var timeout: Scheduled<Void>?
+    }
 
     init(eventLoop: any EventLoop, primaryToken: String?, logger: Logger) {
         self.eventLoop = eventLoop
@@ -40,8 +51,47 @@ final class Replication {
     }
 
     func followerAcknowledged(_ id: ObjectIdentifier, _ lsn: LSN, at now: NIODeadline) {
-        followers[id]?.acknowledged = lsn
+        guard let before = followers[id]?.acknowledged else { return }
         followers[id]?.acknowledgedAt = now
+        guard lsn > before else { return }
+        followers[id]?.acknowledged = lsn
+        if let tracker, tracker.syncReplicas > 0, followers.count >= tracker.syncReplicas {
+            // The LSN the K-th furthest replica has.
+            let acknowledged = followers.values.map(\.acknowledged).sorted(by: >)
+            tracker.replicated(acknowledged[tracker.syncReplicas - 1])
+        }
+        if !waits.isEmpty { answerWaits(all: false) }
+    }
+
+    /// Replicas whose acknowledged LSN covers `lsn`.
+    func replicas(covering lsn: LSN) -> Int {
+        followers.values.reduce(0) { $0 + ($1.acknowledged >= lsn ? 1 : 0) }
+    }
+
+    /// `WAIT <replicas> <timeout>`: the number of replicas that acknowledged `lsn`, once
+    /// `replicas` of them have or after `timeout` (nil: no timeout), as Redis answers.
+    func wait(for lsn: LSN, replicas: Int, timeout: TimeAmount?) -> EventLoopFuture<Int> {
+        let covering = self.replicas(covering: lsn)
+        if covering >= replicas { return eventLoop.makeSucceededFuture(covering) }
+        let promise = eventLoop.makePromise(of: Int.self)
+        var wait = Wait(lsn: lsn, replicas: replicas, promise: promise)
+        if let timeout {
+            let bound = NIOLoopBound(self, eventLoop: eventLoop)
+            wait.timeout = eventLoop.scheduleTask(in: timeout) { bound.value.answerWaits(all: true, expiring: promise.futureResult) }
+        }
+        waits.append(wait)
+        return promise.futureResult
+    }
+
+    /// Answers the waits that are satisfied, and with `all` the one whose timeout came.
+    private func answerWaits(all: Bool, expiring: EventLoopFuture<Int>? = nil) {
+        waits.removeAll { wait in
+            let covering = replicas(covering: wait.lsn)
+            guard covering >= wait.replicas || (all && wait.promise.futureResult === expiring) else { return false }
+            wait.timeout?.cancel()
+            wait.promise.succeed(covering)
+            return true
+        }
     }
 
     func followerGone(_ id: ObjectIdentifier) {
@@ -88,6 +138,8 @@ final class Replication {
                     "ip=\(follower.address),port=\(follower.listeningPort),state=online,offset=\(follower.acknowledged),lag=\(lag)"))
             }
             fields.append(("master_repl_offset", String(lsn)))
+            fields.append(("sync_replicas", String(tracker?.syncReplicas ?? 0)))
+            fields.append(("sync_confirmed_offset", String(tracker?.confirmed ?? lsn)))
             return fields
         }
         return [

@@ -63,6 +63,11 @@ public struct ServerConfiguration: Sendable {
     public var replicaOf: (host: String, port: Int)?
     /// The token this server gives its primary (`--primary-auth`), an admin's.
     public var primaryToken: String?
+    /// Replicas that must have a write durable before its client hears of it
+    /// (`--sync-replicas`; 0: replication is asynchronous).
+    public var syncReplicas = 0
+    /// How long a reply waits for them before it is answered `NOREPLICAS`.
+    public var syncTimeoutMilliseconds: Int64 = 1_000
 
     public init() {}
 
@@ -78,6 +83,8 @@ public struct ServerConfiguration: Sendable {
         try require(clientsPerAddressMax >= 1, "--max-clients-per-address must be at least 1")
         try require(waitingRequestsMax >= 0 && waitingRequestsPerClientMax >= 0, "--max-waiting and --max-waiting-per-client must be 0 (no bound) or more")
         try require((0...Self.timeoutSecondsMax * 1_000).contains(queueDelayMaxMilliseconds), "--max-queue-ms must be 0 (no bound) to \(Self.timeoutSecondsMax * 1_000)")
+        try require((0...100).contains(syncReplicas), "--sync-replicas must be in 0...100")
+        try require((1...Self.timeoutSecondsMax * 1_000).contains(syncTimeoutMilliseconds), "--sync-timeout must be 1 to \(Self.timeoutSecondsMax * 1_000) ms")
         try require(adminReservedClients >= 0, "--admin-reserved-clients must not be negative")
         try require(authTimeoutSeconds >= 1 && requestTimeoutSeconds >= 1, "--auth-timeout and --request-timeout must be at least 1 second")
         try require(

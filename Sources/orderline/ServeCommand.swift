@@ -68,6 +68,8 @@ struct ServeCommand: AsyncParsableCommand {
     var acceptClockSkew = false
     @Option(help: "Follow this primary (<host>:<port>) as a read-only replica; REPLICAOF NO ONE promotes it.") var replicaOf: String?
     @Option(help: "With --replica-of: a file holding the admin token to AUTH with at the primary.") var primaryAuth: String?
+    @Option(help: "Replicas that must have each write durable before its client is answered (0: asynchronous).") var syncReplicas = 0
+    @Option(help: "With --sync-replicas: milliseconds a reply waits for them before it is answered NOREPLICAS.") var syncTimeout: Int64 = 1_000
     @Option(help: "Reservations one pos:<node> or channel:<name> scope may hold at once (its tokens together).") var maxHeldPerOwner = 100_000
     @Option(help: "Units in one reservation by a pos:<node> or channel:<name> scope.") var maxCartUnits: Int64 = 100
     @Option(help: "Orders of a channel waiting for stock, at most, for a channel:<name> token to place another.") var maxBackordersPerChannel = 1_000
@@ -105,6 +107,8 @@ struct ServeCommand: AsyncParsableCommand {
         server.manualClock = self.clock == "manual"
         server.tokens = tokens
         server.replicaOf = replicaOf.flatMap(Self.hostAndPort)
+        server.syncReplicas = syncReplicas
+        server.syncTimeoutMilliseconds = syncTimeout
         return server
     }
 
