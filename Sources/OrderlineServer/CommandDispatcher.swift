@@ -475,7 +475,7 @@ final class CommandDispatcher: Sendable {
         return Pending(reply: .map([
             ("server", .bulk("orderline")), ("version", .bulk("0.1.0")), ("proto", .integer(Int64(version))),
             ("id", .integer(0)), ("mode", .bulk("standalone")),
-            ("role", .bulk(replication.value.link == nil ? "master" : "replica")), ("modules", .array([])),
+            ("role", .bulk(replication.value.isReplica ? "replica" : "master")), ("modules", .array([])),
         ]))
     }
 
@@ -601,8 +601,10 @@ extension CommandDispatcher {
     private func replicaOf(host: String, port portText: String, engine: isolated Engine) -> Pending {
         let replication = replication.value
         if host.uppercased() == "NO", portText.uppercased() == "ONE" {
-            replication.promote(engine: engine)
-            return Pending(reply: .simple("OK"))
+            let promoted = replication.promote(engine: engine).map { RESPValue.simple("OK") }.recover { error in
+                (error as? Rejection).map(RESPValue.init) ?? .error("IOERR \(error)")
+            }
+            return Pending(reply: .simple(""), later: promoted)
         }
         guard let port = Int(portText), (1...65535).contains(port) else {
             return Pending(reply: .error("INVALID port '\(portText.prefix(40))' must be an integer in 1...65535"))
@@ -644,21 +646,33 @@ extension CommandDispatcher {
         return Pending(reply: .simple(""), later: counted.map { RESPValue.integer(Int64($0)) })
     }
 
-    /// `PSYNC ? <lsn>`: the replica has the log up to `<lsn>`; from the reply on, the
-    /// connection carries this server's log after it (`ReplicaFeed`). The first
-    /// argument is reserved for the history a replica follows (terms: not built yet).
+    /// `PSYNC <term> <lsn>`: the replica has the log up to `<lsn>`, whose last event is
+    /// in `<term>` (`<number>:<first LSN>`, or `?` for a replica with no events yet).
+    /// If this server's history places `<lsn>` in that same term, the reply is
+    /// `+CONTINUE <lsn> <history>` and from then on the connection carries the log after
+    /// `<lsn>` (`ReplicaFeed`); otherwise the replica's log is not a prefix of this one.
     private func psync(_ arguments: [String], session: Session, engine: isolated Engine) -> Pending {
         guard let after = LSN(arguments[1]) else {
             return Pending(reply: .error("INVALID lsn '\(arguments[1].prefix(40))' must be a non-negative integer"))
+        }
+        let history = replication.value.history
+        guard arguments[0] == "?" ? after == 0 : ReplicationHistory.Term(arguments[0]) != nil else {
+            return Pending(reply: .error("INVALID term '\(arguments[0].prefix(40))' must be <number>:<first LSN> (or ? at LSN 0)"))
         }
         guard after <= engine.lsn else {
             return Pending(reply: .error(
                 "ERR the replica is at LSN \(after), ahead of this server (LSN \(engine.lsn)): its log holds events this one "
                     + "does not have; re-sync it from a copy of this server's data directory"))
         }
+        if let term = ReplicationHistory.Term(arguments[0]), term != history.term(at: after) {
+            return Pending(reply: .error(
+                "ERR the replica's log diverged from this server's: its LSN \(after) is in term \(term), here in term "
+                    + "\(history.term(at: after)) (history \(history)); re-sync it from a copy of this server's data directory"))
+        }
         let streamer = ReplicaStreamer(directory: engine.directory, wal: engine.wal, after: after, lsnLast: engine.lsn, logger: logger)
         let follower = Replication.Follower(address: session.peer, listeningPort: session.replicaListeningPort, acknowledged: after)
-        return Pending(reply: .simple("CONTINUE \(after)"), feed: FeedStart(streamer: streamer, follower: follower, replication: replication))
+        return Pending(
+            reply: .simple("CONTINUE \(after) \(history)"), feed: FeedStart(streamer: streamer, follower: follower, replication: replication))
     }
 }
 

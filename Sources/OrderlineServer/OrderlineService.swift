@@ -4,6 +4,7 @@ import NIOCore
 import NIOPosix
 import OrderlineCore
 import OrderlineProtocol
+import OrderlineStorage
 import ServiceLifecycle
 
 /// The network side of `orderline serve`, as a ServiceLifecycle service: binds the
@@ -117,12 +118,17 @@ public final class OrderlineService: Service {
         }.get()
         engine.observeAcknowledgements { lsn, failure in tracker.report(lsn, failure: failure) }
         let listeningPort = channel.localAddress?.port ?? configuration.port
+        let directory = engine.directory
+        let history = try await DedicatedThread.run(name: "orderline-history") { try ReplicationHistory.read(in: directory) }
         try await loop.submit {
             replication.value.listeningPort = listeningPort
             replication.value.tracker = tracker
+            replication.value.history = history
             // A replica from its first request on: no client write gets in before.
             if let primary = configuration.replicaOf {
                 engine.assumeIsolated { replication.value.follow(host: primary.host, port: primary.port, engine: $0) }
+            } else if configuration.standby {
+                engine.assumeIsolated { replication.value.standBy(engine: $0) }
             }
             slot.fill(.init(engine: engine, tracker: tracker))
         }.get()

@@ -3,6 +3,7 @@ import NIOCore
 import NIOPosix
 import OrderlineCore
 import OrderlineProtocol
+import OrderlineStorage
 
 /// A replica's link to its primary. It connects (again a second after any failure),
 /// asks for the log after its own last LSN (`PSYNC ? <lsn>`), appends and applies each
@@ -31,6 +32,8 @@ final class ReplicaLink {
     private(set) var lastContact: NIODeadline?
     private var channel: (any Channel)?
     private var handshakeRepliesLeft = 0
+    /// What arrived while the primary's history is being made durable here.
+    private var held: [RESPValue]?
     /// The link is being closed: what still arrives on it is not acted on.
     private var closing = false
     private var stopped = false
@@ -88,6 +91,7 @@ final class ReplicaLink {
         guard !stopped else { return channel.close(promise: nil) }
         self.channel = channel
         closing = false
+        held = nil
         status = .sync
         lastContact = .now()
         var buffer = channel.allocator.buffer(capacity: 128)
@@ -98,7 +102,7 @@ final class ReplicaLink {
         }
         buffer.writeRESPRequest(["REPLCONF", "listening-port", String(replication.listeningPort)])
         let lsn = engine.assumeIsolated { $0.lsn }
-        buffer.writeRESPRequest(["PSYNC", "?", String(lsn)])
+        buffer.writeRESPRequest(["PSYNC", lsn == 0 ? "?" : replication.history.term(at: lsn).description, String(lsn)])
         channel.writeAndFlush(buffer, promise: nil)
     }
 
@@ -111,13 +115,18 @@ final class ReplicaLink {
                 return close(channel, because: "the primary refused the handshake: \(value)")
             }
             if handshakeRepliesLeft == 0 {
-                guard text.hasPrefix("CONTINUE") else { return close(channel, because: "unexpected reply to PSYNC: \(text)") }
+                let words = text.split(separator: " ")
+                guard words.count == 3, words[0] == "CONTINUE", let history = ReplicationHistory(words[2]) else {
+                    return close(channel, because: "unexpected reply to PSYNC: \(text)")
+                }
                 status = .connected
                 lastError = nil
                 logger.info("replication link up", metadata: ["primary": "\(host):\(port)", "reply": "\(text)"])
+                if history != replication.history { adopt(history, on: channel) }
             }
             return
         }
+        if held != nil { return held!.append(value) }
         switch value {
         case .array(let items?) where items.count == 4 && items[0] == .binary(Array("EVENTS".utf8)):
             guard case .integer(let first) = items[1], case .integer(let last) = items[2], case .binary(let records) = items[3],
@@ -142,6 +151,21 @@ final class ReplicaLink {
             close(channel, because: "the primary: \(message)")
         default:
             close(channel, because: "unexpected message from the primary: \(value.description.prefix(80))")
+        }
+    }
+
+    /// Takes the primary's history of terms, durably, before applying anything more:
+    /// what arrives meanwhile waits.
+    private func adopt(_ history: ReplicationHistory, on channel: any Channel) {
+        held = []
+        let bound = NIOLoopBound(self, eventLoop: engine.eventLoop)
+        Replication.write(history, in: engine.directory, eventLoop: engine.eventLoop).whenComplete { result in
+            let link = bound.value
+            let waiting = link.held ?? []
+            link.held = nil
+            guard case .success = result else { return link.close(channel, because: "cannot write the primary's history of terms") }
+            link.replication.history = history
+            for value in waiting { link.received(value, on: channel) }
         }
     }
 

@@ -1,7 +1,9 @@
 import Logging
 import NIOCore
+import NIOPosix
 import OrderlineCore
 import OrderlineProtocol
+import OrderlineStorage
 
 /// Who this server follows and who follows it: what `INFO replication` and `ROLE`
 /// show and `REPLICAOF` changes. Lives on the engine's loop, as the connections,
@@ -23,8 +25,14 @@ final class Replication {
     /// The primary's token, for a server that follows one behind `--auth`.
     let primaryToken: String?
     private(set) var followers: [ObjectIdentifier: Follower] = [:]
-    /// Set while this server is a replica.
+    /// Set while this server follows a primary.
     private(set) var link: ReplicaLink?
+    /// Whether writes are refused: following a primary, or waiting to be told whom to
+    /// follow or to take writes (`--standby`). The engine's `isReplica` says the same.
+    private(set) var isReplica = false
+    /// The terms of this server's log (`HISTORY`), loaded before it serves.
+    var history = ReplicationHistory()
+    private var promoting = false
     /// Told what K replicas have acknowledged, with sync replicas (set once serving).
     var tracker: AcknowledgementTracker?
     /// `WAIT`s not answered yet.
@@ -105,20 +113,56 @@ final class Replication {
     func follow(host: String, port: Int, engine: isolated Engine) {
         if let link, link.host == host, link.port == port { return }
         link?.stop()
-        engine.setReplica(true)
+        becomeReplica(engine: engine)
         let link = ReplicaLink(host: host, port: port, engine: engine, replication: self, logger: logger)
         self.link = link
         link.start()
         logger.info("following a primary", metadata: ["primary": "\(host):\(port)", "lsn": "\(engine.lsn)"])
     }
 
-    /// Stops following and takes writes (`REPLICAOF NO ONE`).
-    func promote(engine: isolated Engine) {
-        guard let link else { return }
-        link.stop()
-        self.link = nil
-        engine.setReplica(false)
-        logger.notice("promoted to primary", metadata: ["lsn": "\(engine.lsn)"])
+    /// Refuses writes and follows nobody until told (`--standby`): how a server under
+    /// a failover agent starts, so that an old primary coming back takes no write
+    /// before the agent has checked who leads now.
+    func standBy(engine: isolated Engine) {
+        link?.stop()
+        link = nil
+        becomeReplica(engine: engine)
+        logger.info("standing by: read-only until REPLICAOF", metadata: ["lsn": "\(engine.lsn)"])
+    }
+
+    private func becomeReplica(engine: isolated Engine) {
+        isReplica = true
+        engine.setReplica(true)
+    }
+
+    /// Stops following and takes writes (`REPLICAOF NO ONE`), in a new term: the next
+    /// term begins after the last LSN this server has, and is durable in `HISTORY`
+    /// before the first write is taken. The future completes once writes are taken.
+    func promote(engine: isolated Engine) -> EventLoopFuture<Void> {
+        guard isReplica else { return eventLoop.makeSucceededVoidFuture() }
+        guard !promoting else { return eventLoop.makeFailedFuture(Rejection(.conflict, "a promotion is already under way")) }
+        promoting = true
+        link?.stop()
+        link = nil
+        let next = history.promoted(after: engine.lsn)
+        let bound = NIOLoopBound(self, eventLoop: eventLoop)
+        let engineOnLoop = NIOLoopBound(engine, eventLoop: eventLoop)
+        return Self.write(next, in: engine.directory, eventLoop: eventLoop).map {
+            let replication = bound.value
+            replication.promoting = false
+            replication.history = next
+            replication.isReplica = false
+            engineOnLoop.value.assumeIsolated { $0.setReplica(false) }
+            replication.logger.notice("promoted to primary", metadata: ["term": "\(next.current)", "lsn": "\(next.current.firstLSN - 1)"])
+        }.flatMapErrorThrowing { error in
+            bound.value.promoting = false
+            throw Rejection(.ioError, "the new term could not be made durable: \(error)")
+        }
+    }
+
+    /// Writes `history` to the data directory on NIO's pool of blocking threads, not on the loop.
+    static func write(_ history: ReplicationHistory, in directory: DataDirectory, eventLoop: any EventLoop) -> EventLoopFuture<Void> {
+        NIOThreadPool.singleton.runIfActive(eventLoop: eventLoop) { try history.write(in: directory) }
     }
 
     /// Closes the link to the primary, if any, for good (shutdown); the role stays.
@@ -129,7 +173,7 @@ final class Replication {
     // MARK: What INFO and ROLE show
 
     func infoFields(lsn: LSN, now: NIODeadline) -> [(String, String)] {
-        guard let link else {
+        guard isReplica else {
             var fields: [(String, String)] = [("role", "master"), ("connected_slaves", String(followers.count))]
             for (index, follower) in sortedFollowers.enumerated() {
                 let lag = (now - follower.acknowledgedAt).nanoseconds / 1_000_000_000
@@ -140,30 +184,35 @@ final class Replication {
             fields.append(("master_repl_offset", String(lsn)))
             fields.append(("sync_replicas", String(tracker?.syncReplicas ?? 0)))
             fields.append(("sync_confirmed_offset", String(tracker?.confirmed ?? lsn)))
+            fields.append(("term", history.current.description))
             return fields
         }
         return [
-            ("role", "slave"), ("master_host", link.host), ("master_port", String(link.port)),
-            ("master_link_status", link.status == .connected ? "up" : "down"),
-            ("master_last_io_seconds_ago", link.lastContact.map { String((now - $0).nanoseconds / 1_000_000_000) } ?? "-1"),
+            ("role", "slave"), ("master_host", link?.host ?? ""), ("master_port", String(link?.port ?? 0)),
+            ("master_link_status", link?.status == .connected ? "up" : "down"),
+            ("master_last_io_seconds_ago", link?.lastContact.map { String((now - $0).nanoseconds / 1_000_000_000) } ?? "-1"),
             ("master_sync_in_progress", "0"),
             ("slave_repl_offset", String(lsn)),
             ("slave_read_only", "1"),
-            ("master_link_down_reason", link.lastError ?? "none"),
+            ("master_link_down_reason", link.map { $0.lastError ?? "none" } ?? "standby: told to follow no primary yet"),
             ("connected_slaves", String(followers.count)),
-            ("master_repl_offset", String(max(lsn, link.primaryLSN))),
+            ("master_repl_offset", String(max(lsn, link?.primaryLSN ?? 0))),
+            ("term", history.term(at: lsn).description),
         ]
     }
 
     /// `ROLE`, as Redis answers it.
     func role(lsn: LSN) -> [RESPValue] {
-        guard let link else {
+        guard isReplica else {
             return [
                 .bulk("master"), .integer(Int64(lsn)),
                 .array(sortedFollowers.map { .array([.bulk($0.address), .bulk(String($0.listeningPort)), .bulk(String($0.acknowledged))]) }),
             ]
         }
-        return [.bulk("slave"), .bulk(link.host), .integer(Int64(link.port)), .bulk(link.status.rawValue), .integer(Int64(lsn))]
+        return [
+            .bulk("slave"), .bulk(link?.host ?? ""), .integer(Int64(link?.port ?? 0)), .bulk(link?.status.rawValue ?? "none"),
+            .integer(Int64(lsn)),
+        ]
     }
 
     private var sortedFollowers: [Follower] {

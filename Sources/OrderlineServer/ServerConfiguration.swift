@@ -61,6 +61,8 @@ public struct ServerConfiguration: Sendable {
     public var tokens: [String: Role]?
     /// The primary this server follows from the start (`--replica-of`), if any.
     public var replicaOf: (host: String, port: Int)?
+    /// Start read-only, following nobody until `REPLICAOF` (`--standby`).
+    public var standby = false
     /// The token this server gives its primary (`--primary-auth`), an admin's.
     public var primaryToken: String?
     /// Replicas that must have a write durable before its client hears of it

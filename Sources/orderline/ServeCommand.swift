@@ -67,6 +67,8 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(help: "Start although the log's last time is more than 10 minutes ahead of the system clock.")
     var acceptClockSkew = false
     @Option(help: "Follow this primary (<host>:<port>) as a read-only replica; REPLICAOF NO ONE promotes it.") var replicaOf: String?
+    @Flag(help: "Start read-only, following no primary until REPLICAOF <host> <port> or REPLICAOF NO ONE (how a failover agent starts its server).")
+    var standby = false
     @Option(help: "With --replica-of: a file holding the admin token to AUTH with at the primary.") var primaryAuth: String?
     @Option(help: "Replicas that must have each write durable before its client is answered (0: asynchronous).") var syncReplicas = 0
     @Option(help: "With --sync-replicas: milliseconds a reply waits for them before it is answered NOREPLICAS.") var syncTimeout: Int64 = 1_000
@@ -108,6 +110,7 @@ struct ServeCommand: AsyncParsableCommand {
         server.tokens = tokens
         server.replicaOf = replicaOf.flatMap(Self.hostAndPort)
         server.syncReplicas = syncReplicas
+        server.standby = standby
         server.syncTimeoutMilliseconds = syncTimeout
         return server
     }
@@ -142,7 +145,9 @@ struct ServeCommand: AsyncParsableCommand {
             guard Self.hostAndPort(replicaOf) != nil else { throw ValidationError("--replica-of must be <host>:<port>, not '\(replicaOf.prefix(100))'") }
             guard seed == nil else { throw ValidationError("--seed and --replica-of exclude each other: a replica's data comes from its primary") }
         }
-        guard primaryAuth == nil || replicaOf != nil else { throw ValidationError("--primary-auth needs --replica-of") }
+        guard primaryAuth == nil || replicaOf != nil || standby else { throw ValidationError("--primary-auth needs --replica-of or --standby") }
+        guard !(standby && replicaOf != nil) else { throw ValidationError("--standby and --replica-of exclude each other") }
+        guard !(standby && seed != nil) else { throw ValidationError("--seed and --standby exclude each other") }
     }
 
     /// `<host>:<port>`, the port in 1...65535.

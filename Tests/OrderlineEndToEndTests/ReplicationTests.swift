@@ -230,3 +230,65 @@ func syncReplicationLosesNoAcknowledgedWriteWhenThePrimaryDies() throws {
     #expect(try promoted.call("RESERVE", "SKU-2", "1").hasPrefix("$R"))
     #expect(replica.stop() == 0)
 }
+
+/// Waits until `server`'s `INFO replication` contains `text`; returns the last one.
+private func waitForInfo(_ server: ServerProcess, containing text: String, seconds: Double = 10) throws -> String {
+    let client = try admin(server)
+    let deadline = Date().addingTimeInterval(seconds)
+    var info = try client.call("INFO", "replication")
+    while Date() < deadline, !info.contains(text) {
+        usleep(50_000)
+        info = try client.call("INFO", "replication")
+    }
+    return info
+}
+
+/// Terms: a promoted replica begins term 2 (durable in HISTORY). The old primary, if it
+/// took writes after that, cannot follow it: its last LSN is in term 1 there, and the
+/// new primary says the logs diverged instead of merging them. A server that took no
+/// such write follows, takes the new history and reaches the same digest. `--standby`
+/// starts read-only and follows nobody until told.
+@Test(.timeLimit(.minutes(3)))
+func termsTellADivergedOldPrimaryFromOneThatMayFollow() throws {
+    let directory = TemporaryDirectory()
+    let old = try ServerProcess(data: directory.file("a"), arguments: ["--keep-wal"])
+    let oldClient = try old.client()
+    #expect(try oldClient.call("NODE.ADD", "WH", "kind=warehouse", "lat=40.6", "lon=-75.5") == "+OK")
+    #expect(try oldClient.call("SKU.ADD", "HOT", "price=100") == "+OK")
+    #expect(try oldClient.call("STOCK.SET", "WH", "HOT", "1000") == ":1000")
+    let new = try ServerProcess(data: directory.file("b"), arguments: ["--replica-of", "127.0.0.1:\(old.port)", "--keep-wal"])
+    var other = try ServerProcess(data: directory.file("c"), arguments: ["--replica-of", "127.0.0.1:\(old.port)"])
+    try waitForCatchUp(new, to: old)
+    try waitForCatchUp(other, to: old)
+    let fork = try lsn(of: old)
+    #expect(other.stop() == 0)
+
+    // Restarted as a standby, the other replica refuses writes until told whom to follow.
+    other = try ServerProcess(data: directory.file("c"), arguments: ["--standby"])
+    let third = try other.client()
+    #expect(try third.call("RESERVE", "HOT", "1").hasPrefix("-READONLY"))
+    #expect(try third.call("INFO", "replication").contains("master_link_down_reason:standby: told to follow no primary yet"))
+
+    // The replica is promoted (term 2 from the fork on); the old primary goes on alone.
+    let newClient = try new.client()
+    #expect(try newClient.call("REPLICAOF", "NO", "ONE") == "+OK")
+    #expect(try newClient.call("INFO", "replication").contains("term:2:\(fork + 1)\r\n"))
+    #expect(FileManager.default.contents(atPath: directory.file("b") + "/HISTORY").map { String(decoding: $0, as: UTF8.self) } == "1 1\n2 \(fork + 1)\n")
+    #expect(try oldClient.call("RESERVE", "HOT", "1").hasPrefix("$R"))
+    for _ in 0..<5 { #expect(try newClient.call("RESERVE", "HOT", "2").hasPrefix("$R")) }
+
+    // The old primary, one event past the fork, diverged: refused, never merged.
+    #expect(try oldClient.call("REPLICAOF", "127.0.0.1", "\(new.port)") == "+OK")
+    let refused = try waitForInfo(old, containing: "diverged")
+    #expect(refused.contains("master_link_status:down\r\n") && refused.contains("its LSN \(fork + 1) is in term 1:1, here in term 2:\(fork + 1)"), "\(refused)")
+    #expect(try oldClient.call("RESERVE", "HOT", "1").hasPrefix("-READONLY"))
+
+    // The standby stopped at the fork: it follows the new primary and takes its history.
+    #expect(try lsn(of: other) == fork)
+    #expect(try third.call("REPLICAOF", "127.0.0.1", "\(new.port)") == "+OK")
+    try waitForCatchUp(other, to: new)
+    #expect(try digest(other) == digest(new))
+    #expect(try third.call("INFO", "replication").contains("term:2:\(fork + 1)\r\n"))
+    #expect(FileManager.default.contents(atPath: directory.file("c") + "/HISTORY").map { String(decoding: $0, as: UTF8.self) } == "1 1\n2 \(fork + 1)\n")
+    for server in [old, new, other] { #expect(server.stop() == 0) }
+}
