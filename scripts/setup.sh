@@ -1,9 +1,15 @@
 #!/usr/bin/env bash
 # Installs what a fresh Debian machine with only the Swift toolchain lacks.
 # Idempotent: it installs only what is missing, and needs root only then.
+# With --ha also etcd and HAProxy, which the failover test and LoadTests/ha-drill.sh run.
 set -euo pipefail
 
 missing=()
+if [ "${1:-}" = --ha ]; then
+    command -v etcd >/dev/null || missing+=(etcd-server)
+    command -v etcdctl >/dev/null || missing+=(etcd-client)
+    command -v haproxy >/dev/null || missing+=(haproxy)
+fi
 [ -e /usr/include/zstd.h ] || missing+=(libzstd-dev)
 command -v pkg-config >/dev/null || missing+=(pkg-config)
 command -v redis-cli >/dev/null || missing+=(redis-tools)

@@ -123,6 +123,8 @@ struct PipelinedRunner {
 
     struct Outcome {
         var replies: [[RESPValue]]
+        /// When each reply came (uptime nanoseconds), beside `replies`.
+        var replyTimes: [[UInt64]]
         var histogram: Histogram<UInt64>
         var seconds: Double
     }
@@ -150,6 +152,9 @@ struct PipelinedRunner {
         let collected = try await loop.submit {
             NIOLoopBoundBox<[[RESPValue]]>(Array(repeating: [], count: count), eventLoop: loop)
         }.get()
+        let times = try await loop.submit {
+            NIOLoopBoundBox<[[UInt64]]>(Array(repeating: [], count: count), eventLoop: loop)
+        }.get()
         let started = NIODeadline.now()
         var promises: [EventLoopPromise<Histogram<UInt64>>] = []
         do {
@@ -168,6 +173,7 @@ struct PipelinedRunner {
                             try channel.pipeline.syncOperations.addHandler(
                                 PipelinedLoadHandler(requests: requests, pipelineDepth: pipelineDepth, interval: interval, finished: finished) { _, reply in
                                     collected.value[index].append(reply)
+                                    times.value[index].append(NIODeadline.now().uptimeNanoseconds)
                                 })
                         }
                     }
@@ -189,7 +195,8 @@ struct PipelinedRunner {
         for future in futures { merged.add(try await future.get()) }
         let seconds = Double(NIODeadline.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e9
         let replies = try await loop.submit { collected.value }.get()
-        return Outcome(replies: replies, histogram: merged, seconds: seconds)
+        let replyTimes = try await loop.submit { times.value }.get()
+        return Outcome(replies: replies, replyTimes: replyTimes, histogram: merged, seconds: seconds)
     }
 }
 

@@ -26,6 +26,8 @@ final class AcknowledgementTracker: Sendable {
         /// WAL acknowledgements not yet replicated, with when they came.
         var unconfirmed: Deque<(lsn: LSN, since: NIODeadline)> = []
         var failure: Rejection?
+        /// False while this server is a replica: replicas of a replica are not waited for.
+        var waitsForReplicas = true
         var connections: [ObjectIdentifier: ConnectionHandler] = [:]
         /// The table being released, kept so that its storage is reused.
         var releasing: [ObjectIdentifier: ConnectionHandler] = [:]
@@ -59,6 +61,18 @@ final class AcknowledgementTracker: Sendable {
     /// up to (see `Waiting`), and a failure, if the WAL failed.
     var acknowledged: LSN { waiting.value.acknowledged }
     var confirmed: LSN { waiting.value.confirmed }
+    var walAcknowledged: LSN { waiting.value.walAcknowledged }
+
+    /// On the loop: whether replies wait for the sync replicas (only on a primary).
+    /// What this server has when it starts to wait counts as replicated: as a replica
+    /// it had it from a primary that waited for its own replicas.
+    func waitForReplicas(_ waits: Bool) {
+        let state = waiting.value
+        guard syncReplicas > 0, waits != state.waitsForReplicas else { return }
+        state.waitsForReplicas = waits
+        state.replicated = max(state.replicated, state.walAcknowledged)
+        release()
+    }
     var failure: Rejection? { waiting.value.failure }
 
     /// On the loop: `connection` has a reply waiting for a later LSN.
@@ -104,7 +118,8 @@ final class AcknowledgementTracker: Sendable {
         let state = waiting.value
         state.walAcknowledged = max(state.walAcknowledged, reported.load(ordering: .sequentiallyConsistent))
         state.failure = failureReported.withLockedValue { $0 }
-        if syncReplicas == 0 {
+        if syncReplicas == 0 || !state.waitsForReplicas {
+            state.unconfirmed.removeAll()
             state.acknowledged = state.walAcknowledged
             state.confirmed = state.walAcknowledged
         } else {

@@ -27,6 +27,9 @@ final class CommandDispatcher: Sendable {
         /// After this reply the connection is a replica's link (`PSYNC`): it is handed
         /// over to a `ReplicaFeed`.
         var feed: FeedStart?
+        /// A reply about the server, not the data (`INFO`, `ROLE`): it waits for the
+        /// WAL only, never for sync replicas, so that a health check always gets it.
+        var aboutServer = false
     }
 
     /// What a connection that became a replica's link starts feeding.
@@ -170,7 +173,7 @@ final class CommandDispatcher: Sendable {
         case "INFO":
             guard arguments.count <= 1 else { return arity(name) }
             // It shows lsn_last: sent once that is acknowledged, like any read.
-            return Pending(reply: .bulk(info(section: arguments.first?.lowercased(), engine: engine)), lsn: engine.lsn)
+            return Pending(reply: .bulk(info(section: arguments.first?.lowercased(), engine: engine)), lsn: engine.lsn, aboutServer: true)
         case "CONFIG":
             guard arguments.count == 2, arguments[0].uppercased() == "GET" else {
                 return Pending(reply: .error("ERR only CONFIG GET <pattern> is supported"))
@@ -202,7 +205,7 @@ final class CommandDispatcher: Sendable {
             requestShutdown()
             return Pending(reply: .simple("OK"), closeAfter: true)
         case "ROLE":
-            return Pending(reply: .array(replication.value.role(lsn: engine.lsn)), lsn: engine.lsn)
+            return Pending(reply: .array(replication.value.role(lsn: engine.lsn)), lsn: engine.lsn, aboutServer: true)
         case "REPLICAOF", "SLAVEOF":
             return replicaOf(host: arguments[0], port: arguments[1], engine: engine)
         case "REPLCONF":

@@ -601,13 +601,13 @@ final class ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
         var closeAfter = false
         var feed: CommandDispatcher.FeedStart?
         while let first = ready.first, var next = first {
-            if let tracker, next.lsn > tracker.acknowledged {
+            if let tracker, next.lsn > (next.aboutServer ? tracker.walAcknowledged : tracker.acknowledged) {
                 guard let failure = tracker.failure else {
                     tracker.wait(self)
                     break
                 }
                 next.reply = RESPValue(failure)
-            } else if let tracker, next.lsn > tracker.confirmed {
+            } else if let tracker, !next.aboutServer, next.lsn > tracker.confirmed {
                 // Released without the sync replicas' acknowledgement (timed out).
                 next.reply = RESPValue(Rejection.notEnoughReplicas)
             }

@@ -133,6 +133,7 @@ final class Replication {
     private func becomeReplica(engine: isolated Engine) {
         isReplica = true
         engine.setReplica(true)
+        tracker?.waitForReplicas(false)
     }
 
     /// Stops following and takes writes (`REPLICAOF NO ONE`), in a new term: the next
@@ -153,6 +154,7 @@ final class Replication {
             replication.history = next
             replication.isReplica = false
             engineOnLoop.value.assumeIsolated { $0.setReplica(false) }
+            replication.tracker?.waitForReplicas(true)
             replication.logger.notice("promoted to primary", metadata: ["term": "\(next.current)", "lsn": "\(next.current.firstLSN - 1)"])
         }.flatMapErrorThrowing { error in
             bound.value.promoting = false
