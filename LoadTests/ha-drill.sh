@@ -100,18 +100,20 @@ primary() {
         [ "$(redis-cli -p "$port" ROLE 2>/dev/null | head -1)" = master ] && { echo "$port"; return; }
     done
 }
-wait_for_writes() {  # until a write through HAProxy is acknowledged
-    local deadline=$((SECONDS + 30))
-    until [[ "$(redis-cli -p "$base" RESERVE HOT 1 2>/dev/null)" == R* ]]; do
-        [ $SECONDS -lt $deadline ] || { log "no acknowledged write through HAProxy within 30 s"; tail -n 5 "$work"/agent-*.log >&2; exit 1; }
+# `until_reply <prefix> <command...>`: sends the command through HAProxy until its reply
+# starts with <prefix> (a failover, or NOREPLICAS while the replicas connect), 30 s at most.
+until_reply() {
+    local prefix=$1 reply deadline=$((SECONDS + 30)); shift
+    until reply=$(redis-cli -p "$base" "$@" 2>&1) && [[ "$reply" == "$prefix"* ]]; do
+        [ $SECONDS -lt $deadline ] || { log "$* through HAProxy: '$reply' after 30 s"; tail -n 5 "$work"/agent-*.log >&2; exit 1; }
         sleep 0.1
     done
 }
 until [ -n "$(primary)" ]; do sleep 0.1; done
-until [ "$(redis-cli -p "$base" NODE.ADD WH kind=warehouse lat=1 lon=2 2>/dev/null)" = OK ]; do sleep 0.1; done
-redis-cli -p "$base" SKU.ADD HOT price=1 >/dev/null
-redis-cli -p "$base" STOCK.SET WH HOT 1000000000 >/dev/null
-wait_for_writes
+until_reply OK NODE.ADD WH kind=warehouse lat=1 lon=2
+until_reply OK SKU.ADD HOT price=1
+until_reply 1000000000 STOCK.SET WH HOT 1000000000
+until_reply R RESERVE HOT 1
 log "primary on $(primary); $rounds rounds of kill -9 under load"
 
 seconds=$((rounds * 6 + 4))
