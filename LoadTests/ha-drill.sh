@@ -10,6 +10,7 @@
 #
 #   LoadTests/ha-drill.sh              # release build, 3 rounds
 #   BUILD=debug ROUNDS=1 LoadTests/ha-drill.sh   # what the test suite runs
+#   KEEP_LOGS=/tmp/drill-logs LoadTests/ha-drill.sh  # keeps the agents', servers' and etcd's logs
 #
 # Needs etcd, etcdctl and haproxy (Debian: etcd-server etcd-client haproxy; installed by
 # `scripts/setup.sh --ha` when run as root). Every process is stopped by pid at the end.
@@ -34,9 +35,11 @@ cleanup() {
     sleep 0.5
     for pid in "${agent_pids[@]}"; do kill -KILL -- "-$pid" 2>/dev/null || true; done
     for pid in "${server_pid[@]}" "${pids[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
+    if [ -n "${KEEP_LOGS:-}" ]; then mkdir -p "$KEEP_LOGS" && cp "$work"/*.log "$work"/*.out "$KEEP_LOGS"/ 2>/dev/null || true; fi
     rm -rf "$work"
 }
 trap cleanup EXIT
+trap 'log "failed at line $LINENO"' ERR
 log() { echo "ha-drill: $*"; }
 
 etcd_endpoint=127.0.0.1:$((base + 10))
@@ -109,6 +112,26 @@ until_reply() {
         sleep 0.1
     done
 }
+# A restarted primary whose log went past where the new primary's term began (writes it
+# took and never acknowledged) is refused as diverged. The operator's re-sync, done here:
+# its data moved aside, it starts empty and receives the whole log. Waits up to 10 s for
+# the server to follow or be refused; true if it was re-synced.
+resync_if_diverged() {
+    local port=$1 info deadline=$((SECONDS + 10))
+    while [ $SECONDS -lt $deadline ]; do
+        info=$(redis-cli -p "$port" INFO replication | tr -d '\r')
+        grep -q "master_link_status:up" <<<"$info" && return 1
+        if grep -q "diverged" <<<"$info"; then
+            log "127.0.0.1:$port diverged ($(grep -o 'its LSN.*history [^)]*)' <<<"$info")): re-synced from scratch"
+            kill "${server_pid[$port]}"; wait "${server_pid[$port]}" 2>/dev/null || true
+            mv "$work/data-$port" "$work/diverged-$port-$SECONDS"
+            start_server "$port"
+            return 0
+        fi
+        sleep 0.1
+    done
+    return 1
+}
 until [ -n "$(primary)" ]; do sleep 0.1; done
 until_reply OK NODE.ADD WH kind=warehouse lat=1 lon=2
 until_reply OK SKU.ADD HOT price=1
@@ -122,11 +145,13 @@ load=$!
 for round in $(seq 1 "$rounds"); do
     sleep 4
     victim=$(primary)
-    log "round $round: kill -9 the primary on $victim"
+    until [ -n "$victim" ]; do sleep 0.1; victim=$(primary); done  # a failover still under way
+    log "round $round: kill -9 the primary on $victim at $(date +%H:%M:%S.%3N)"
     kill -9 "${server_pid[$victim]}"
     wait "${server_pid[$victim]}" 2>/dev/null || true
     sleep 1
     start_server "$victim"   # a standby: its agent points it at the new primary
+    resync_if_diverged "$victim" || true
 done
 wait "$load"
 cat "$work/load.out"
@@ -143,13 +168,7 @@ target=$(role_lsn "$survivor")
 for port in "${ports[@]}"; do
     deadline=$((SECONDS + 30))
     until [ "$(role_lsn "$port")" -ge "$target" ]; do
-        if redis-cli -p "$port" INFO replication | grep -q "diverged"; then
-            log "127.0.0.1:$port diverged ($(redis-cli -p "$port" INFO replication | tr -d '\r' | grep -o 'its LSN.*history [^)]*)')): re-synced from scratch"
-            kill "${server_pid[$port]}"; wait "${server_pid[$port]}" 2>/dev/null || true
-            mv "$work/data-$port" "$work/diverged-$port"
-            start_server "$port"
-            deadline=$((SECONDS + 30))
-        fi
+        resync_if_diverged "$port" && deadline=$((SECONDS + 30))
         [ $SECONDS -lt $deadline ] || { log "127.0.0.1:$port did not catch up: $(redis-cli -p "$port" INFO replication | tr -d '\r' | grep -E 'link|reason')"; exit 1; }
         sleep 0.1
     done

@@ -12,7 +12,8 @@
 #   - reads the key /<name>/leader every 200 ms and sends its server REPLICAOF <leader>
 #     whenever the server does not follow the server it names (an old primary that
 #     comes back follows the new one, or is refused if its log forked: terms);
-#   - queues for the lock while its server answers; once it holds it, it first catches
+#   - queues for the lock while its server answers (and has not been refused as
+#     diverged: such a server waits for the operator's re-sync); once it holds it, it first catches
 #     its server up from the furthest member (so no acknowledged write is left behind
 #     on another replica), then sends REPLICAOF NO ONE (a new term), publishes itself
 #     as the leader, and holds the lock while its server answers PING. When the server
@@ -56,6 +57,10 @@ cli() {
 
 alive() { [ "$(cli "$1" PING)" = PONG ]; }
 
+# Whether a server was refused by its primary because its log forked (terms): it must
+# be re-synced, and neither leads nor serves as the source to catch up from.
+diverged() { cli "$1" INFO replication | grep -q "master_link_down_reason:.*diverged"; }
+
 # A server's LSN from ROLE (2nd line on a primary, 5th on a replica); -1 if it does not answer.
 lsn() {
     local role
@@ -67,15 +72,18 @@ lsn() {
     esac
 }
 
-# Runs while this agent holds the lock: catch up, promote, publish, hold.
+# Runs while this agent holds the lock: catch up, promote, publish, hold. It always
+# exits 0: etcdctl then unlocks at once (on a failure it would exit without unlocking,
+# and the next leader would wait for the lease to lapse).
 lead() {
     touch "$leading"
     trap 'rm -f "$leading"' EXIT
-    alive "$server" || { log "my server does not answer; not taking the lead"; exit 1; }
+    alive "$server" || { log "my server does not answer; not taking the lead"; exit 0; }
     local best=$server best_lsn member member_lsn deadline
     best_lsn=$(lsn "$server")
     for member in ${members//,/ }; do
         [ "$member" = "$server" ] && continue
+        diverged "$member" && continue
         member_lsn=$(lsn "$member")
         if [ "$member_lsn" -gt "$best_lsn" ]; then best=$member; best_lsn=$member_lsn; fi
     done
@@ -84,16 +92,16 @@ lead() {
         cli "$server" REPLICAOF "${best%:*}" "${best##*:}" >/dev/null
         deadline=$((SECONDS + 10))
         until [ "$(lsn "$server")" -ge "$best_lsn" ]; do
-            [ $SECONDS -lt $deadline ] || { log "cannot catch up from $best; letting the lead go"; exit 1; }
+            [ $SECONDS -lt $deadline ] || { log "cannot catch up from $best; letting the lead go"; exit 0; }
             sleep 0.05
         done
     fi
-    [ "$(cli "$server" REPLICAOF NO ONE)" = OK ] || { log "REPLICAOF NO ONE failed; letting the lead go"; exit 1; }
-    "${etcd[@]}" put "$leader_key" "$server" >/dev/null || { log "cannot publish the lead in etcd"; exit 1; }
+    [ "$(cli "$server" REPLICAOF NO ONE)" = OK ] || { log "REPLICAOF NO ONE failed; letting the lead go"; exit 0; }
+    "${etcd[@]}" put "$leader_key" "$server" >/dev/null || { log "cannot publish the lead in etcd"; exit 0; }
     log "leading at LSN $(lsn "$server")"
     while alive "$server"; do sleep 0.2; done
     log "my server stopped answering; letting the lead go"
-    exit 1
+    exit 0
 }
 
 # Every 200 ms: unless this agent is taking or holding the lead, the server must follow
@@ -122,7 +130,7 @@ trap 'trap - TERM INT EXIT; kill -TERM 0 2>/dev/null; sleep 0.3; kill -KILL 0 2>
 follow_leader &
 log "started: members $members, etcd $endpoint, lock /$name/lock (ttl ${ttl}s)"
 while true; do
-    until alive "$server"; do sleep 0.2; done
+    until alive "$server" && ! diverged "$server"; do sleep 0.2; done
     # In the background, so that a TERM is handled at once, not after etcdctl returns.
     "${etcd[@]}" lock --ttl="$ttl" "/$name/lock" -- "$0" lead "${arguments[@]}" &
     wait $! || true
