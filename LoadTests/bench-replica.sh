@@ -1,14 +1,13 @@
 #!/usr/bin/env bash
-# What an asynchronous replica costs its primary, measured side by side: ROUNDS rounds
-# (default 3), each running every workload against a fresh primary alone and against a
-# fresh primary followed by a replica (both --fsync always, on this machine), in an
-# order that rotates each round. Workloads:
+# What a replica costs its primary, measured side by side: ROUNDS rounds (default 3),
+# each running every workload against a fresh primary alone, followed by an
+# asynchronous replica, and with that replica synchronous (--sync-replicas 1), all
+# --fsync always on this machine, in an order that rotates each round. Workloads:
 #   - redis-benchmark RESERVE over 1,000 SKUs, 50 connections, pipeline 16 and 1;
 #   - orderline-load orders: 3-line ORDER.CREATE, 50 connections, pipeline 16.
 # Reports requests/s, the primary's CPU per request (all its threads, from /proc) and,
-# with a replica, how long after the load ended the replica had every event (its lag
-# then, in ms) and the primary's LSN; then medians per workload and the ratio of
-# "with replica" to "alone". On a machine with cores to spare set PRIMARY_CPUS,
+# with a replica, how long after the load ended the replica had every event; then
+# medians per workload and mode, and the median per-round ratio to "alone". On a machine with cores to spare set PRIMARY_CPUS,
 # REPLICA_CPUS and CLIENT_CPUS (taskset lists). Servers listen on 127.0.0.1 only and
 # are stopped by pid.
 set -euo pipefail
@@ -31,12 +30,13 @@ now_ms() { date +%s%3N; }
 
 # `measure <mode> <workload>`: prints "rate cpu_us_per_request catch_up_ms".
 measure() {
-    local mode=$1 workload=$2 before after rate count catch_up=0
+    local mode=$1 workload=$2 before after rate count catch_up=0 sync=()
+    [ "$mode" = sync ] && sync=(--sync-replicas 1)
     rm -rf "$work/primary" "$work/replica" "$work/ready" "$work/replica-ready"
-    "${primary_pin[@]}" "$bin/orderline" serve --data "$work/primary" --port 7400 > "$work/ready" 2>"$work/primary.log" &
+    "${primary_pin[@]}" "$bin/orderline" serve --data "$work/primary" --port 7400 "${sync[@]}" > "$work/ready" 2>"$work/primary.log" &
     pid=$!
     until grep -q ready "$work/ready" 2>/dev/null; do sleep 0.1; done
-    if [ "$mode" = replica ]; then
+    if [ "$mode" != alone ]; then
         "${replica_pin[@]}" "$bin/orderline" serve --data "$work/replica" --port 7402 --replica-of 127.0.0.1:7400 \
             > "$work/replica-ready" 2>"$work/replica.log" &
         replica_pid=$!
@@ -56,7 +56,7 @@ measure() {
                 | grep "orders create" | sed 's/.* = \([0-9.]*\) ops\/s.*/\1/') ;;
     esac
     after=$(ticks)
-    if [ "$mode" = replica ]; then
+    if [ "$mode" != alone ]; then
         local target start
         target=$(role_lsn 7400 2); start=$(now_ms)
         until [ "$(role_lsn 7402 5)" -ge "$target" ]; do sleep 0.005; done
@@ -69,16 +69,16 @@ measure() {
 }
 
 results="$work/results"
-modes=(alone replica)
+modes=(alone replica sync)
 for round in $(seq 1 "$rounds"); do
     for workload in reserve-p16 reserve-p1 orders; do
         line="round $round $workload:"
-        for i in 0 1; do
-            mode=${modes[$(((i + round) % 2))]}
+        for i in 0 1 2; do
+            mode=${modes[$(((i + round) % 3))]}
             read -r rate cpu catch_up <<< "$(measure "$mode" "$workload")"
             echo "$round $workload $mode $rate $cpu $catch_up" >> "$results"
             line+="  $mode ${rate}/s ${cpu}µs/req"
-            [ "$mode" = replica ] && line+=" (replica caught up ${catch_up} ms after)"
+            [ "$mode" != alone ] && line+=" (replica caught up ${catch_up} ms after)"
         done
         echo "$line"
     done
@@ -90,17 +90,19 @@ awk '
         return count % 2 ? list[(count + 1) / 2] : (list[count / 2] + list[count / 2 + 1]) / 2
     }
     { key = $2 " " $3; runs[key]++; rate[key, runs[key]] = $4; cpu[key, runs[key]] = $5; lag[key, runs[key]] = $6; seen[$2] = 1
-      if ($3 == "replica") { pair[$2, $1] = $4 } else { alone[$2, $1] = $4 } ; if ($1 > rounds) rounds = $1 }
+      rounds_rate[$2, $3, $1] = $4; if ($1 > rounds) rounds = $1 }
     END {
+        split("alone replica sync", modes, " ")
         for (w in seen) {
-            for (m = 0; m < 2; m++) {
-                mode = m ? "replica" : "alone"; key = w " " mode
+            line = sprintf("%-12s", w)
+            for (m = 1; m <= 3; m++) {
+                key = w " " modes[m]
                 for (i = 1; i <= runs[key]; i++) { r[i] = rate[key, i]; c[i] = cpu[key, i]; l[i] = lag[key, i] }
-                mr[key] = median(r, runs[key]); mc[key] = median(c, runs[key]); ml[key] = median(l, runs[key])
+                n = 0
+                for (i = 1; i <= rounds; i++) if ((w, modes[m], i) in rounds_rate) ratios[++n] = rounds_rate[w, modes[m], i] / rounds_rate[w, "alone", i]
+                line = line sprintf(" | %s %8.0f/s %6.2f µs/req", modes[m], median(r, runs[key]), median(c, runs[key]))
+                if (m > 1) line = line sprintf(" (%.2fx, caught up %d ms after)", median(ratios, n), median(l, runs[key]))
             }
-            n = 0
-            for (i = 1; i <= rounds; i++) if ((w, i) in pair && (w, i) in alone) ratios[++n] = pair[w, i] / alone[w, i]
-            printf "%-12s alone %8.0f/s %6.2f µs/req | with replica %8.0f/s %6.2f µs/req, caught up %d ms after | median per-round ratio %.2f\n",
-                w, mr[w " alone"], mc[w " alone"], mr[w " replica"], mc[w " replica"], ml[w " replica"], median(ratios, n)
+            print line
         }
     }' "$results" | sort

@@ -124,12 +124,7 @@ func aReplicaFollowsItsPrimaryAcrossARestartAndIsPromoted() throws {
     #expect(try promoted.call("ROLE").hasPrefix("*[$master, "))
     // Now ahead of the old primary by that write: told to follow it, it is refused.
     #expect(try promoted.call("REPLICAOF", "127.0.0.1", "\(primary.port)") == "+OK")
-    let deadline = Date().addingTimeInterval(10)
-    var refused = ""
-    while Date() < deadline, !refused.contains("ahead of this server") {
-        usleep(100_000)
-        refused = try promoted.call("INFO", "replication")
-    }
+    let refused = try waitForInfo(replica, containing: "ahead of this server")
     #expect(refused.contains("master_link_status:down\r\n") && refused.contains("ahead of this server"), "\(refused)")
     #expect(try promoted.call("RESERVE", "SKU-1", "1").hasPrefix("-READONLY"))
     #expect(replica.stop() == 0)
@@ -148,12 +143,7 @@ func aReplicaFollowsItsPrimaryAcrossARestartAndIsPromoted() throws {
     let replica = try ServerProcess(
         data: directory.file("replica"), arguments: ["--replica-of", "127.0.0.1:\(primary.port)", "--primary-auth", viewerToken])
     let client = try replica.client()
-    let deadline = Date().addingTimeInterval(10)
-    var info = ""
-    while Date() < deadline, !info.contains("NOPERM") {
-        usleep(100_000)
-        info = try client.call("INFO", "replication")
-    }
+    let info = try waitForInfo(replica, containing: "NOPERM")
     #expect(info.contains("master_link_status:down\r\n") && info.contains("NOPERM viewer may not run REPLCONF"), "\(info)")
     #expect(try client.call("STOCK.GET", "NONE").hasPrefix("-NOTFOUND"))
     #expect(replica.stop() == 0)
