@@ -104,6 +104,10 @@ func aReplicaFollowsItsPrimaryAcrossARestartAndIsPromoted() throws {
     let primaryInfo = try setup.call("INFO", "replication")
     #expect(primaryInfo.contains("role:master\r\nconnected_slaves:1\r\nslave0:ip=127.0.0.1,port=\(replica.port),state=online,offset="), "\(primaryInfo)")
     let role = try runProcess("/usr/bin/redis-cli", ["-p", "\(replica.port)", "--user", "default", "--pass", adminToken, "--no-auth-warning", "ROLE"])
+    let readOnly = try runProcess(
+        "/usr/bin/redis-cli", ["-p", "\(replica.port)", "--user", "default", "--pass", adminToken, "--no-auth-warning", "RESERVE", "SKU-1", "1"])
+    // (redis-cli, writing to a pipe, ends an error line with a space)
+    #expect(readOnly.standardOutput.trimmingCharacters(in: .whitespacesAndNewlines) == "READONLY You can't write against a read only replica.", "\(readOnly)")
     let replicaLSN = try lsn(of: replica)
     let lines = role.standardOutput.split(separator: "\n").map(String.init)
     #expect(lines == ["slave", "127.0.0.1", "\(primary.port)", "connected", "\(replicaLSN)"], "\(role)")
@@ -164,6 +168,11 @@ func syncReplicationLosesNoAcknowledgedWriteWhenThePrimaryDies() throws {
     #expect(try client.call("NODE.ADD", "WH", "kind=warehouse", "lat=40.6", "lon=-75.5") == "-NOREPLICAS Not enough good replicas to write.")
     #expect(try lsn(of: primary) == before, "a refused write wrote nothing")
     #expect(try client.call("STOCK.GET", "SKU-0").hasPrefix("-NOTFOUND"), "reads are served")
+    // As redis-cli shows them: NOREPLICAS, and WAIT with no replica (0 after its timeout).
+    let refused = try runProcess("/usr/bin/redis-cli", ["-p", "\(primary.port)", "SKU.ADD", "SKU-0", "price=100"])
+    #expect(refused.standardOutput.trimmingCharacters(in: .whitespacesAndNewlines) == "NOREPLICAS Not enough good replicas to write.", "\(refused)")
+    let waited = try runProcess("/usr/bin/redis-cli", ["-p", "\(primary.port)", "WAIT", "1", "50"])
+    #expect(waited.standardOutput == "0\n", "\(waited)")
 
     let replica = try ServerProcess(data: directory.file("replica"), arguments: ["--replica-of", "127.0.0.1:\(primary.port)"])
     try waitForCatchUp(replica, to: primary)
