@@ -41,11 +41,7 @@ for round in $(seq 1 "$rounds"); do
     echo "round $round P$depth: this ${this% *}/s ${this#* }µs/req   other ${other% *}/s ${other#* }µs/req"
     echo "$this $other" >> "$results"
 done
-awk '
-    function median(list, count,   i, j, t) {
-        for (i = 1; i <= count; i++) for (j = i + 1; j <= count; j++) if (list[j] < list[i]) { t = list[i]; list[i] = list[j]; list[j] = t }
-        return count % 2 ? list[(count + 1) / 2] : (list[count / 2] + list[count / 2 + 1]) / 2
-    }
+awk "$awk_median"'
     { n++; cpu[n] = $2 / $4; rate[n] = $1 / $3 }
     END { printf "median of %d pairs, this / other: CPU per request %.3fx, requests/s %.3fx\n", n, median(cpu, n), median(rate, n) }
 ' "$results"

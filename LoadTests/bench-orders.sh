@@ -53,11 +53,7 @@ for round in $(seq 1 "$rounds"); do
     echo "round $round: Orderline ORDER.CREATE reply=$reply ${created}/s, lifecycle steps ${steps}/s; Redis + Lua reservations ${redis}/s"
 done
 
-awk -v lifecycle="$lifecycle" '
-    function median(list, n,   i, j, t) {
-        for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (list[j] < list[i]) { t = list[i]; list[i] = list[j]; list[j] = t }
-        return n % 2 ? list[(n + 1) / 2] : (list[n / 2] + list[n / 2 + 1]) / 2
-    }
+awk -v lifecycle="$lifecycle" "$awk_median"'
     { n++; orders[n] = $2 / $4; steps[n] = $3 / $4; text1 = text1 sprintf(" %.2f", orders[n]); text2 = text2 sprintf(" %.2f", steps[n]) }
     END {
         printf "P16 orders / Redis reservations: median %.2fx (goal 0.5x); rounds:%s\n", median(orders, n), text1

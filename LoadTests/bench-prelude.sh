@@ -4,6 +4,14 @@
 # options]` (port 7401) start a fresh server on 127.0.0.1 and wait until it is ready;
 # `stop` stops the server started last, by pid. `seed_for_redis_benchmark` loads the
 # 1,000 SKUs both servers' redis-benchmark commands draw from.
+# The median of list[1..count] (sorted in place), for the scripts' awk summaries:
+# `awk "$awk_median"'<program>'`.
+awk_median='
+    function median(list, count,   i, j, t) {
+        for (i = 1; i <= count; i++) for (j = i + 1; j <= count; j++) if (list[j] < list[i]) { t = list[i]; list[i] = list[j]; list[j] = t }
+        return count % 2 ? list[(count + 1) / 2] : (list[count / 2] + list[count / 2 + 1]) / 2
+    }'
+
 bench_prelude() {
     local name=$1; shift
     cd "$(dirname "${BASH_SOURCE[0]}")/.."

@@ -36,12 +36,8 @@ for round in $(seq 1 "$rounds"); do
 done
 
 # Per round: Orderline ÷ each Redis; then the median over the rounds.
-awk '
+awk "$awk_median"'
     { rate[$1, $2, $3] = $4; if ($1 > rounds) rounds = $1 }
-    function median(list, n,   i, j, t) {
-        for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (list[j] < list[i]) { t = list[i]; list[i] = list[j]; list[j] = t }
-        return n % 2 ? list[(n + 1) / 2] : (list[n / 2] + list[n / 2 + 1]) / 2
-    }
     END {
         split("16 redis-always 2.0|16 redis-none 1.2|1 redis-always 1.2", cases, "|")
         for (c = 1; c in cases; c++) {

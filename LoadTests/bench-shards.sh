@@ -66,11 +66,7 @@ for round in $(seq 1 "$rounds"); do
     done
 done
 
-awk '
-    function median(list, count,   i, j, t) {
-        for (i = 1; i <= count; i++) for (j = i + 1; j <= count; j++) if (list[j] < list[i]) { t = list[i]; list[i] = list[j]; list[j] = t }
-        return count % 2 ? list[(count + 1) / 2] : (list[count / 2] + list[count / 2 + 1]) / 2
-    }
+awk "$awk_median"'
     { key = $2 " " $3; runs[key]++; rate[key, runs[key]] = $4; cpu[key, runs[key]] = $5; busy[key, runs[key]] = $6; seen[$2] = 1; counts[$3] = 1 }
     END {
         for (w in seen) for (s in counts) {

@@ -161,7 +161,7 @@ final class CommandDispatcher: Sendable {
             // `AUTH <username> <password>` (redis-py, redis-cli --user) passes the token as the password.
             return authenticate(token: arguments[arguments.count - 1], session: &session) ?? Pending(reply: .simple("OK"))
         case "HELLO":
-            return hello(arguments, session: &session)
+            return hello(arguments, session: &session, isReplica: engine.isReplica)
         case "MULTI", "EXEC", "DISCARD", "WATCH", "UNWATCH":
             return transaction(name, arguments: arguments, session: &session, engine: engine)
         default:
@@ -205,7 +205,7 @@ final class CommandDispatcher: Sendable {
             requestShutdown()
             return Pending(reply: .simple("OK"), closeAfter: true)
         case "ROLE":
-            return Pending(reply: .array(replication.value.role(lsn: engine.lsn)), lsn: engine.lsn, aboutServer: true)
+            return Pending(reply: .array(replication.value.role(lsn: engine.lsn, isReplica: engine.isReplica)), lsn: engine.lsn, aboutServer: true)
         case "REPLICAOF", "SLAVEOF":
             return replicaOf(host: arguments[0], port: arguments[1], engine: engine)
         case "REPLCONF":
@@ -440,7 +440,7 @@ final class CommandDispatcher: Sendable {
     /// `HELLO [2|3 [AUTH <user> <token>] [SETNAME <name>]]`. RESP3 is offered because
     /// client libraries such as redis-py 8 start with `HELLO 3`; every reply this
     /// server gives is the same in both but for nulls and this map.
-    private func hello(_ arguments: [String], session: inout Session) -> Pending {
+    private func hello(_ arguments: [String], session: inout Session, isReplica: Bool) -> Pending {
         var version = session.resp3 ? 3 : 2
         var rest = arguments[...]
         if let first = rest.first {
@@ -478,7 +478,7 @@ final class CommandDispatcher: Sendable {
         return Pending(reply: .map([
             ("server", .bulk("orderline")), ("version", .bulk("0.1.0")), ("proto", .integer(Int64(version))),
             ("id", .integer(0)), ("mode", .bulk("standalone")),
-            ("role", .bulk(replication.value.isReplica ? "replica" : "master")), ("modules", .array([])),
+            ("role", .bulk(isReplica ? "replica" : "master")), ("modules", .array([])),
         ]))
     }
 
@@ -576,7 +576,7 @@ final class CommandDispatcher: Sendable {
                 ("rejected_busy", String(statistics.rejectedBusy.load(ordering: .relaxed))),
             ]),
             ("shards", shards),
-            ("replication", replication.value.infoFields(lsn: lsn, now: .now())),
+            ("replication", replication.value.infoFields(lsn: lsn, isReplica: engine.isReplica, now: .now())),
             ("reservations", [
                 ("reservations_kept", String(reservationsKept)), ("reservation_pages", String(reservationPages)),
                 ("reservations_unpaged", String(reservationsUnpaged)),
@@ -659,7 +659,9 @@ extension CommandDispatcher {
             return Pending(reply: .error("INVALID lsn '\(arguments[1].prefix(40))' must be a non-negative integer"))
         }
         let history = replication.value.history
-        guard arguments[0] == "?" ? after == 0 : ReplicationHistory.Term(arguments[0]) != nil else {
+        // `?`: a replica with no events yet; otherwise the term of its last event.
+        let term = ReplicationHistory.Term(arguments[0])
+        guard arguments[0] == "?" ? after == 0 : term != nil else {
             return Pending(reply: .error("INVALID term '\(arguments[0].prefix(40))' must be <number>:<first LSN> (or ? at LSN 0)"))
         }
         guard after <= engine.lsn else {
@@ -667,7 +669,7 @@ extension CommandDispatcher {
                 "ERR the replica is at LSN \(after), ahead of this server (LSN \(engine.lsn)): its log holds events this one "
                     + "does not have; re-sync it from a copy of this server's data directory"))
         }
-        if let term = ReplicationHistory.Term(arguments[0]), term != history.term(at: after) {
+        if let term, term != history.term(at: after) {
             return Pending(reply: .error(
                 "ERR the replica's log diverged from this server's: its LSN \(after) is in term \(term), here in term "
                     + "\(history.term(at: after)) (history \(history)); re-sync it from a copy of this server's data directory"))

@@ -14,7 +14,6 @@ import Synchronization
 final class ReplicaFeed: ChannelInboundHandler, RemovableChannelHandler {
     /// Requests, decoded by a `RESPRequestDecoder` in front of this handler.
     typealias InboundIn = [String]
-    typealias OutboundOut = ByteBuffer
 
     private let replication: Replication
     private let streamer: ReplicaStreamer
@@ -31,15 +30,10 @@ final class ReplicaFeed: ChannelInboundHandler, RemovableChannelHandler {
         streamer.start(channel: context.channel)
     }
 
+    /// Also when the connection closes: NIO removes every handler then.
     func handlerRemoved(context: ChannelHandlerContext) {
         streamer.stop()
         replication.followerGone(ObjectIdentifier(self))
-    }
-
-    func channelInactive(context: ChannelHandlerContext) {
-        streamer.stop()
-        replication.followerGone(ObjectIdentifier(self))
-        context.fireChannelInactive()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -55,10 +49,7 @@ final class ReplicaFeed: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     private func refuse(context: ChannelHandlerContext, _ message: String) {
-        var buffer = context.channel.allocator.buffer(capacity: message.utf8.count + 3)
-        buffer.writeRESP(.error(message))
-        let channel = context.channel
-        context.writeAndFlush(wrapOutboundOut(buffer)).whenComplete { _ in channel.close(promise: nil) }
+        ReplicaStreamer.sendErrorAndClose(context.channel, message)
     }
 }
 
@@ -159,6 +150,11 @@ final class ReplicaStreamer: Sendable {
 
     private func fail(_ channel: any Channel, _ message: String) {
         logger.warning("replica feed stopped", metadata: ["reason": "\(message)"])
+        Self.sendErrorAndClose(channel, message)
+    }
+
+    /// Tells the replica why its link ends, then closes it.
+    static func sendErrorAndClose(_ channel: any Channel, _ message: String) {
         var buffer = channel.allocator.buffer(capacity: message.utf8.count + 3)
         buffer.writeRESP(.error(message))
         channel.writeAndFlush(buffer).whenComplete { _ in channel.close(promise: nil) }

@@ -37,7 +37,6 @@ final class ReplicaLink {
     /// The link is being closed: what still arrives on it is not acted on.
     private var closing = false
     private var stopped = false
-    private var watchdog: RepeatedTask?
 
     static let silenceSecondsMax: Int64 = 5
     static let reconnectDelay = TimeAmount.seconds(1)
@@ -52,15 +51,10 @@ final class ReplicaLink {
 
     func start() {
         connect()
-        let bound = NIOLoopBound(self, eventLoop: engine.eventLoop)
-        watchdog = engine.eventLoop.scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { _ in
-            bound.value.checkSilence(now: .now())
-        }
     }
 
     func stop() {
         stopped = true
-        watchdog?.cancel()
         channel?.close(promise: nil)
         channel = nil
     }
@@ -74,6 +68,8 @@ final class ReplicaLink {
             .connectTimeout(.seconds(3))
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    // NIO's idle handler, as client connections have: it tells when the primary went silent.
+                    try channel.pipeline.syncOperations.addHandler(IdleStateHandler(readTimeout: .seconds(Self.silenceSecondsMax)))
                     try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(RESPReplyDecoder(binaryBulk: true)))
                     try channel.pipeline.syncOperations.addHandler(ReplicaLinkHandler(link: bound.value))
                 }
@@ -190,8 +186,8 @@ final class ReplicaLink {
         engine.eventLoop.scheduleTask(in: Self.reconnectDelay) { bound.value.connect() }
     }
 
-    private func checkSilence(now: NIODeadline) {
-        guard let channel, let lastContact, now - lastContact >= .seconds(Self.silenceSecondsMax) else { return }
+    fileprivate func silent(_ channel: any Channel) {
+        guard self.channel === channel, !closing else { return }
         close(channel, because: "no word from the primary for \(Self.silenceSecondsMax) s")
     }
 }
@@ -220,5 +216,10 @@ private final class ReplicaLinkHandler: ChannelInboundHandler {
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         link.received(.error("link error: \(error)"), on: context.channel)
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let idle = event as? IdleStateHandler.IdleStateEvent, idle == .read { return link.silent(context.channel) }
+        context.fireUserInboundEventTriggered(event)
     }
 }

@@ -25,11 +25,9 @@ final class Replication {
     /// The primary's token, for a server that follows one behind `--auth`.
     let primaryToken: String?
     private(set) var followers: [ObjectIdentifier: Follower] = [:]
-    /// Set while this server follows a primary.
+    /// Set while this server follows a primary. (Whether it is a replica at all, one
+    /// following nobody under `--standby` too, is the engine's `isReplica`.)
     private(set) var link: ReplicaLink?
-    /// Whether writes are refused: following a primary, or waiting to be told whom to
-    /// follow or to take writes (`--standby`). The engine's `isReplica` says the same.
-    private(set) var isReplica = false
     /// The terms of this server's log (`HISTORY`), loaded before it serves.
     var history = ReplicationHistory()
     private var promoting = false
@@ -131,7 +129,6 @@ final class Replication {
     }
 
     private func becomeReplica(engine: isolated Engine) {
-        isReplica = true
         engine.setReplica(true)
         tracker?.waitForReplicas(false)
     }
@@ -140,7 +137,7 @@ final class Replication {
     /// term begins after the last LSN this server has, and is durable in `HISTORY`
     /// before the first write is taken. The future completes once writes are taken.
     func promote(engine: isolated Engine) -> EventLoopFuture<Void> {
-        guard isReplica else { return eventLoop.makeSucceededVoidFuture() }
+        guard engine.isReplica else { return eventLoop.makeSucceededVoidFuture() }
         guard !promoting else { return eventLoop.makeFailedFuture(Rejection(.conflict, "a promotion is already under way")) }
         promoting = true
         link?.stop()
@@ -152,7 +149,6 @@ final class Replication {
             let replication = bound.value
             replication.promoting = false
             replication.history = next
-            replication.isReplica = false
             engineOnLoop.value.assumeIsolated { $0.setReplica(false) }
             replication.tracker?.waitForReplicas(true)
             replication.logger.notice("promoted to primary", metadata: ["term": "\(next.current)", "lsn": "\(next.current.firstLSN - 1)"])
@@ -174,7 +170,7 @@ final class Replication {
 
     // MARK: What INFO and ROLE show
 
-    func infoFields(lsn: LSN, now: NIODeadline) -> [(String, String)] {
+    func infoFields(lsn: LSN, isReplica: Bool, now: NIODeadline) -> [(String, String)] {
         guard isReplica else {
             var fields: [(String, String)] = [("role", "master"), ("connected_slaves", String(followers.count))]
             for (index, follower) in sortedFollowers.enumerated() {
@@ -204,7 +200,7 @@ final class Replication {
     }
 
     /// `ROLE`, as Redis answers it.
-    func role(lsn: LSN) -> [RESPValue] {
+    func role(lsn: LSN, isReplica: Bool) -> [RESPValue] {
         guard isReplica else {
             return [
                 .bulk("master"), .integer(Int64(lsn)),
