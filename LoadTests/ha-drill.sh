@@ -114,18 +114,17 @@ until_reply() {
 }
 # A restarted primary whose log went past where the new primary's term began (writes it
 # took and never acknowledged) is refused as diverged. The operator's re-sync, done here:
-# its data moved aside, it starts empty and receives the whole log. Waits up to 10 s for
-# the server to follow or be refused; true if it was re-synced.
+# `REPLICAOF <its primary> RESYNC` replaces its log by the primary's snapshot and log
+# (its own is set aside in replaced/). Waits up to 10 s for the server to follow or be
+# refused; true if it was re-synced.
 resync_if_diverged() {
     local port=$1 info deadline=$((SECONDS + 10))
     while [ $SECONDS -lt $deadline ]; do
         info=$(redis-cli -p "$port" INFO replication | tr -d '\r')
         grep -q "master_link_status:up" <<<"$info" && return 1
         if grep -q "diverged" <<<"$info"; then
-            log "127.0.0.1:$port diverged ($(grep -o 'its LSN.*history [^)]*)' <<<"$info")): re-synced from scratch"
-            kill "${server_pid[$port]}"; wait "${server_pid[$port]}" 2>/dev/null || true
-            mv "$work/data-$port" "$work/diverged-$port-$SECONDS"
-            start_server "$port"
+            log "127.0.0.1:$port diverged ($(grep -o 'its LSN.*history [^)]*)' <<<"$info")): REPLICAOF … RESYNC"
+            redis-cli -p "$port" REPLICAOF "$(sed -n 's/^master_host://p' <<<"$info")" "$(sed -n 's/^master_port://p' <<<"$info")" RESYNC >/dev/null
             return 0
         fi
         sleep 0.1
@@ -162,8 +161,7 @@ missing=$(sed 's/^/RESERVATION.GET /' "$work/acknowledged" | redis-cli -p "$surv
 log "survivor $survivor: $count acknowledged reservations, $missing missing"
 # Every server follows the survivor and reaches its digest. A killed primary whose log
 # went on past where the new primary's term began (writes that were never
-# acknowledged) is refused as diverged; the operator's re-sync: its data moved aside,
-# it starts empty and receives the whole log.
+# acknowledged) is refused as diverged, and re-synced as above.
 target=$(role_lsn "$survivor")
 for port in "${ports[@]}"; do
     deadline=$((SECONDS + 30))

@@ -13,7 +13,7 @@
 #     whenever the server does not follow the server it names (an old primary that
 #     comes back follows the new one, or is refused if its log forked: terms);
 #   - queues for the lock while its server answers (and has not been refused as
-#     diverged: such a server waits for the operator's re-sync); once it holds it, it first catches
+#     diverged: such a server waits for the operator's REPLICAOF <leader> RESYNC); once it holds it, it first catches
 #     its server up from the furthest member (so no acknowledged write is left behind
 #     on another replica), then sends REPLICAOF NO ONE (a new term), publishes itself
 #     as the leader, and holds the lock while its server answers PING. When the server

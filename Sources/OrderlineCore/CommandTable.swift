@@ -326,8 +326,8 @@ public enum CommandTable {
         CommandInfo("SHUTDOWN", arity: -1, flags: [.admin, .notInTransaction]),
         CommandInfo("CLOCK.ADVANCE", arity: 2, flags: [.write, .admin, .notInTransaction]),
         CommandInfo("ROLE", arity: 1, flags: [.serverWide, .notInTransaction]),
-        CommandInfo("REPLICAOF", arity: 3, flags: [.admin, .notInTransaction]),
-        CommandInfo("SLAVEOF", arity: 3, flags: [.admin, .notInTransaction]),
+        CommandInfo("REPLICAOF", arity: -3, flags: [.admin, .notInTransaction]),
+        CommandInfo("SLAVEOF", arity: -3, flags: [.admin, .notInTransaction]),
         // What a replica says to its primary (`ReplicaLink`): its port, then the LSN to go on from.
         CommandInfo("REPLCONF", arity: -3, flags: [.admin, .notInTransaction]),
         CommandInfo("PSYNC", arity: 3, flags: [.admin, .notInTransaction]),

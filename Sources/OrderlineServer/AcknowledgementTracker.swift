@@ -108,6 +108,20 @@ final class AcknowledgementTracker: Sendable {
         release()
     }
 
+    /// On the loop, after a replica's full re-sync restarted its log at `lsn` (below
+    /// what was acknowledged before, when its log had diverged): what is acknowledged
+    /// counts from there again, or a write taken after a promotion could be released
+    /// before it is durable.
+    func restart(at lsn: LSN) {
+        reported.store(lsn, ordering: .sequentiallyConsistent)
+        let state = waiting.value
+        state.acknowledged = lsn
+        state.confirmed = lsn
+        state.walAcknowledged = lsn
+        state.replicated = lsn
+        state.unconfirmed.removeAll()
+    }
+
     /// On the loop, every few milliseconds with sync replicas: releases, as
     /// `NOREPLICAS`, what waited for them longer than the timeout.
     func releaseTimedOut() {

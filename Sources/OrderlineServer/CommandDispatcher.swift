@@ -207,7 +207,7 @@ final class CommandDispatcher: Sendable {
         case "ROLE":
             return Pending(reply: .array(replication.value.role(lsn: engine.lsn, isReplica: engine.isReplica)), lsn: engine.lsn, aboutServer: true)
         case "REPLICAOF", "SLAVEOF":
-            return replicaOf(host: arguments[0], port: arguments[1], engine: engine)
+            return replicaOf(arguments, engine: engine)
         case "REPLCONF":
             return replconf(arguments, session: &session)
         case "PSYNC":
@@ -599,11 +599,18 @@ final class CommandDispatcher: Sendable {
 // MARK: Replication
 
 extension CommandDispatcher {
-    /// `REPLICAOF <host> <port>` follows a primary; `REPLICAOF NO ONE` stops following
-    /// and takes writes again.
-    private func replicaOf(host: String, port portText: String, engine: isolated Engine) -> Pending {
+    /// `REPLICAOF <host> <port> [RESYNC]` follows a primary (with `RESYNC`, replacing
+    /// this server's log by the primary's snapshot first: for a replica refused as
+    /// diverged); `REPLICAOF NO ONE` stops following and takes writes again.
+    private func replicaOf(_ arguments: [String], engine: isolated Engine) -> Pending {
         let replication = replication.value
+        let (host, portText) = (arguments[0], arguments[1])
+        let resync = arguments.count == 3 && arguments[2].uppercased() == "RESYNC"
+        guard arguments.count == 2 || resync else {
+            return Pending(reply: .error("INVALID REPLICAOF takes <host> <port> [RESYNC] or NO ONE"))
+        }
         if host.uppercased() == "NO", portText.uppercased() == "ONE" {
+            guard !resync else { return Pending(reply: .error("INVALID REPLICAOF NO ONE takes no RESYNC")) }
             let promoted = replication.promote(engine: engine).map { RESPValue.simple("OK") }.recover { error in
                 (error as? Rejection).map(RESPValue.init) ?? .error("IOERR \(error)")
             }
@@ -615,10 +622,10 @@ extension CommandDispatcher {
         guard !host.isEmpty, host.utf8.count <= 255, !host.contains(where: { $0 == " " || $0.isNewline }) else {
             return Pending(reply: .error("INVALID host '\(host.prefix(40))' is not a host name or address"))
         }
-        if let link = replication.link, link.host == host, link.port == port {
+        if !resync, let link = replication.link, link.host == host, link.port == port {
             return Pending(reply: .simple("OK Already connected to specified master"))
         }
-        replication.follow(host: host, port: port, engine: engine)
+        replication.follow(host: host, port: port, resync: resync, engine: engine)
         return Pending(reply: .simple("OK"))
     }
 
@@ -651,33 +658,40 @@ extension CommandDispatcher {
 
     /// `PSYNC <term> <lsn>`: the replica has the log up to `<lsn>`, whose last event is
     /// in `<term>` (`<number>:<first LSN>`, or `?` for a replica with no events yet).
-    /// If this server's history places `<lsn>` in that same term, the reply is
-    /// `+CONTINUE <lsn> <history>` and from then on the connection carries the log after
-    /// `<lsn>` (`ReplicaFeed`); otherwise the replica's log is not a prefix of this one.
+    /// If this server's history places `<lsn>` in that same term, the replica's log is
+    /// a prefix of this one and the connection carries the rest (`ReplicaFeed`, whose
+    /// streamer answers `+CONTINUE`, or `+FULLRESYNC` when the segments it needs are
+    /// gone); otherwise it is refused as diverged. `PSYNC ? -1` asks for a full re-sync
+    /// whatever the replica holds (`REPLICAOF <host> <port> RESYNC`), as in Redis.
     private func psync(_ arguments: [String], session: Session, engine: isolated Engine) -> Pending {
-        guard let after = LSN(arguments[1]) else {
-            return Pending(reply: .error("INVALID lsn '\(arguments[1].prefix(40))' must be a non-negative integer"))
-        }
         let history = replication.value.history
+        let fullResyncAsked = arguments[0] == "?" && arguments[1] == "-1"
+        let after = fullResyncAsked ? 0 : LSN(arguments[1])
+        guard let after else {
+            return Pending(reply: .error("INVALID lsn '\(arguments[1].prefix(40))' must be a non-negative integer (or -1 with ?)"))
+        }
         // `?`: a replica with no events yet; otherwise the term of its last event.
         let term = ReplicationHistory.Term(arguments[0])
         guard arguments[0] == "?" ? after == 0 : term != nil else {
             return Pending(reply: .error("INVALID term '\(arguments[0].prefix(40))' must be <number>:<first LSN> (or ? at LSN 0)"))
         }
+        let resyncHint = "re-sync it with REPLICAOF <host> <port> RESYNC (its log is set aside in replaced/)"
         guard after <= engine.lsn else {
             return Pending(reply: .error(
                 "ERR the replica is at LSN \(after), ahead of this server (LSN \(engine.lsn)): its log holds events this one "
-                    + "does not have; re-sync it from a copy of this server's data directory"))
+                    + "does not have; \(resyncHint)"))
         }
         if let term, term != history.term(at: after) {
             return Pending(reply: .error(
                 "ERR the replica's log diverged from this server's: its LSN \(after) is in term \(term), here in term "
-                    + "\(history.term(at: after)) (history \(history)); re-sync it from a copy of this server's data directory"))
+                    + "\(history.term(at: after)) (history \(history)); \(resyncHint)"))
         }
-        let streamer = ReplicaStreamer(directory: engine.directory, wal: engine.wal, after: after, lsnLast: engine.lsn, logger: logger)
+        let streamer = ReplicaStreamer(
+            directory: engine.directory, wal: engine.wal, after: after, lsnLast: engine.lsn, fullResyncAsked: fullResyncAsked,
+            history: history, logger: logger)
         let follower = Replication.Follower(address: session.peer, listeningPort: session.replicaListeningPort, acknowledged: after)
-        return Pending(
-            reply: .simple("CONTINUE \(after) \(history)"), feed: FeedStart(streamer: streamer, follower: follower, replication: replication))
+        // The streamer answers, once it has looked at the segments (off the loop).
+        return Pending(reply: .simple(""), feed: FeedStart(streamer: streamer, follower: follower, replication: replication))
     }
 }
 

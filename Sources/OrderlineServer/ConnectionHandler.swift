@@ -617,14 +617,14 @@ final class ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 buffer = spareReplyBuffer.take() ?? context.channel.allocator.buffer(capacity: 256)
                 buffer!.clear()  // reuses the storage if NIO is done with it
             }
-            buffer!.writeRESP(next.reply, resp3: next.resp3)
             sequenceWritten += 1
-            if next.closeAfter {
-                closeAfter = true
+            if let start = next.feed {
+                feed = start  // its streamer writes PSYNC's answer
                 break
             }
-            if let start = next.feed {
-                feed = start
+            buffer!.writeRESP(next.reply, resp3: next.resp3)
+            if next.closeAfter {
+                closeAfter = true
                 break
             }
         }

@@ -39,3 +39,43 @@ extension Engine {
         return nil
     }
 }
+
+extension Engine {
+    /// A full re-sync from the primary (`FULLRESYNC`): this replica's log did not go on
+    /// into the primary's (too far behind: the primary no longer has the segments it
+    /// needs; or diverged, and the operator asked for it with `REPLICAOF … RESYNC`).
+    /// `snapshot` is the primary's snapshot file at `lsn` (empty: the empty state at
+    /// LSN 0). It is checked off the loop, the WAL restarts at `lsn` with the snapshot
+    /// as the start of its log (the old files set aside in `replaced/`), and the state
+    /// becomes the snapshot's. No snapshot is written meanwhile, and none whose cut was
+    /// taken before.
+    func resync(fromSnapshot snapshot: [UInt8], at lsn: LSN, history: ReplicationHistory) async throws {
+        guard isReplica, !resyncing else { throw Rejection(.conflict, "a re-sync needs a replica that is not re-syncing already") }
+        resyncing = true
+        defer { resyncing = false }
+        let whole = lsn == 0 && snapshot.isEmpty
+            ? OrderlineState()
+            : try await DedicatedThread.run(name: "orderline-resync") {
+                try SnapshotFile.decode(snapshot, name: "from the primary at LSN \(lsn)")
+            }
+        guard whole.lsn == lsn else { throw StorageError(.corrupt, "the primary's snapshot is at LSN \(whole.lsn), not \(lsn)") }
+        await beginSnapshotWriting()
+        defer { endSnapshotWriting() }
+        try await wal.waitUntilDurable(state.lsn)
+        let directory = directory
+        let fileSystem = configuration.fileSystem
+        let replacedLSN = state.lsn
+        try await wal.restart(at: lsn) { () throws(StorageError) in
+            try directory.replaceLog(withSnapshot: snapshot, at: lsn, history: history, fileSystem: fileSystem)
+        }
+        resyncs += 1
+        state = ShardedState(splitting: whole, shardCount: configuration.shardCount)
+        timeLast = max(timeLast, state.timeLast)
+        lastSnapshotLSN = lsn > 0 ? lsn : nil
+        eventsSinceSnapshot = 0
+        soldOutSightings.removeAll()
+        logger.notice(
+            "re-synced from the primary's snapshot",
+            metadata: ["lsn": "\(lsn)", "replaced.lsn": "\(replacedLSN)", "replaced.files": "\(directory.file(DataDirectory.replacedFolder))"])
+    }
+}

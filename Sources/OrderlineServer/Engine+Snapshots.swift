@@ -9,8 +9,9 @@ extension Engine {
     public func startSnapshot() -> EventLoopFuture<LSN> {
         let promise = eventLoop.makePromise(of: LSN.self)
         let cut = state
+        let resyncs = resyncs
         wal.rollSegmentAtNextFrame()
-        promise.completeWithTask { try await self.writeSnapshot(of: cut) }
+        promise.completeWithTask { try await self.writeSnapshot(of: cut, takenAfterResyncs: resyncs) }
         return promise.futureResult
     }
 
@@ -19,20 +20,20 @@ extension Engine {
     @discardableResult
     public func snapshot() async throws -> LSN {
         wal.rollSegmentAtNextFrame()
-        return try await writeSnapshot(of: state)
+        return try await writeSnapshot(of: state, takenAfterResyncs: resyncs)
     }
 
     /// One snapshot at a time: a second request waits, and is answered by the newer
     /// snapshot if one was written meanwhile. The WAL must be durable (not merely
     /// acknowledged) past the cut, or a crash could leave a snapshot ahead of the log.
-    func writeSnapshot(of cut: ShardedState) async throws -> LSN {
-        while snapshotWriting { await withCheckedContinuation { snapshotWaiters.append($0) } }
-        if let last = lastSnapshotLSN, last >= cut.lsn { return last }
-        snapshotWriting = true
-        defer {
-            snapshotWriting = false
-            if !snapshotWaiters.isEmpty { snapshotWaiters.removeFirst().resume() }
+    /// A cut taken before a replica's re-sync replaced the state is not written.
+    func writeSnapshot(of cut: ShardedState, takenAfterResyncs: Int) async throws -> LSN {
+        await beginSnapshotWriting()
+        defer { endSnapshotWriting() }
+        guard takenAfterResyncs == resyncs else {
+            throw Rejection(.conflict, "a re-sync from the primary replaced the state since this snapshot's cut; snapshot again")
         }
+        if let last = lastSnapshotLSN, last >= cut.lsn { return last }
         do {
             try await wal.waitUntilDurable(cut.lsn)
         } catch {
@@ -51,6 +52,17 @@ extension Engine {
         logger.info("snapshot written", metadata: ["wal.lsn": "\(cut.lsn)"])
         lastSnapshotLSN = max(lastSnapshotLSN ?? 0, cut.lsn)
         return cut.lsn
+    }
+
+    /// One writer of snapshot files at a time (snapshots, and a replica's re-sync).
+    func beginSnapshotWriting() async {
+        while snapshotWriting { await withCheckedContinuation { snapshotWaiters.append($0) } }
+        snapshotWriting = true
+    }
+
+    func endSnapshotWriting() {
+        snapshotWriting = false
+        if !snapshotWaiters.isEmpty { snapshotWaiters.removeFirst().resume() }
     }
 
     func runPeriodicSnapshot() async {

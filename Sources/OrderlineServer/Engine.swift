@@ -53,7 +53,7 @@ public actor Engine {
     let wal: WriteAheadLog
     var state: ShardedState
     var failure: StorageError?
-    private var eventsSinceSnapshot = 0
+    var eventsSinceSnapshot = 0
     var snapshotRunning = false
     var timeLast: Timestamp
     private var writerWakeScheduled = false
@@ -72,6 +72,11 @@ public actor Engine {
     /// A replica (`Engine+Replication`): it refuses writes and fires no expiries; its
     /// events all come from the primary.
     public internal(set) var isReplica = false
+    /// How many times a re-sync replaced the state (`Engine+Replication`): a snapshot
+    /// cut taken before one must not be written after it.
+    var resyncs = 0
+    /// Set while a re-sync replaces the state and the log: no promotion meanwhile.
+    public internal(set) var resyncing = false
 
     private init(
         configuration: Configuration, clock: any EngineClock, logger: Logger, directoryLock: DataDirectoryLock,

@@ -6,9 +6,12 @@ import OrderlineProtocol
 import OrderlineStorage
 
 /// A replica's link to its primary. It connects (again a second after any failure),
-/// asks for the log after its own last LSN (`PSYNC ? <lsn>`), appends and applies each
-/// frame the primary sends (`Engine.applyReplicated`), and tells the primary what its
-/// own WAL made durable (`REPLCONF ACK <lsn>`). A link silent for
+/// asks for the log after its own last LSN (`PSYNC <term> <lsn>`), appends and applies
+/// each frame the primary sends (`Engine.applyReplicated`), and tells the primary what
+/// its own WAL made durable (`REPLCONF ACK <lsn>`). When the primary answers
+/// `FULLRESYNC` (this replica is too far behind, or asked with `PSYNC ? -1`), it
+/// receives the primary's snapshot and replaces its log and state with it
+/// (`Engine.resync`) before the frames after it. A link silent for
 /// `silenceSecondsMax` (the primary pings every second) is closed and made again.
 /// Lives on the engine's loop.
 final class ReplicaLink {
@@ -30,6 +33,12 @@ final class ReplicaLink {
     /// The primary's acknowledged LSN, as last heard.
     private(set) var primaryLSN: LSN = 0
     private(set) var lastContact: NIODeadline?
+    /// Ask for a full re-sync at the next handshake (`REPLICAOF … RESYNC`), until one is done.
+    private var resyncRequested: Bool
+    /// The primary's snapshot being received after `FULLRESYNC`.
+    private var transfer: SnapshotTransfer?
+    /// A full re-sync is under way (receiving or replacing): `master_sync_in_progress`.
+    var syncInProgress: Bool { transfer != nil || engine.assumeIsolated { $0.resyncing } }
     private var channel: (any Channel)?
     private var handshakeRepliesLeft = 0
     /// What arrived while the primary's history is being made durable here.
@@ -41,9 +50,17 @@ final class ReplicaLink {
     static let silenceSecondsMax: Int64 = 5
     static let reconnectDelay = TimeAmount.seconds(1)
 
-    init(host: String, port: Int, engine: Engine, replication: Replication, logger: Logger) {
+    private struct SnapshotTransfer {
+        var lsn: LSN
+        var bytes: Int
+        var history: ReplicationHistory
+        var received: [UInt8] = []
+    }
+
+    init(host: String, port: Int, resync: Bool, engine: Engine, replication: Replication, logger: Logger) {
         self.host = host
         self.port = port
+        self.resyncRequested = resync
         self.engine = engine
         self.replication = replication
         self.logger = logger
@@ -88,6 +105,7 @@ final class ReplicaLink {
         self.channel = channel
         closing = false
         held = nil
+        transfer = nil
         status = .sync
         lastContact = .now()
         var buffer = channel.allocator.buffer(capacity: 128)
@@ -98,7 +116,11 @@ final class ReplicaLink {
         }
         buffer.writeRESPRequest(["REPLCONF", "listening-port", String(replication.listeningPort)])
         let lsn = engine.assumeIsolated { $0.lsn }
-        buffer.writeRESPRequest(["PSYNC", lsn == 0 ? "?" : replication.history.term(at: lsn).description, String(lsn)])
+        if resyncRequested {
+            buffer.writeRESPRequest(["PSYNC", "?", "-1"])
+        } else {
+            buffer.writeRESPRequest(["PSYNC", lsn == 0 ? "?" : replication.history.term(at: lsn).description, String(lsn)])
+        }
         channel.writeAndFlush(buffer, promise: nil)
     }
 
@@ -110,19 +132,11 @@ final class ReplicaLink {
             guard case .simple(let text) = value else {
                 return close(channel, because: "the primary refused the handshake: \(value)")
             }
-            if handshakeRepliesLeft == 0 {
-                let words = text.split(separator: " ")
-                guard words.count == 3, words[0] == "CONTINUE", let history = ReplicationHistory(words[2]) else {
-                    return close(channel, because: "unexpected reply to PSYNC: \(text)")
-                }
-                status = .connected
-                lastError = nil
-                logger.info("replication link up", metadata: ["primary": "\(host):\(port)", "reply": "\(text)"])
-                if history != replication.history { adopt(history, on: channel) }
-            }
+            if handshakeRepliesLeft == 0 { answeredPSYNC(text, on: channel) }
             return
         }
         if held != nil { return held!.append(value) }
+        if transfer != nil { return receivedSnapshotPiece(value, on: channel) }
         switch value {
         case .array(let items?) where items.count == 4 && items[0] == .binary(Array("EVENTS".utf8)):
             guard case .integer(let first) = items[1], case .integer(let last) = items[2], case .binary(let records) = items[3],
@@ -147,6 +161,68 @@ final class ReplicaLink {
             close(channel, because: "the primary: \(message)")
         default:
             close(channel, because: "unexpected message from the primary: \(value.description.prefix(80))")
+        }
+    }
+
+    /// `+CONTINUE <lsn> <history>`, or `+FULLRESYNC <snapshot LSN> <bytes> <history>`
+    /// followed by the snapshot in pieces.
+    private func answeredPSYNC(_ text: String, on channel: any Channel) {
+        let words = text.split(separator: " ")
+        if words.count == 3, words[0] == "CONTINUE", let history = ReplicationHistory(words[2]) {
+            linkUp(text)
+            if history != replication.history { adopt(history, on: channel) }
+        } else if words.count == 4, words[0] == "FULLRESYNC", let lsn = LSN(words[1]), let bytes = Int(words[2]), bytes >= 0,
+                  (bytes == 0) == (lsn == 0), let history = ReplicationHistory(words[3]) {
+            logger.notice("full re-sync from the primary's snapshot", metadata: ["primary": "\(host):\(port)", "lsn": "\(lsn)", "bytes": "\(bytes)"])
+            transfer = SnapshotTransfer(lsn: lsn, bytes: bytes, history: history)
+            transfer!.received.reserveCapacity(bytes)
+            if bytes == 0 { snapshotReceived(on: channel) }
+        } else {
+            close(channel, because: "unexpected reply to PSYNC: \(text)")
+        }
+    }
+
+    private func linkUp(_ how: String) {
+        status = .connected
+        lastError = nil
+        logger.info("replication link up", metadata: ["primary": "\(host):\(port)", "reply": "\(how)"])
+    }
+
+    private func receivedSnapshotPiece(_ value: RESPValue, on channel: any Channel) {
+        guard case .array(let items?) = value, items.count == 2, items[0] == .binary(Array("SNAPSHOT".utf8)),
+              case .binary(let piece) = items[1], transfer!.received.count + piece.count <= transfer!.bytes
+        else {
+            if case .error(let message) = value { return close(channel, because: "the primary: \(message)") }
+            return close(channel, because: "expected a piece of the primary's snapshot, got \(value.description.prefix(80))")
+        }
+        transfer!.received += piece
+        if transfer!.received.count == transfer!.bytes { snapshotReceived(on: channel) }
+    }
+
+    /// Replaces this replica's log and state with the snapshot (`Engine.resync`); what
+    /// the primary sends meanwhile (the frames after the snapshot) waits.
+    private func snapshotReceived(on channel: any Channel) {
+        guard let transfer else { return }
+        self.transfer = nil
+        held = []
+        let bound = NIOLoopBound(self, eventLoop: engine.eventLoop)
+        let engine = engine
+        let promise = engine.eventLoop.makePromise(of: Void.self)
+        promise.completeWithTask {
+            try await engine.resync(fromSnapshot: transfer.received, at: transfer.lsn, history: transfer.history)
+        }
+        promise.futureResult.whenComplete { result in
+            let link = bound.value
+            let waiting = link.held ?? []
+            link.held = nil
+            if case .failure(let error) = result {
+                return link.close(channel, because: "the full re-sync failed: \(error)")
+            }
+            link.resyncRequested = false
+            link.replication.resynced(at: transfer.lsn, history: transfer.history)
+            guard link.channel === channel, !link.closing else { return }
+            link.linkUp("FULLRESYNC \(transfer.lsn)")
+            for value in waiting { link.received(value, on: channel) }
         }
     }
 

@@ -16,6 +16,8 @@ final class Replication {
         var listeningPort: Int
         var acknowledged: LSN = 0
         var acknowledgedAt: NIODeadline = .now()
+        /// The link, once it carries the log.
+        var channel: (any Channel)?
     }
 
     let eventLoop: any EventLoop
@@ -100,6 +102,13 @@ final class Replication {
         }
     }
 
+    /// Ends every replica's link (they connect again and ask for what they need).
+    private func disconnectFollowers(because reason: String) {
+        for follower in followers.values {
+            if let channel = follower.channel { ReplicaStreamer.sendErrorAndClose(channel, "ERR \(reason)") }
+        }
+    }
+
     func followerGone(_ id: ObjectIdentifier) {
         guard let follower = followers.removeValue(forKey: id) else { return }
         logger.info("replica disconnected", metadata: ["replica": "\(follower.address):\(follower.listeningPort)"])
@@ -107,12 +116,13 @@ final class Replication {
 
     // MARK: This server as a replica
 
-    /// Follows `host:port` from now on (the engine refuses writes from this turn on).
-    func follow(host: String, port: Int, engine: isolated Engine) {
-        if let link, link.host == host, link.port == port { return }
+    /// Follows `host:port` from now on (the engine refuses writes from this turn on);
+    /// with `resync`, starting with a full re-sync from the primary's snapshot.
+    func follow(host: String, port: Int, resync: Bool = false, engine: isolated Engine) {
+        if !resync, let link, link.host == host, link.port == port { return }
         link?.stop()
         becomeReplica(engine: engine)
-        let link = ReplicaLink(host: host, port: port, engine: engine, replication: self, logger: logger)
+        let link = ReplicaLink(host: host, port: port, resync: resync, engine: engine, replication: self, logger: logger)
         self.link = link
         link.start()
         logger.info("following a primary", metadata: ["primary": "\(host):\(port)", "lsn": "\(engine.lsn)"])
@@ -128,6 +138,15 @@ final class Replication {
         logger.info("standing by: read-only until REPLICAOF", metadata: ["lsn": "\(engine.lsn)"])
     }
 
+    /// After a full re-sync replaced this server's log: the primary's history is its
+    /// own, what it acknowledged counts from the snapshot's LSN, and its own replicas
+    /// (whose logs followed the replaced one) must ask again.
+    func resynced(at lsn: LSN, history: ReplicationHistory) {
+        self.history = history
+        tracker?.restart(at: lsn)
+        disconnectFollowers(because: "this server was re-synced from its primary at LSN \(lsn); connect again")
+    }
+
     private func becomeReplica(engine: isolated Engine) {
         engine.setReplica(true)
         tracker?.waitForReplicas(false)
@@ -139,6 +158,9 @@ final class Replication {
     func promote(engine: isolated Engine) -> EventLoopFuture<Void> {
         guard engine.isReplica else { return eventLoop.makeSucceededVoidFuture() }
         guard !promoting else { return eventLoop.makeFailedFuture(Rejection(.conflict, "a promotion is already under way")) }
+        guard !engine.resyncing else {
+            return eventLoop.makeFailedFuture(Rejection(.conflict, "a full re-sync from the primary is under way; promote once it is done"))
+        }
         promoting = true
         link?.stop()
         link = nil
@@ -189,7 +211,7 @@ final class Replication {
             ("role", "slave"), ("master_host", link?.host ?? ""), ("master_port", String(link?.port ?? 0)),
             ("master_link_status", link?.status == .connected ? "up" : "down"),
             ("master_last_io_seconds_ago", link?.lastContact.map { String((now - $0).nanoseconds / 1_000_000_000) } ?? "-1"),
-            ("master_sync_in_progress", "0"),
+            ("master_sync_in_progress", link?.syncInProgress == true ? "1" : "0"),
             ("slave_repl_offset", String(lsn)),
             ("slave_read_only", "1"),
             ("master_link_down_reason", link.map { $0.lastError ?? "none" } ?? "standby: told to follow no primary yet"),

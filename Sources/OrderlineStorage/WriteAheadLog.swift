@@ -81,6 +81,14 @@ public final class WriteAheadLog: Sendable {
         var closed = false
         var observer: (@Sendable (LSN, StorageError?) -> Void)?
         var rollRequested = false
+        var restart: Restart?
+    }
+
+    /// A replica's re-sync (`restart(at:replacingFiles:)`), for the writer to carry out.
+    private struct Restart {
+        var lsn: LSN
+        var replaceFiles: @Sendable () throws(StorageError) -> Void
+        var done: @Sendable (StorageError?) -> Void
     }
 
     public let configuration: Configuration
@@ -188,6 +196,26 @@ public final class WriteAheadLog: Sendable {
         queue.withLockedValue { $0.rollRequested = true }
     }
 
+    /// Ends the log here and begins it again after `lsn`: the writer syncs and closes
+    /// its segment, sets `CHECKPOINT` to LSN 0, calls `replaceFiles` (which puts the
+    /// new start of the log in place: `DataDirectory.replaceLog`), records `lsn` as
+    /// durable, and starts the next frame in a new segment `wal-<lsn + 1>.log`. Nothing
+    /// may be appended meanwhile (a replica being re-synced appends nothing); if
+    /// something is, the restart is refused. A failure of the files is the log's.
+    public func restart(at lsn: LSN, replacingFiles replaceFiles: @escaping @Sendable () throws(StorageError) -> Void) async throws {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            let refusal: StorageError? = queue.withLockedValue { queue in
+                if let failure = queue.failure { return failure }
+                if queue.closing || queue.restart != nil { return StorageError(.busy, "the WAL is closing or restarting") }
+                queue.restart = Restart(lsn: lsn, replaceFiles: replaceFiles) { error in
+                    if let error { continuation.resume(throwing: error) } else { continuation.resume() }
+                }
+                return nil
+            }
+            if let refusal { continuation.resume(throwing: refusal) } else { signalWriter() }
+        }
+    }
+
     /// Registers the one observer told, from the writer thread, each time the
     /// acknowledged LSN advances (and once with the failure if the WAL fails). A
     /// server uses it to release all replies up to that LSN in one go, instead of
@@ -249,7 +277,9 @@ public final class WriteAheadLog: Sendable {
                 workAvailable.lock(whenValue: true)
                 workAvailable.unlock(withValue: false)
             }
-            let (batches, closing, syncRequested) = queue.withLockedValue { queue in
+            let (batches, closing, syncRequested, restart) = queue.withLockedValue { queue in
+                let restart = queue.restart
+                queue.restart = nil
                 let batches = queue.pending
                 queue.pending.removeAll(keepingCapacity: true)
                 queue.pendingEvents = 0
@@ -258,7 +288,7 @@ public final class WriteAheadLog: Sendable {
                     queue.rollRequested = false
                     writer.rollBeforeNextFrame = true
                 }
-                return (batches, queue.closing, syncRequested)
+                return (batches, queue.closing, syncRequested, restart)
             }
             do {
                 if !batches.isEmpty {
@@ -292,9 +322,19 @@ public final class WriteAheadLog: Sendable {
                         lsnCheckpointed = durable
                     }
                 }
+                if let restart {
+                    if batches.isEmpty {
+                        try restartLog(restart, writer: &writer, checkpoint: checkpoint)
+                        lsnCheckpointed = restart.lsn
+                    } else {
+                        restart.done(StorageError(.busy, "events were appended while the log was to restart"))
+                    }
+                }
                 resumeAcknowledgedWaiters()
+                if let restart, batches.isEmpty { restart.done(nil) }
             } catch {
                 fail(error)
+                restart?.done(error)  // after: whoever restarted finds the log failed
                 writer.close()
                 finishClose()
                 return
@@ -314,6 +354,25 @@ public final class WriteAheadLog: Sendable {
                 return
             }
         }
+    }
+
+    private func restartLog(_ restart: Restart, writer: inout SegmentWriter, checkpoint: LogCheckpointWriter) throws(StorageError) {
+        try writer.sync()
+        writer.close()
+        try checkpoint.record(LogCheckpoint(lsnDurable: 0, stoppedCleanly: false))
+        try checkpoint.sync()
+        try restart.replaceFiles()
+        try checkpoint.record(LogCheckpoint(lsnDurable: restart.lsn, stoppedCleanly: false))
+        try checkpoint.sync()
+        let appendedMeanwhile = queue.withLockedValue { queue in
+            guard queue.pending.isEmpty else { return true }
+            queue.statistics.lsnLast = restart.lsn
+            queue.statistics.lsnWritten = restart.lsn
+            queue.statistics.lsnDurable = restart.lsn
+            return false
+        }
+        // The caller promised not to append: LSNs handed out meanwhile would be wrong.
+        if appendedMeanwhile { throw StorageError(.failed, "events were appended while the log restarted at LSN \(restart.lsn)") }
     }
 
     private func write(_ batches: [PendingBatch], with writer: inout SegmentWriter) throws(StorageError) {

@@ -1,7 +1,9 @@
 import Foundation
 import OrderlineCore
 import OrderlineProtocol
+import OrderlineStorage
 import OrderlineTestSupport
+import Synchronization
 import Testing
 
 private let adminToken = "secret-admin-token-01"
@@ -246,7 +248,8 @@ private func waitForInfo(_ server: ServerProcess, containing text: String, secon
 /// took writes after that, cannot follow it: its last LSN is in term 1 there, and the
 /// new primary says the logs diverged instead of merging them. A server that took no
 /// such write follows, takes the new history and reaches the same digest. `--standby`
-/// starts read-only and follows nobody until told.
+/// starts read-only and follows nobody until told. `REPLICAOF … RESYNC` re-syncs the
+/// diverged one from the new primary's snapshot, keeping its own log in `replaced/`.
 @Test(.timeLimit(.minutes(3)))
 func termsTellADivergedOldPrimaryFromOneThatMayFollow() throws {
     let directory = TemporaryDirectory()
@@ -282,6 +285,23 @@ func termsTellADivergedOldPrimaryFromOneThatMayFollow() throws {
     #expect(refused.contains("master_link_status:down\r\n") && refused.contains("its LSN \(fork + 1) is in term 1:1, here in term 2:\(fork + 1)"), "\(refused)")
     #expect(try oldClient.call("RESERVE", "HOT", "1").hasPrefix("-READONLY"))
 
+    // Told to re-sync, it replaces its log by the new primary's (its own set aside in
+    // replaced/), follows, and after a kill -9 recovers and follows from there.
+    #expect(try oldClient.call("REPLICAOF", "127.0.0.1", "\(new.port)", "RESYNC") == "+OK")
+    var resynced = old
+    try waitForCatchUp(resynced, to: new)
+    #expect(try digest(resynced) == digest(new))
+    #expect(try oldClient.call("INFO", "replication").contains("term:2:\(fork + 1)\r\n"))
+    let replaced = try FileReader.list(directory: directory.file("a") + "/" + DataDirectory.replacedFolder)
+    #expect(replaced.contains(where: { $0.hasPrefix("wal-") }), "\(replaced)")
+    let setAside = try Recovery.recover(DataDirectory(path: directory.file("a") + "/replaced"), options: .init(mode: .readOnly)).state
+    #expect(setAside.lsn == fork + 1, "the diverged event is still there to read")
+    #expect(resynced.stop(signal: SIGKILL) == SIGKILL)
+    resynced = try ServerProcess(data: directory.file("a"), arguments: ["--replica-of", "127.0.0.1:\(new.port)", "--keep-wal"])
+    #expect(try newClient.call("RESERVE", "HOT", "1").hasPrefix("$R"))
+    try waitForCatchUp(resynced, to: new)
+    #expect(try digest(resynced) == digest(new))
+
     // The standby stopped at the fork: it follows the new primary and takes its history.
     #expect(try lsn(of: other) == fork)
     #expect(try third.call("REPLICAOF", "127.0.0.1", "\(new.port)") == "+OK")
@@ -289,7 +309,7 @@ func termsTellADivergedOldPrimaryFromOneThatMayFollow() throws {
     #expect(try digest(other) == digest(new))
     #expect(try third.call("INFO", "replication").contains("term:2:\(fork + 1)\r\n"))
     #expect(FileManager.default.contents(atPath: directory.file("c") + "/HISTORY").map { String(decoding: $0, as: UTF8.self) } == "1 1\n2 \(fork + 1)\n")
-    for server in [old, new, other] { #expect(server.stop() == 0) }
+    for server in [resynced, new, other] { #expect(server.stop() == 0) }
 }
 
 private let haToolsInstalled = ["/usr/bin/etcd", "/usr/bin/etcdctl", "/usr/sbin/haproxy"].allSatisfy(FileManager.default.isExecutableFile)
@@ -307,4 +327,124 @@ func theHADrillFailsOverWithoutLosingAnAcknowledgedWrite() throws {
     #expect(drill.standardOutput.contains("0 missing") && drill.standardOutput.contains("digests of the three servers: equal"), "\(drill.standardOutput)")
     let outages = drill.standardOutput.split(separator: "\n").filter { $0.hasPrefix("outage:") }
     #expect(!outages.isEmpty, "a failover shows as a stretch without acknowledged writes: \(drill.standardOutput)")
+}
+
+/// Reservations from `threads` clients, `rounds` each, over `skus` SKUs (`SKU-<n>`);
+/// returns how many were refused.
+private func reserve(port: Int, threads: Int, rounds: Int, skus: Int) -> Int {
+    runOnThreads(threads) { thread -> Int in
+        guard let client = try? RESPTestClient(port: port) else { return rounds }
+        var failures = 0
+        for round in 0..<rounds {
+            let reply = try? client.readReplyAfterSending(["RESERVE", "SKU-\((thread + round) % skus)", "1", "ttl=\(round % 2 == 0 ? 1 : 600)"])
+            if case .bulk? = reply {} else { failures += 1 }
+        }
+        return failures
+    }.reduce(0, +)
+}
+
+/// A warehouse and `skus` SKUs with plenty of stock.
+private func stockUp(_ server: ServerProcess, skus: Int) throws {
+    let client = try server.client()
+    #expect(try client.call("NODE.ADD", "WH", "kind=warehouse", "lat=40.6", "lon=-75.5") == "+OK")
+    for index in 0..<skus {
+        #expect(try client.call("SKU.ADD", "SKU-\(index)", "price=100") == "+OK")
+        #expect(try client.call("STOCK.SET", "WH", "SKU-\(index)", "1000000") == ":1000000")
+    }
+}
+
+/// A replica that starts after the primary's snapshots removed the start of its log is
+/// re-synced from the newest snapshot — sent in pieces while the primary goes on
+/// taking writes — plus the log after it, and reaches the primary's digest with
+/// another shard count. Killed (-9) and restarted after more of the log went, it is
+/// re-synced again over its own log, and catches up again.
+@Test(.timeLimit(.minutes(4)))
+func aReplicaTooFarBehindCatchesUpFromASnapshotUnderLoad() throws {
+    let directory = TemporaryDirectory()
+    let primary = try ServerProcess(data: directory.file("primary"), arguments: ["--snapshot-every", "500"])
+    try stockUp(primary, skus: 8)
+    let port = primary.port
+    #expect(reserve(port: port, threads: 4, rounds: 400, skus: 8) == 0)
+    let kept = try DataDirectory(path: directory.file("primary")).segments()
+    #expect(kept.first.map { $0.firstLSN > 1 } == true, "snapshots removed the start of the log: \(kept.map(\.name))")
+
+    // It joins while the primary takes writes.
+    let during = DispatchGroup()
+    let failures = Mutex(0)
+    DispatchQueue.global().async(group: during) { failures.withLock { $0 += reserve(port: port, threads: 2, rounds: 600, skus: 8) } }
+    let arguments = ["--replica-of", "127.0.0.1:\(port)", "--shards", "3"]
+    var replica = try ServerProcess(data: directory.file("replica"), arguments: arguments)
+    during.wait()
+    #expect(failures.withLock { $0 } == 0)
+    try waitForCatchUp(replica, to: primary)
+    #expect(try digest(replica) == digest(primary))
+    let received = try DataDirectory(path: directory.file("replica")).snapshots()
+    #expect(received.count == 1 && received[0].lsn > 1, "the primary's snapshot: \(received)")
+    #expect(try DataDirectory(path: directory.file("replica")).segments().first?.firstLSN == received.first.map { $0.lsn + 1 })
+    let info = try admin(replica).call("INFO", "replication")
+    #expect(info.contains("master_link_status:up\r\n") && info.contains("master_sync_in_progress:0\r\n"), "\(info)")
+
+    #expect(replica.stop(signal: SIGKILL) == SIGKILL)
+    #expect(reserve(port: port, threads: 4, rounds: 500, skus: 8) == 0)
+    replica = try ServerProcess(data: directory.file("replica"), arguments: arguments)
+    try waitForCatchUp(replica, to: primary)
+    #expect(try digest(replica) == digest(primary))
+    let again = try DataDirectory(path: directory.file("replica")).snapshots()
+    #expect(again.first.map { $0.lsn > received[0].lsn } == true, "re-synced from a newer snapshot: \(again)")
+    #expect(replica.stop() == 0)
+    #expect(primary.stop() == 0)
+}
+
+/// What asynchronous replication can lose, shown: the primary acknowledges writes its
+/// replica does not have (here the replica is stopped, SIGSTOP, then killed with the
+/// primary). The promoted replica holds exactly the primary's log up to its own last
+/// durable LSN — a prefix, the same digest as the primary's log replayed to that LSN —
+/// at or past the offset the primary last reported for it (`slave0:…offset=`); what is
+/// lost is what came after, at most `master_repl_offset` minus that offset.
+@Test(.timeLimit(.minutes(3)))
+func asyncReplicationLosesAtMostWhatTheReplicaHadNotAcknowledged() throws {
+    let directory = TemporaryDirectory()
+    let primary = try ServerProcess(data: directory.file("primary"), arguments: ["--keep-wal"])
+    try stockUp(primary, skus: 4)
+    var replica = try ServerProcess(data: directory.file("replica"), arguments: ["--replica-of", "127.0.0.1:\(primary.port)"])
+    #expect(reserve(port: primary.port, threads: 2, rounds: 200, skus: 4) == 0)
+    try waitForCatchUp(replica, to: primary)
+
+    kill(replica.pid, SIGSTOP)
+    let client = try primary.client()
+    var acknowledged: [String] = []
+    for round in 0..<2_000 {
+        guard case .bulk(let id?) = try client.readReplyAfterSending(["RESERVE", "SKU-\(round % 4)", "1"]) else { break }
+        acknowledged.append(id)
+    }
+    #expect(acknowledged.count == 2_000, "acknowledged without the replica")
+    let info = try client.call("INFO", "replication")
+    let primaryLSN = try lsn(of: primary)
+    guard let offsetText = info.split(separator: "\r\n").first(where: { $0.hasPrefix("slave0:") })?.split(separator: ",")
+        .first(where: { $0.hasPrefix("offset=") })?.dropFirst("offset=".count), let reported = Int64(offsetText)
+    else {
+        Issue.record("no replica offset in \(info)")
+        return
+    }
+    #expect(primary.stop(signal: SIGKILL) == SIGKILL)
+    #expect(replica.stop(signal: SIGKILL) == SIGKILL)
+
+    replica = try ServerProcess(data: directory.file("replica"), arguments: ["--standby"])
+    let promoted = try admin(replica)
+    #expect(try promoted.call("REPLICAOF", "NO", "ONE") == "+OK")
+    let kept = try lsn(of: replica)
+    #expect(kept >= reported && kept < primaryLSN, "kept \(kept), reported \(reported), primary \(primaryLSN)")
+    var options = Recovery.Options(mode: .readOnly)
+    options.untilLSN = LSN(kept)
+    let prefix = try Recovery.recover(DataDirectory(path: directory.file("primary")), options: options).state
+    #expect(try digest(replica) == "$\(prefix.digest)", "the replica holds the primary's log up to LSN \(kept), nothing else")
+    var createdAfter = 0
+    _ = try Recovery.recover(DataDirectory(path: directory.file("primary")), options: .init(mode: .readOnly)) { lsn, event in
+        if lsn > kept, case .reservationCreated = event { createdAfter += 1 }
+    }
+    let lost = try acknowledged.filter { try promoted.call("RESERVATION.GET", $0).hasPrefix("-NOTFOUND") }
+    #expect(lost.count == createdAfter, "the lost reservations are those the primary logged past LSN \(kept)")
+    #expect(lost.count > 0 && Int64(lost.count) <= primaryLSN - reported)
+    #expect(lost == Array(acknowledged.suffix(lost.count)), "the last ones")
+    #expect(replica.stop() == 0)
 }
