@@ -326,6 +326,7 @@ public enum CommandTable {
         CommandInfo("SHUTDOWN", arity: -1, flags: [.admin, .notInTransaction]),
         CommandInfo("CLOCK.ADVANCE", arity: 2, flags: [.write, .admin, .notInTransaction]),
         CommandInfo("ROLE", arity: 1, flags: [.serverWide, .notInTransaction]),
+        CommandInfo("EVENTS.READ", arity: -3, flags: [.notInTransaction]),
         CommandInfo("REPLICAOF", arity: -3, flags: [.admin, .notInTransaction]),
         CommandInfo("SLAVEOF", arity: -3, flags: [.admin, .notInTransaction]),
         // What a replica says to its primary (`ReplicaLink`): its port, then the LSN to go on from.

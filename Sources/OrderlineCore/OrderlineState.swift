@@ -93,6 +93,7 @@ public struct OrderlineState: Sendable {
     /// something unknown (it ignores it), so a damaged log cannot crash recovery.
     public mutating func apply(_ event: Event, at lsn: LSN) {
         self.lsn = lsn
+        if let time = event.stampedTime { timeLast = max(timeLast, time) }
         switch event {
         case .nodeUpserted(let node):
             nodes[node.id] = node
@@ -104,15 +105,13 @@ public struct OrderlineState: Sendable {
         case .stockAdjusted(let node, let sku, let delta, _):
             inventory[sku, default: SKUInventory()].levels[node, default: StockLevel()].onHand += delta
         case .reservationCreated(let reservation):
-            timeLast = max(timeLast, reservation.createdAt)
             reservations[reservation.id] = sharingSKUName(reservation)
             reservationIDMax = max(reservationIDMax, reservation.id)
             changeHeld(reservation, by: reservation.quantity)
             expiryQueue.insert(reservation.id, expiresAt: reservation.expiresAt)
         case .reservationReleased(let id):
             end(id, as: .released)
-        case .reservationExpired(let id, let at):
-            timeLast = max(timeLast, at)
+        case .reservationExpired(let id, _):
             end(id, as: .expired)
         case .reservationConverted(let id):
             end(id, as: .converted)
@@ -120,10 +119,8 @@ public struct OrderlineState: Sendable {
             guard let reservation = end(id, as: .committed), let node = reservation.node else { return }
             inventory[reservation.sku, default: SKUInventory()].levels[node, default: StockLevel()].onHand -= reservation.quantity
         case .idempotencyKeyRecorded(let record):
-            timeLast = max(timeLast, record.recordedAt)
             remember(record)
         case .transferShipped(let transfer):
-            timeLast = max(timeLast, transfer.shippedAt)
             transfers[transfer.id] = transfer
             transferIDMax = max(transferIDMax, transfer.id)
             inventory[transfer.sku, default: SKUInventory()].levels[transfer.from, default: StockLevel()].onHand -= transfer.quantity
@@ -133,28 +130,21 @@ public struct OrderlineState: Sendable {
         case .carrierServiceSet(let service):
             rateCard.set(service)
         case .orderPlaced(let order):
-            timeLast = max(timeLast, order.placedAt)
             if order.exchangeFor == nil { customers[order.customer, default: CustomerHistory()].record(order) }
             replace(orders[order.id], with: order)
         case .orderEdited(let order):
             replace(orders[order.id], with: order)
-        case .orderCancelled(let id, let at):
-            timeLast = max(timeLast, at)
+        case .orderCancelled(let id, _):
             updateOrder(id) { $0.cancel() }
-        case .orderHeld(let id, let hold, let at):
-            timeLast = max(timeLast, at)
+        case .orderHeld(let id, let hold, _):
             updateOrder(id) { $0.holds.append(hold) }
-        case .orderUnheld(let id, let at):
-            timeLast = max(timeLast, at)
+        case .orderUnheld(let id, _):
             updateOrder(id) { $0.holds.removeAll { $0.kind != .awaitingReturn } }
         case .shipmentAdvanced(let progress):
-            timeLast = max(timeLast, progress.at)
             updateOrder(progress.shipment.order) { $0.advance(progress) }
         case .returnOpened(let id, let returned):
-            timeLast = max(timeLast, returned.openedAt)
             updateOrder(id.order) { $0.returns.append(returned) }
         case .returnReceived(let id, let condition, let refundCents, let at):
-            timeLast = max(timeLast, at)
             updateOrder(id.order) { $0.receiveReturn(id.number, condition: condition, refundCents: refundCents, at: at) }
             guard let order = orders[id.order], let returned = order.returns.first(where: { $0.number == id.number }) else { return }
             // The refund comes out of the payment that paid: an exchange has none of its own.

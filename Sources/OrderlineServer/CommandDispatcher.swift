@@ -69,6 +69,8 @@ final class CommandDispatcher: Sendable {
         var replicaListeningPort = 0
         /// The LSN of this connection's last write, for `WAIT`.
         var lastWriteLSN: LSN = 0
+        /// Where this connection's `EVENTS.READ` stopped, to go on from there.
+        var feedCursor: ChangeFeedCursor?
     }
 
     /// `MULTI … EXEC`: requests checked and queued, then run together in one turn of
@@ -214,6 +216,8 @@ final class CommandDispatcher: Sendable {
             return psync(arguments, session: session, engine: engine)
         case "WAIT":
             return wait(arguments, session: session)
+        case "EVENTS.READ":
+            return eventsRead(arguments, session: &session, engine: engine)
         case "CLOCK.ADVANCE":
             guard arguments.count == 1 else { return arity(name) }
             if engine.isReplica { return Pending(reply: RESPValue(Rejection.readOnlyReplica)) }
@@ -654,6 +658,27 @@ extension CommandDispatcher {
         let counted = replication.value.wait(
             for: session.lastWriteLSN, replicas: replicas, timeout: milliseconds == 0 ? nil : .milliseconds(milliseconds))
         return Pending(reply: .simple(""), later: counted.map { RESPValue.integer(Int64($0)) })
+    }
+
+    /// `EVENTS.READ FROM <lsn> …` (`ChangeFeed`): admin, ops and viewer read every
+    /// event; a `channel:<name>` token those of its channel's orders.
+    private func eventsRead(_ arguments: [String], session: inout Session, engine: isolated Engine) -> Pending {
+        let channel: String?
+        switch session.role {
+        case .admin?, .ops?, .viewer?: channel = nil
+        case .channel(let name)?: channel = name
+        default: return Pending(reply: RESPValue(Rejection(.noPermission, "\(session.role.map(String.init(describing:)) ?? "?") may not run EVENTS.READ")))
+        }
+        let query: ChangeFeedQuery
+        do {
+            query = try ChangeFeedQuery(arguments, blockMillisecondsMax: ServerConfiguration.timeoutSecondsMax * 1_000)
+        } catch {
+            return Pending(reply: RESPValue(error))
+        }
+        let cursor = session.feedCursor ?? ChangeFeedCursor()
+        session.feedCursor = cursor
+        let read = ChangeFeedRead(engine: engine, query: query, cursor: cursor, channel: channel, pool: renderPool)
+        return Pending(reply: .simple(""), later: read.start())
     }
 
     /// `PSYNC <term> <lsn>`: the replica has the log up to `<lsn>`, whose last event is

@@ -60,6 +60,16 @@ public struct ReplicationHistory: Sendable, Equatable, CustomStringConvertible {
         return next
     }
 
+    /// The history of a log cut after `lsn` and written on from there as a log of its
+    /// own (`orderline restore`): the terms up to `lsn`, then a new one. No replica of
+    /// the old log, which may hold other events after `lsn` in the old term, can then
+    /// follow the new one as if it were the same log.
+    public func forked(after lsn: LSN) -> ReplicationHistory {
+        var cut = self
+        cut.terms.removeAll { $0.firstLSN > lsn && $0 != terms[0] }
+        return cut.promoted(after: lsn)
+    }
+
     /// `<term>:<first LSN>,…`, as `PSYNC`'s reply carries it.
     public var description: String { terms.map(\.description).joined(separator: ",") }
 
