@@ -11,7 +11,7 @@ struct LoadGenerator: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "orderline-load",
         abstract: "Flash-sale and POS load against Orderline (or Redis + Lua), with invariant checks.",
-        subcommands: [FlashSale.self, PointOfSale.self, Orders.self, Drill.self, Catalog.self, Failover.self])
+        subcommands: [FlashSale.self, PointOfSale.self, Orders.self, Drill.self, Catalog.self, Failover.self, Feed.self])
 }
 
 struct Target: ParsableArguments {

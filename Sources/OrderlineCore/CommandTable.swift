@@ -327,6 +327,7 @@ public enum CommandTable {
         CommandInfo("CLOCK.ADVANCE", arity: 2, flags: [.write, .admin, .notInTransaction]),
         CommandInfo("ROLE", arity: 1, flags: [.serverWide, .notInTransaction]),
         CommandInfo("EVENTS.READ", arity: -3, flags: [.notInTransaction]),
+        CommandInfo("ORDER.HISTORY", arity: 2, flags: [.notInTransaction], key: 1),
         CommandInfo("REPLICAOF", arity: -3, flags: [.admin, .notInTransaction]),
         CommandInfo("SLAVEOF", arity: -3, flags: [.admin, .notInTransaction]),
         // What a replica says to its primary (`ReplicaLink`): its port, then the LSN to go on from.

@@ -58,48 +58,70 @@ struct ChangeFeedQuery: Sendable {
     }
 }
 
-/// Where a connection's feed stopped: the log's follower there, and the events of its
-/// last frame not handed out yet. The next read from that cursor goes on from here,
+/// Where feeds stopped: followers of the log positioned after the last event a read
+/// handed out, with the events of their last frame not handed out yet. The next read
+/// from that cursor — on the same connection or a new one: consumers such as
+/// `LoadTests/feed-consumer.sh` connect for every read — goes on from one of them,
 /// instead of reading the segment again from its start (its frames are compressed as
-/// one stream). Used by one read at a time (the lock), on the render pool's threads.
-final class ChangeFeedCursor: Sendable {
-    private struct Position {
+/// one stream). A position is taken out while a read uses it; at most
+/// `idlePositionsMax` wait, the least recently used dropped first.
+final class ChangeFeedCursors: Sendable {
+    /// `@unchecked`: a position is in one place at a time — in `idle`, under the
+    /// lock, or in the one read that took it out — so its follower (a class, with the
+    /// file and the decompressor's state) is never used by two threads at once.
+    private struct Position: @unchecked Sendable {
         var follower: LogFollower
         var buffered: Deque<(lsn: LSN, event: Event)> = []
         var lsnNext: LSN { buffered.first?.lsn ?? follower.lsnNext }
     }
 
-    private let position = Mutex<Position?>(nil)
+    private let idle = Mutex<[Position]>([])
+    static let idlePositionsMax = 32
 
     /// Up to `query.count` events after `query.after` of its types, none after
     /// `acknowledged`; and the cursor to go on from (the last LSN looked at). Blocking
     /// file I/O: call it off the loop. `.unavailable` when those segments are gone.
     func read(_ query: ChangeFeedQuery, in directory: DataDirectory, acknowledged: LSN) throws(StorageError) -> (events: [(LSN, Event)], next: LSN) {
-        try position.withLock { position throws(StorageError) in
-            if position?.lsnNext != query.after + 1 {
-                position = Position(follower: try LogFollower(directory: directory, after: query.after, lsnLast: acknowledged))
-            }
-            var events: [(LSN, Event)] = []
-            var next = query.after
-            var scanned = 0
-            while events.count < query.count, scanned < ChangeFeedQuery.scanMax {
-                guard let (lsn, event) = position!.buffered.popFirst() else {
-                    guard let frame = try position!.follower.next(acknowledged: acknowledged) else { break }
-                    do {
-                        try WALFormat.decodeRecords(frame.records, firstLSN: frame.firstLSN, lastLSN: frame.lastLSN) { lsn, event in
-                            if lsn > query.after { position!.buffered.append((lsn, event)) }
-                        }
-                    } catch {
-                        position = nil
-                        throw StorageError(.corrupt, "frame \(frame.firstLSN)...\(frame.lastLSN) does not decode: \(error)")
+        var position: Position
+        if let taken = take(after: query.after) {
+            position = taken
+        } else {
+            position = Position(follower: try LogFollower(directory: directory, after: query.after, lsnLast: acknowledged))
+        }
+        var events: [(LSN, Event)] = []
+        var next = query.after
+        var scanned = 0
+        while events.count < query.count, scanned < ChangeFeedQuery.scanMax {
+            guard let (lsn, event) = position.buffered.popFirst() else {
+                guard let frame = try position.follower.next(acknowledged: acknowledged) else { break }
+                do {
+                    try WALFormat.decodeRecords(frame.records, firstLSN: frame.firstLSN, lastLSN: frame.lastLSN) { lsn, event in
+                        if lsn > query.after { position.buffered.append((lsn, event)) }
                     }
-                    continue
+                } catch {
+                    throw StorageError(.corrupt, "frame \(frame.firstLSN)...\(frame.lastLSN) does not decode: \(error)")
                 }
-                next = lsn
-                scanned += 1
-                if query.types?.contains(event.name) ?? true { events.append((lsn, event)) }
+                continue
             }
-            return (events, next)
+            next = lsn
+            scanned += 1
+            if query.types?.contains(event.name) ?? true { events.append((lsn, event)) }
+        }
+        put(position)
+        return (events, next)
+    }
+
+    private func take(after lsn: LSN) -> Position? {
+        idle.withLock { idle in
+            guard let index = idle.lastIndex(where: { $0.lsnNext == lsn + 1 }) else { return nil }
+            return idle.remove(at: index)
+        }
+    }
+
+    private func put(_ position: Position) {
+        idle.withLock { idle in
+            if idle.count >= Self.idlePositionsMax { idle.removeFirst() }
+            idle.append(position)
         }
     }
 }
@@ -111,7 +133,7 @@ final class ChangeFeedCursor: Sendable {
 final class ChangeFeedRead {
     private let engine: Engine
     private var query: ChangeFeedQuery
-    private let cursor: ChangeFeedCursor
+    private let cursors: ChangeFeedCursors
     /// The channel a `channel:<name>` token is scoped to; nil: every event.
     private let channel: String?
     private let pool: NIOThreadPool
@@ -125,10 +147,10 @@ final class ChangeFeedRead {
         case gone(oldestKept: LSN?, reason: String)
     }
 
-    init(engine: Engine, query: ChangeFeedQuery, cursor: ChangeFeedCursor, channel: String?, pool: NIOThreadPool) {
+    init(engine: Engine, query: ChangeFeedQuery, cursors: ChangeFeedCursors, channel: String?, pool: NIOThreadPool) {
         self.engine = engine
         self.query = query
-        self.cursor = cursor
+        self.cursors = cursors
         self.channel = channel
         self.pool = pool
         self.promise = engine.eventLoop.makePromise()
@@ -150,11 +172,11 @@ final class ChangeFeedRead {
     private func attempt() {
         guard !answered else { return }
         let acknowledged = engine.wal.lsnAcknowledged
-        let (query, cursor, directory) = (query, cursor, engine.directory)
+        let (query, cursors, directory) = (query, cursors, engine.directory)
         let bound = NIOLoopBound(self, eventLoop: engine.eventLoop)
         pool.runIfActive(eventLoop: engine.eventLoop) { () -> Outcome in
             do {
-                let read = try cursor.read(query, in: directory, acknowledged: acknowledged)
+                let read = try cursors.read(query, in: directory, acknowledged: acknowledged)
                 return .events(read.events, next: read.next)
             } catch let error as StorageError where error.code == .unavailable {
                 return .gone(oldestKept: try? directory.segments().first?.firstLSN, reason: error.message)

@@ -69,8 +69,6 @@ final class CommandDispatcher: Sendable {
         var replicaListeningPort = 0
         /// The LSN of this connection's last write, for `WAIT`.
         var lastWriteLSN: LSN = 0
-        /// Where this connection's `EVENTS.READ` stopped, to go on from there.
-        var feedCursor: ChangeFeedCursor?
     }
 
     /// `MULTI … EXEC`: requests checked and queued, then run together in one turn of
@@ -93,6 +91,8 @@ final class CommandDispatcher: Sendable {
     /// Where long lists are rendered, off the loop (the service starts and stops it).
     private let renderPool: NIOThreadPool
     private let replication: NIOLoopBound<Replication>
+    /// Where change feeds stopped (`EVENTS.READ`), for the next read from there.
+    private let feedCursors = ChangeFeedCursors()
 
     init(
         configuration: ServerConfiguration, statistics: ServerStatistics, clock: any EngineClock, logger: Logger,
@@ -217,7 +217,9 @@ final class CommandDispatcher: Sendable {
         case "WAIT":
             return wait(arguments, session: session)
         case "EVENTS.READ":
-            return eventsRead(arguments, session: &session, engine: engine)
+            return eventsRead(arguments, session: session, engine: engine)
+        case "ORDER.HISTORY":
+            return orderHistory(arguments[0], role: role, engine: engine)
         case "CLOCK.ADVANCE":
             guard arguments.count == 1 else { return arity(name) }
             if engine.isReplica { return Pending(reply: RESPValue(Rejection.readOnlyReplica)) }
@@ -662,7 +664,7 @@ extension CommandDispatcher {
 
     /// `EVENTS.READ FROM <lsn> …` (`ChangeFeed`): admin, ops and viewer read every
     /// event; a `channel:<name>` token those of its channel's orders.
-    private func eventsRead(_ arguments: [String], session: inout Session, engine: isolated Engine) -> Pending {
+    private func eventsRead(_ arguments: [String], session: Session, engine: isolated Engine) -> Pending {
         let channel: String?
         switch session.role {
         case .admin?, .ops?, .viewer?: channel = nil
@@ -675,10 +677,21 @@ extension CommandDispatcher {
         } catch {
             return Pending(reply: RESPValue(error))
         }
-        let cursor = session.feedCursor ?? ChangeFeedCursor()
-        session.feedCursor = cursor
-        let read = ChangeFeedRead(engine: engine, query: query, cursor: cursor, channel: channel, pool: renderPool)
+        let read = ChangeFeedRead(engine: engine, query: query, cursors: feedCursors, channel: channel, pool: renderPool)
         return Pending(reply: .simple(""), later: read.start())
+    }
+
+    /// `ORDER.HISTORY <order>` (`OrderHistory`), scoped as `ORDER.GET` is.
+    private func orderHistory(_ order: String, role: Role, engine: isolated Engine) -> Pending {
+        if let rejection = engine.state.authorize(.orderGet(order), as: role) { return Pending(reply: RESPValue(rejection)) }
+        guard engine.state.home.orders[order] != nil else { return Pending(reply: RESPValue(Rejection.notFound("order \(order)"))) }
+        let (span, directory, acknowledged) = (engine.orderSpans[order], engine.directory, engine.wal.lsnAcknowledged)
+        let history = renderPool.runIfActive(eventLoop: engine.eventLoop) {
+            RESPValue.bulk(try OrderHistory.read(order: order, span: span, in: directory, acknowledged: acknowledged))
+        }.recover { error in
+            .error("IOERR the log cannot be read: \(error)")
+        }
+        return Pending(reply: .simple(""), later: history)
     }
 
     /// `PSYNC <term> <lsn>`: the replica has the log up to `<lsn>`, whose last event is

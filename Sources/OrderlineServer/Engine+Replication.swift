@@ -74,6 +74,7 @@ extension Engine {
         lastSnapshotLSN = lsn > 0 ? lsn : nil
         eventsSinceSnapshot = 0
         soldOutSightings.removeAll()
+        orderSpans = OrderSpans()
         logger.notice(
             "re-synced from the primary's snapshot",
             metadata: ["lsn": "\(lsn)", "replaced.lsn": "\(replacedLSN)", "replaced.files": "\(directory.file(DataDirectory.replacedFolder))"])

@@ -77,12 +77,15 @@ public actor Engine {
     var resyncs = 0
     /// Set while a re-sync replaces the state and the log: no promotion meanwhile.
     public internal(set) var resyncing = false
+    /// Where each order's events lie in the log (`ORDER.HISTORY`).
+    var orderSpans: OrderSpans
 
     private init(
         configuration: Configuration, clock: any EngineClock, logger: Logger, directoryLock: DataDirectoryLock,
-        state: ShardedState, eventLoop: any EventLoop
+        state: ShardedState, orderSpans: OrderSpans, eventLoop: any EventLoop
     ) {
         self.configuration = configuration
+        self.orderSpans = orderSpans
         self.eventLoop = eventLoop
         self.clock = clock
         self.logger = logger
@@ -111,8 +114,11 @@ public actor Engine {
         options.acceptLostTail = configuration.acceptLostTail
         options.shardCount = configuration.shardCount
         options.fileSystem = configuration.fileSystem
-        let report = try await DedicatedThread.run(name: "orderline-recovery") { [options] in
-            try Recovery.recover(directory, options: options, as: ShardedState.self, logger: logger)
+        let (report, orderSpans) = try await DedicatedThread.run(name: "orderline-recovery") { [options] in
+            var orderSpans = OrderSpans()
+            let report = try Recovery.recover(
+                directory, options: options, as: ShardedState.self, logger: logger, onEvent: { orderSpans.note($1, at: $0) })
+            return (report, orderSpans)
         }
         // A manual clock goes on from where the log left off: CLOCK.ADVANCE n then moves
         // effective time by n.
@@ -125,7 +131,8 @@ public actor Engine {
             logger.warning("the log's last time is ahead of the clock; new events carry the log's time until the clock catches up", metadata: ["clock.skew_seconds": "\(skew)"])
         }
         let engine = Engine(
-            configuration: configuration, clock: clock, logger: logger, directoryLock: lock, state: report.state, eventLoop: eventLoop)
+            configuration: configuration, clock: clock, logger: logger, directoryLock: lock, state: report.state, orderSpans: orderSpans,
+            eventLoop: eventLoop)
         return (engine, report)
     }
 
@@ -304,6 +311,7 @@ public actor Engine {
         for event in events {
             lsn += 1
             state.apply(event, at: lsn)
+            orderSpans.note(event, at: lsn)
         }
         eventsSinceSnapshot += events.count
         if configuration.snapshotEveryEvents > 0, eventsSinceSnapshot >= configuration.snapshotEveryEvents, !snapshotRunning {

@@ -128,3 +128,50 @@ func aCursorOlderThanTheLogIsToldWhereToStartAgain() throws {
     #expect(gone.hasPrefix("-NOTFOUND events after LSN 0 are no longer in the log") && gone.contains("orderline restore --until"), "\(gone)")
     #expect(server.stop() == 0)
 }
+
+/// `ORDER.HISTORY`: every event of an order and its shipments, oldest first, with LSN,
+/// time and type, scoped like `ORDER.GET`; the same after a restart from a snapshot
+/// (the order's span is then unknown, and the segments kept are read instead).
+@Test(.timeLimit(.minutes(2)))
+func orderHistoryListsEveryEventOfTheOrder() throws {
+    let directory = TemporaryDirectory()
+    let tokens = directory.file("tokens")
+    try "admin-token-0001 admin\ncustomer-token-c2 customer:C-2\n".write(toFile: tokens, atomically: true, encoding: .utf8)
+    var server = try ServerProcess(data: directory.file("data"), arguments: ["--auth", tokens, "--keep-wal"])
+    let client = try server.client()
+    #expect(try client.call("AUTH", "admin-token-0001") == "+OK")
+    for command in [
+        ["NODE.ADD", "WH", "kind=warehouse", "lat=40.7128", "lon=-74.006"],
+        ["CARRIER.SET", "GROUND", "standard", "base=500", "per_km=100", "per_kg=50", "bands=500:2,1500:3,5000:5"],
+        ["SKU.ADD", "HOT", "price=4999", "weight=420"], ["STOCK.SET", "WH", "HOT", "50"],
+    ] { #expect(try client.readReplyAfterSending(command).map { if case .error = $0 { false } else { true } } == true, "\(command)") }
+    #expect(try client.call("ORDER.CREATE", "O-1", "channel=web", "customer=C-1", "lines=HOT:2", "ship=39.9526,-75.1652", "payment=tok_visa_4242", "reply=id") == "$O-1")
+    #expect(try client.call("ORDER.CREATE", "O-2", "channel=web", "customer=C-2", "lines=HOT:1", "ship=39.9526,-75.1652", "reply=id") == "$O-2")
+    for step in ["SHIPMENT.PICK", "SHIPMENT.PACK", "SHIPMENT.SHIP", "SHIPMENT.DELIVER"] {
+        #expect(!(try client.call(step, "O-1-S1").hasPrefix("-")), "\(step)")
+    }
+    for _ in 0..<40 { #expect(try client.call("RESERVE", "HOT", "1", "ttl=600").hasPrefix("$R")) }
+
+    func history(_ client: RESPTestClient, _ order: String) throws -> [String] {
+        let reply = try client.call("ORDER.HISTORY", order)
+        #expect(reply.hasPrefix("${\"order\":\"\(order)\",\"complete\":true,\"events\":["), "\(reply)")
+        // Each entry: …"type":"<type>","event":{…}: the type just before "event".
+        return reply.components(separatedBy: "\",\"event\":").dropLast().map { $0.components(separatedBy: "\"type\":\"").last ?? "?" }
+    }
+    let expected = ["order_placed"] + Array(repeating: "shipment_advanced", count: 4)
+    #expect(try history(client, "O-1") == expected)
+    #expect(try client.call("ORDER.HISTORY", "O-1").contains("\"time\":\"20"))
+    #expect(try client.call("ORDER.HISTORY", "NOPE").hasPrefix("-NOTFOUND"))
+    let customer = try server.client()
+    #expect(try customer.call("AUTH", "customer-token-c2") == "+OK")
+    #expect(try customer.call("ORDER.HISTORY", "O-1").hasPrefix("-NOTFOUND"), "another customer's order answers as unknown")
+    #expect(try history(customer, "O-2") == ["order_placed"])
+
+    #expect(try client.call("SNAPSHOT").hasPrefix("+OK"))
+    #expect(server.stop() == 0)
+    server = try ServerProcess(data: directory.file("data"), arguments: ["--auth", tokens, "--keep-wal"])
+    let again = try server.client()
+    #expect(try again.call("AUTH", "admin-token-0001") == "+OK")
+    #expect(try history(again, "O-1") == expected)
+    #expect(server.stop() == 0)
+}

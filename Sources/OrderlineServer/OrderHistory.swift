@@ -1,0 +1,65 @@
+import OrderlineCore
+import OrderlineStorage
+
+/// Where each order's events lie in the log: its first and last LSN, for the orders
+/// touched since the server started (its recovery's tail included). About 40 bytes an
+/// order beside the state; not in snapshots, not in the digest.
+struct OrderSpans: Sendable {
+    struct Span: Sendable {
+        var first: LSN
+        var last: LSN
+    }
+
+    private(set) var spans: [String: Span] = [:]
+
+    mutating func note(_ event: Event, at lsn: LSN) {
+        guard let id = event.orderID else { return }
+        if spans[id] != nil { spans[id]!.last = lsn } else { spans[id] = Span(first: lsn, last: lsn) }
+    }
+
+    subscript(order: String) -> Span? { spans[order] }
+}
+
+/// `ORDER.HISTORY <order>`: every event that changed the order, its shipments and its
+/// returns, oldest first, as `{"order":…,"complete":…,"events":[{"lsn":…,"time":…,"type":…,"event":{…}}]}`.
+/// Read from the segments off the loop, from the order's first event to its last when
+/// the server saw them since it started (`OrderSpans`): the cost is the events between
+/// those two, not the log. An order older than that is looked for from the oldest
+/// segment kept; `complete` is false when its placement is no longer in the log.
+enum OrderHistory {
+    /// Events looked at, at most, in one answer.
+    static let scanMax = 2_000_000
+
+    static func read(order: String, span: OrderSpans.Span?, in directory: DataDirectory, acknowledged: LSN) throws -> String {
+        let after: LSN = if let span { span.first - 1 } else { (try directory.segments().first?.firstLSN ?? 1) - 1 }
+        let through = min(span?.last ?? acknowledged, acknowledged)
+        let follower = try LogFollower(directory: directory, after: after, lsnLast: acknowledged)
+        var entries: [JSONObject] = []
+        var placed = false
+        var time: Timestamp?
+        var scanned = 0
+        reading: while scanned < scanMax, let frame = try follower.next(acknowledged: acknowledged) {
+            var done = false
+            try WALFormat.decodeRecords(frame.records, firstLSN: frame.firstLSN, lastLSN: frame.lastLSN) { lsn, event in
+                guard !done, lsn > after else { return }
+                guard lsn <= through else { return done = true }
+                scanned += 1
+                if let stamped = event.stampedTime { time = max(time ?? stamped, stamped) }
+                guard event.orderID == order else { return }
+                if case .orderPlaced = event { placed = true }
+                var entry = JSONObject()
+                entry.add("lsn", lsn)
+                entry.add("time", time.map(CalendarDate.formatDateTime))
+                entry.add("type", event.name)
+                entry.addRaw("event", event.json(lsn: lsn))
+                entries.append(entry)
+            }
+            if done || frame.lastLSN >= through { break reading }
+        }
+        var reply = JSONObject()
+        reply.add("order", order)
+        reply.add("complete", placed)
+        reply.add("events", entries)
+        return reply.json
+    }
+}
