@@ -46,8 +46,9 @@ public enum LogTimeline {
     }
 
     /// Where the segments begin: LSN 0 when they hold the log from its first event;
-    /// otherwise the oldest snapshot they continue, with its last stamped time.
-    private static func start(of directory: DataDirectory) throws -> (lsn: LSN, time: Timestamp?) {
+    /// otherwise the oldest snapshot they continue, with its last stamped time. `scan`
+    /// hands out the events after it.
+    public static func start(of directory: DataDirectory) throws -> (lsn: LSN, time: Timestamp?) {
         guard let first = try directory.segments().first, first.firstLSN > 1 else { return (0, nil) }
         // The oldest snapshot whose next event the segments hold.
         guard let snapshot = try directory.snapshots().last(where: { $0.lsn + 1 >= first.firstLSN }) else {

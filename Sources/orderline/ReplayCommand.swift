@@ -30,6 +30,10 @@ struct ReplayCommand: ParsableCommand {
     var evaluations: [String] = []
     @Option(help: "List the events that name this id (a SKU, node, order, reservation…): '<lsn> <time> <type> <event JSON>'.")
     var find: String?
+    @Option(help: "Plan every order of the log again with the ROUTING.SET and CARRIER.SET lines of this file, beside what was decided.")
+    var shadowRouting: String?
+    @Option(help: "With --shadow-routing: write an HTML report with charts here.")
+    var report: String?
 
     func validate() throws {
         guard (1...ShardMap.shardCountMax).contains(shards) else { throw ValidationError("--shards must be in 1...\(ShardMap.shardCountMax)") }
@@ -39,6 +43,7 @@ struct ReplayCommand: ParsableCommand {
         let dataDirectory = DataDirectory(path: directory)
         guard FileReader.fileExists(atPath: directory) else { throw fail("no such data directory: \(directory)") }
         if let find { return try list(find, in: dataDirectory) }
+        if let shadowRouting { return try shadow(shadowRouting, in: dataDirectory) }
         if verify {
             do {
                 let result = try Recovery.verify(dataDirectory, acceptLostTail: acceptDataLoss)
@@ -80,6 +85,25 @@ struct ReplayCommand: ParsableCommand {
         var state = report.state
         for line in evaluations { print(Self.evaluate(line, in: &state)) }
         if digest { print(report.state.digest) }
+    }
+
+    /// `--shadow-routing`: the summary on standard output, the report if asked.
+    private func shadow(_ rulesFile: String, in directory: DataDirectory) throws {
+        let result: ShadowRouting
+        do {
+            result = try ShadowRouting.run(directory, changes: try ShadowRouting.changes(inFile: rulesFile), until: until)
+        } catch {
+            throw fail("shadow routing failed: \(error)")
+        }
+        print(result.summary)
+        if let report {
+            do {
+                try ShadowRoutingReport.html(result, source: self.directory, rules: rulesFile).write(toFile: report, atomically: true, encoding: .utf8)
+            } catch {
+                throw fail("cannot write \(report): \(error)")
+            }
+            FileHandle.standardError.write(Data("replay: report written to \(report)\n".utf8))
+        }
     }
 
     /// `--find`: every event, from the oldest the segments hold, whose JSON has `id` as
