@@ -33,8 +33,8 @@ private func workloadLog(seed: UInt64) async throws -> (directory: TemporaryDire
     return (directory, answers)
 }
 
-/// `orderline restore --until` at LSNs before the first snapshot, at one and between
-/// two: the restored directory, served, answers `DIGEST` with what `replay --until`
+/// `orderline restore --until` at LSNs before the first snapshot, at one, between two,
+/// at the end and at two random ones: the restored directory, served, answers `DIGEST` with what `replay --until`
 /// prints; it begins a new term. `--before <time>` picks the last event at or before
 /// it: the restored state's time is at most that, and the next event's is after it.
 @Test(.timeLimit(.minutes(3)))
@@ -43,7 +43,9 @@ func restoreGivesTheStateReplayShowsAtThatPoint() async throws {
     let lastLSN = try recover(log.path, mode: .readOnly).state.lsn
     let snapshots = try DataDirectory(path: log.path).snapshots().map(\.lsn).sorted()
     #expect(snapshots.count >= 2 && snapshots[0] > 20, "\(snapshots)")
-    for lsn in [snapshots[0] - 7, snapshots[0], (snapshots[0] + snapshots[1]) / 2, lastLSN] {
+    var generator = SeededGenerator(seed: 11)
+    let random = (0..<2).map { _ in LSN.random(in: 1...lastLSN, using: &generator) }
+    for lsn in [snapshots[0] - 7, snapshots[0], (snapshots[0] + snapshots[1]) / 2, lastLSN] + random {
         let target = TemporaryDirectory()
         let restored = try runProcess(orderline, ["restore", log.path, "--to", target.file("restored"), "--until", "\(lsn)"])
         #expect(restored.status == 0, "\(restored.standardError)")
