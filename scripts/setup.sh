@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
 # Installs what a fresh Debian machine with only the Swift toolchain lacks.
 # Idempotent: it installs only what is missing, and needs root only then.
-# With --ha also etcd and HAProxy, which the failover test and LoadTests/ha-drill.sh run.
+# With --ha also etcd and HAProxy, which the failover test and LoadTests/ha-drill.sh run;
+# with --test-tools those and promtool (Debian prometheus), which the metrics test runs:
+# what scripts/test.sh needs.
 set -euo pipefail
 
 missing=()
-if [ "${1:-}" = --ha ]; then
+if [ "${1:-}" = --test-tools ]; then
+    command -v promtool >/dev/null || missing+=(prometheus)
+fi
+if [ "${1:-}" = --ha ] || [ "${1:-}" = --test-tools ]; then
     command -v etcd >/dev/null || missing+=(etcd-server)
     command -v etcdctl >/dev/null || missing+=(etcd-client)
     command -v haproxy >/dev/null || missing+=(haproxy)

@@ -3,6 +3,6 @@
 # executables as real processes), and runs the whole test suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/setup.sh --ha
+scripts/setup.sh --test-tools
 swift build --build-tests
 swift test --skip-build "$@"

@@ -79,6 +79,15 @@ public struct KPITracker: Sendable {
         if !bucket.isEmpty { buckets[facts.key] = bucket }
     }
 
+    /// Orders by status, over every channel and hour (`GET /metrics`).
+    public var ordersByStatus: [Order.Status: Int64] {
+        var total: [Order.Status: Int64] = [:]
+        for bucket in buckets.values {
+            for (status, count) in bucket.byStatus { total[status, default: 0] += count }
+        }
+        return total
+    }
+
     /// The figures for orders placed in `[from, to)` (rounded out to whole hours),
     /// of one channel or all; `oversellCount` is the state's.
     public func report(channel: Order.Channel?, from: Timestamp?, to: Timestamp?, oversellCount: Int64) -> String {

@@ -38,6 +38,8 @@ public actor Engine {
         /// any count; they share the engine's loop.
         public var shardCount = 1
         public var fileSystem: any FileSystem = PosixFileSystem()
+        /// Told how long each fdatasync of the WAL took (µs), on its writer thread.
+        public var onFsync: (@Sendable (UInt64) -> Void)?
 
         public init(dataDirectory: String) { self.dataDirectory = dataDirectory }
     }
@@ -97,6 +99,7 @@ public actor Engine {
         walConfiguration.fsyncPolicy = configuration.fsyncPolicy
         walConfiguration.segmentBytesMax = configuration.segmentBytesMax
         walConfiguration.fileSystem = configuration.fileSystem
+        walConfiguration.onFsync = configuration.onFsync
         wal = WriteAheadLog(configuration: walConfiguration, lsnLast: state.lsn, logger: logger)
     }
 

@@ -20,6 +20,7 @@ public final class OrderlineService: Service {
     private let logger: Logger
     private let statistics = ServerStatistics()
     private let onReady: @Sendable (SocketAddress, Engine) async -> Void
+    private let metrics: ServerMetrics
 
     /// Requests taken and not yet answered, over every connection (admission control).
     public var requestsWaiting: Int { statistics.requestsWaiting.load(ordering: .relaxed) }
@@ -29,9 +30,11 @@ public final class OrderlineService: Service {
     /// `openEngine` recovers and returns the engine, running on the loop it is given.
     public init(
         eventLoop: any EventLoop, configuration: ServerConfiguration, clock: any EngineClock, logger: Logger,
+        metrics: ServerMetrics = ServerMetrics(),
         openEngine: @escaping @Sendable (any EventLoop) async throws -> Engine,
         onReady: @escaping @Sendable (SocketAddress, Engine) async -> Void
     ) {
+        self.metrics = metrics
         self.eventLoop = eventLoop
         self.openEngine = openEngine
         self.configuration = configuration
@@ -103,10 +106,19 @@ public final class OrderlineService: Service {
         } catch {
             throw ServerStartError(message: "cannot listen on \(configuration.host):\(configuration.port): \(error)")
         }
+        // The HTTP side listener answers from now on: /healthz says "loading" until recovery is done.
+        let http: Task<Void, any Error>?
+        do {
+            http = try await startHTTP(slot: slot, replication: replication)
+        } catch {
+            try? await channel.close()
+            throw error
+        }
         let engine: Engine
         do {
             engine = try await openEngine(loop)
         } catch {
+            http?.cancel()
             try? await channel.close()
             throw error
         }
@@ -160,11 +172,39 @@ public final class OrderlineService: Service {
         sweeper.cancel()
         syncTimeouts?.cancel()
         lagProbe?.cancel()
+        http?.cancel()
+        _ = await http?.result
         try? await loop.submit { replication.value.closeLink() }.get()
         try? await channel.close()
         // Replies already decided are sent once durable; give them a moment.
         try? await Task.sleep(for: .milliseconds(100))
         await engine.close()
+    }
+
+    /// Starts `--http` (`HTTPSideListener`) on the engine's loop; returns once it
+    /// listens (its task: cancel it to stop it), or nil without `--http`.
+    private func startHTTP(slot: ServingSlot, replication: NIOLoopBound<Replication>) async throws -> Task<Void, any Error>? {
+        guard let address = configuration.http else { return nil }
+        let listening = AsyncStream<Int>.makeStream()
+        let application = HTTPSideListener(
+            host: address.host, port: address.port, eventLoop: eventLoop, tokens: configuration.tokens, metrics: metrics, slot: slot,
+            statistics: statistics, replication: replication, logger: logger
+        ).application { port in
+            listening.continuation.yield(port)
+            listening.continuation.finish()
+        }
+        let task = Task {
+            defer { listening.continuation.finish() }
+            try await application.run()
+        }
+        var ports = listening.stream.makeAsyncIterator()
+        guard let port = await ports.next() else {
+            let failure = await task.result
+            throw ServerStartError(message: "cannot listen for HTTP on \(address.host):\(address.port): \(failure)")
+        }
+        // On standard error: standard output's first line is the ready line scripts wait for.
+        FileHandle.standardError.write(Data("orderline: http on \(address.host):\(port) (/metrics, /healthz)\n".utf8))
+        return task
     }
 
     /// Admission control's view of the loop (`queueDelayMaxMilliseconds`): a task due

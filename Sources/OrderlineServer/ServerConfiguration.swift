@@ -70,6 +70,8 @@ public struct ServerConfiguration: Sendable {
     public var syncReplicas = 0
     /// How long a reply waits for them before it is answered `NOREPLICAS`.
     public var syncTimeoutMilliseconds: Int64 = 1_000
+    /// The HTTP side listener (`--http`: metrics and health); nil: none.
+    public var http: (host: String, port: Int)?
 
     public init() {}
 

@@ -32,6 +32,8 @@ public final class WriteAheadLog: Sendable {
         /// `.busy` instead of queueing without bound behind a slow disk.
         public var pendingEventsMax = 1 << 18
         public var fileSystem: any FileSystem = PosixFileSystem()
+        /// Told how long each fdatasync took (µs), on the writer thread (metrics).
+        public var onFsync: (@Sendable (UInt64) -> Void)?
 
         public init(directory: String) { self.directory = directory }
     }
@@ -304,6 +306,7 @@ public final class WriteAheadLog: Sendable {
                     try writer.sync()
                     lastSync = DispatchTime.now()
                     let microseconds = (lastSync.uptimeNanoseconds - syncStarted.uptimeNanoseconds) / 1_000
+                    configuration.onFsync?(microseconds)
                     queue.withLockedValue { queue in
                         queue.statistics.fsyncs += 1
                         queue.statistics.fsyncMicrosecondsMax = max(queue.statistics.fsyncMicrosecondsMax, microseconds)

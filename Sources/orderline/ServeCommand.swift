@@ -72,6 +72,8 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "With --replica-of: a file holding the admin token to AUTH with at the primary.") var primaryAuth: String?
     @Option(help: "Replicas that must have each write durable before its client is answered (0: asynchronous).") var syncReplicas = 0
     @Option(help: "With --sync-replicas: milliseconds a reply waits for them before it is answered NOREPLICAS.") var syncTimeout: Int64 = 1_000
+    @Option(help: "Serve GET /metrics (Prometheus) and GET /healthz over HTTP at <host>:<port> (port 0: any free one, printed on stderr). Beyond loopback only with --auth.")
+    var http: String?
     @Option(help: "Reservations one pos:<node> or channel:<name> scope may hold at once (its tokens together).") var maxHeldPerOwner = 100_000
     @Option(help: "Units in one reservation by a pos:<node> or channel:<name> scope.") var maxCartUnits: Int64 = 100
     @Option(help: "Orders of a channel waiting for stock, at most, for a channel:<name> token to place another.") var maxBackordersPerChannel = 1_000
@@ -108,10 +110,11 @@ struct ServeCommand: AsyncParsableCommand {
         server.inputBytesBufferedMax = maxInputBytes
         server.manualClock = self.clock == "manual"
         server.tokens = tokens
-        server.replicaOf = replicaOf.flatMap(Self.hostAndPort)
+        server.replicaOf = replicaOf.flatMap { Self.hostAndPort($0) }
         server.syncReplicas = syncReplicas
         server.standby = standby
         server.syncTimeoutMilliseconds = syncTimeout
+        server.http = http.flatMap { Self.hostAndPort($0, allowingAnyPort: true) }
         return server
     }
 
@@ -119,13 +122,18 @@ struct ServeCommand: AsyncParsableCommand {
         guard clock == "system" || clock == "manual" else { throw ValidationError("--clock must be system or manual") }
         guard (0...65535).contains(port) else { throw ValidationError("--port must be in 0...65535") }
         guard (1...ShardMap.shardCountMax).contains(shards) else { throw ValidationError("--shards must be in 1...\(ShardMap.shardCountMax)") }
+        if let http, Self.hostAndPort(http, allowingAnyPort: true) == nil {
+            throw ValidationError("--http must be <host>:<port>, not '\(http.prefix(100))'")
+        }
         if auth == nil {
             // What the name resolves to counts, not how it reads: 127.evil.example may be 0.0.0.0.
-            let addresses = HostAddresses.resolve(host)
-            guard !addresses.isEmpty else { throw ValidationError("--host \(host.prefix(100)) does not resolve to an address") }
-            guard addresses.allSatisfy(HostAddresses.isLoopback) else {
-                throw ValidationError(
-                    "without --auth the server listens on loopback only; --host \(host.prefix(100)) is \(addresses.joined(separator: ", "))")
+            for (option, host) in [("--host", host)] + (http.flatMap { Self.hostAndPort($0, allowingAnyPort: true) }.map { [("--http", $0.host)] } ?? []) {
+                let addresses = HostAddresses.resolve(host)
+                guard !addresses.isEmpty else { throw ValidationError("\(option) \(host.prefix(100)) does not resolve to an address") }
+                guard addresses.allSatisfy(HostAddresses.isLoopback) else {
+                    throw ValidationError(
+                        "without --auth the server listens on loopback only; \(option) \(host.prefix(100)) is \(addresses.joined(separator: ", "))")
+                }
             }
         }
         do {
@@ -150,9 +158,11 @@ struct ServeCommand: AsyncParsableCommand {
         guard !(standby && seed != nil) else { throw ValidationError("--seed and --standby exclude each other") }
     }
 
-    /// `<host>:<port>`, the port in 1...65535.
-    static func hostAndPort(_ text: String) -> (host: String, port: Int)? {
-        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (1...65535).contains(port) else { return nil }
+    /// `<host>:<port>`, the port in 1...65535 (or 0, any free one, `allowingAnyPort`).
+    static func hostAndPort(_ text: String, allowingAnyPort: Bool = false) -> (host: String, port: Int)? {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
+              ((allowingAnyPort ? 0 : 1)...65535).contains(port)
+        else { return nil }
         let host = String(text[..<colon])
         return host.isEmpty ? nil : (host, port)
     }
@@ -171,6 +181,8 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.quotas.heldReservationsMax = maxHeldPerOwner
         configuration.quotas.cartUnitsMax = maxCartUnits
         configuration.quotas.openBackordersMax = maxBackordersPerChannel
+        let metrics = ServerMetrics()
+        configuration.onFsync = { metrics.recordFsync(microseconds: $0) }
         let clock: any EngineClock = clock == "manual" ? ManualClock() : SystemClock()
 
         var tokens: [String: Role]?
@@ -201,7 +213,7 @@ struct ServeCommand: AsyncParsableCommand {
         let seed = seed
         let opened = OpenedEngine()
         let service = OrderlineService(
-            eventLoop: eventLoopGroup.next(), configuration: server, clock: clock, logger: logger,
+            eventLoop: eventLoopGroup.next(), configuration: server, clock: clock, logger: logger, metrics: metrics,
             openEngine: { [configuration] loop in
                 let started = ContinuousClock.now
                 let (engine, report) = try await Engine.open(configuration, clock: clock, eventLoop: loop)

@@ -1,0 +1,122 @@
+import Hummingbird
+import Logging
+import NIOCore
+import OrderlineCore
+
+/// `serve --http <host>:<port>`: Hummingbird on the engine's own event loop, beside the
+/// RESP port. `GET /metrics` (Prometheus text, `ServerMetrics`) and `GET /healthz`
+/// (200 when serving; 503 while recovering or after a write failure, with the reason
+/// as JSON). Handlers only read: what they need is gathered in one task on the loop,
+/// which they never block. With `--auth`, every request needs
+/// `Authorization: Bearer <token>` of a role that may read the whole server (admin,
+/// ops, viewer).
+struct HTTPSideListener {
+    let host: String
+    let port: Int
+    let eventLoop: any EventLoop
+    let tokens: [String: Role]?
+    let metrics: ServerMetrics
+    let slot: ServingSlot
+    let statistics: ServerStatistics
+    let replication: NIOLoopBound<Replication>
+    let logger: Logger
+
+    /// The application to run (a ServiceLifecycle service); `onRunning` is told the port.
+    func application(onRunning: @escaping @Sendable (Int) async -> Void) -> some ApplicationProtocol {
+        let router = Router()
+        let tokens = tokens
+        router.add(middleware: BearerTokenCheck(tokens: tokens))
+        router.get("metrics") { _, _ -> Response in
+            let snapshot = try await self.snapshot()
+            let body = ByteBuffer(bytes: self.metrics.exposition(after: snapshot))
+            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"], body: .init(byteBuffer: body))
+        }
+        router.get("healthz") { _, _ -> Response in
+            let health = try await self.health()
+            return Response(
+                status: health.ready ? .ok : .serviceUnavailable, headers: [.contentType: "application/json"],
+                body: .init(byteBuffer: ByteBuffer(string: health.json)))
+        }
+        return Application(
+            router: router,
+            configuration: .init(address: .hostname(host, port: port), serverName: "orderline"),
+            onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) },
+            eventLoopGroupProvider: .shared(eventLoop),
+            logger: logger)
+    }
+
+    /// Read on the loop, in one task.
+    private func snapshot() async throws -> MetricsSnapshot {
+        let (slot, statistics, replication) = (slot, statistics, replication)
+        return try await eventLoop.submit {
+            var snapshot = MetricsSnapshot()
+            snapshot.connections = statistics.connectedClients.load(ordering: .relaxed)
+            snapshot.connectionsAccepted = statistics.totalConnections.load(ordering: .relaxed)
+            snapshot.commandsProcessed = statistics.commandsProcessed.load(ordering: .relaxed)
+            snapshot.authFailures = statistics.authFailures.load(ordering: .relaxed)
+            snapshot.refusedBusy = statistics.rejectedBusy.load(ordering: .relaxed)
+            snapshot.requestsWaiting = statistics.requestsWaiting.load(ordering: .relaxed)
+            snapshot.loopLagMicroseconds = statistics.loopLagMicroseconds.load(ordering: .relaxed)
+            guard let engine = slot.serving?.engine else { return snapshot }
+            engine.assumeIsolated { engine in
+                snapshot.ready = engine.failure == nil
+                snapshot.wal = engine.wal.statistics
+                snapshot.reservationsHeld = engine.state.parts.reduce(0) { $0 + $1.reservations.count }
+                snapshot.ordersByStatus = engine.state.home.kpis.ordersByStatus
+                snapshot.soldOutReplies = engine.soldOutReplies
+                snapshot.lastSnapshotLSN = engine.lastSnapshotLSN
+                snapshot.isReplica = engine.isReplica
+                let followers = replication.value.followers.values
+                snapshot.replicasConnected = followers.count
+                snapshot.replicaLagMax = followers.map { Int64(engine.lsn) - Int64($0.acknowledged) }.max() ?? 0
+            }
+            return snapshot
+        }.get()
+    }
+
+    private struct Health {
+        var ready: Bool
+        var json: String
+    }
+
+    private func health() async throws -> Health {
+        let slot = slot
+        return try await eventLoop.submit {
+            var object = JSONObject()
+            guard let engine = slot.serving?.engine else {
+                object.add("status", "loading")
+                object.add("reason", "the server is replaying its log")
+                return Health(ready: false, json: object.json)
+            }
+            return engine.assumeIsolated { engine in
+                if let failure = engine.failure {
+                    object.add("status", "failed")
+                    object.add("reason", "the log cannot be written: \(failure.message)")
+                    object.add("lsn", engine.lsn)
+                    return Health(ready: false, json: object.json)
+                }
+                object.add("status", "ready")
+                object.add("role", engine.isReplica ? "replica" : "primary")
+                object.add("lsn", engine.lsn)
+                return Health(ready: true, json: object.json)
+            }
+        }.get()
+    }
+}
+
+/// With `--auth`: `Authorization: Bearer <token>` of admin, ops or viewer, or 401.
+struct BearerTokenCheck<Context: RequestContext>: RouterMiddleware {
+    let tokens: [String: Role]?
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        guard let tokens else { return try await next(request, context) }
+        let header = request.headers[.authorization] ?? ""
+        guard header.hasPrefix("Bearer "), let role = tokens[String(header.dropFirst("Bearer ".count))] else {
+            return Response(status: .unauthorized, headers: [.wwwAuthenticate: "Bearer"], body: .init(byteBuffer: ByteBuffer(string: "a bearer token is needed\n")))
+        }
+        switch role {
+        case .admin, .ops, .viewer: return try await next(request, context)
+        default: return Response(status: .forbidden, body: .init(byteBuffer: ByteBuffer(string: "\(role) may not read the server's metrics\n")))
+        }
+    }
+}

@@ -1,0 +1,146 @@
+import OrderlineCore
+import OrderlineStorage
+import Prometheus
+import Synchronization
+
+/// What the server reports at one moment, gathered on the engine's loop for a scrape
+/// of `GET /metrics` (`HTTPSideListener`).
+struct MetricsSnapshot: Sendable {
+    var ready = false
+    var connections = 0
+    var connectionsAccepted = 0
+    var commandsProcessed = 0
+    var authFailures = 0
+    var refusedBusy = 0
+    var requestsWaiting = 0
+    var loopLagMicroseconds = 0
+    var wal: WriteAheadLog.Statistics?
+    var reservationsHeld = 0
+    var ordersByStatus: [Order.Status: Int64] = [:]
+    var soldOutReplies = 0
+    var lastSnapshotLSN: LSN?
+    var isReplica = false
+    var replicasConnected = 0
+    /// The most events one replica of this server lacks.
+    var replicaLagMax: Int64 = 0
+}
+
+/// The server's metrics in the Prometheus text format, through swift-prometheus: the
+/// counters, gauges and histograms below, named as Prometheus names things
+/// (`orderline_…_total`, base units). Most are read from the server at each scrape
+/// (`update`): a counter goes up by what its source counted since the last scrape.
+/// The fsync histogram is recorded as each fsync returns (`recordFsync`).
+public final class ServerMetrics: Sendable {
+    let registry = PrometheusCollectorRegistry()
+    private let up: Gauge
+    private let connections: Gauge
+    private let connectionsAccepted: Counter
+    private let commands: Counter
+    private let authFailures: Counter
+    private let refusedBusy: Counter
+    private let requestsWaiting: Gauge
+    private let loopLag: Gauge
+    private let lsnLast: Gauge
+    private let lsnDurable: Gauge
+    private let walBytes: Counter
+    private let walRawBytes: Counter
+    private let walFrames: Counter
+    private let walFsyncs: Counter
+    private let walEventsPerFrame: Gauge
+    private let walCompressionRatio: Gauge
+    private let walFailed: Gauge
+    private let fsyncDuration: DurationHistogram
+    private let reservationsHeld: Gauge
+    private let orders: [Order.Status: Gauge]
+    private let soldOut: Counter
+    private let snapshotLSN: Gauge
+    private let isReplica: Gauge
+    private let replicas: Gauge
+    private let replicaLag: Gauge
+    /// What each counter's source had counted at the last scrape.
+    private let counted = Mutex<[String: Int]>([:])
+
+    public init() {
+        up = registry.makeGauge(name: "orderline_up", help: "1 once the log is recovered and the server serves; 0 while it recovers")
+        connections = registry.makeGauge(name: "orderline_connected_clients", help: "Client connections open now")
+        connectionsAccepted = registry.makeCounter(name: "orderline_connections_total", help: "Client connections accepted")
+        commands = registry.makeCounter(name: "orderline_commands_total", help: "Requests processed")
+        authFailures = registry.makeCounter(name: "orderline_auth_failures_total", help: "Failed AUTH attempts")
+        refusedBusy = registry.makeCounter(name: "orderline_requests_refused_busy_total", help: "Requests answered LIMIT busy by admission control")
+        requestsWaiting = registry.makeGauge(name: "orderline_requests_waiting", help: "Requests taken and not yet answered")
+        loopLag = registry.makeGauge(name: "orderline_event_loop_lag_seconds", help: "How late the loop last ran a task due every millisecond (with --max-queue-ms)")
+        lsnLast = registry.makeGauge(name: "orderline_wal_lsn", help: "The last LSN handed out")
+        lsnDurable = registry.makeGauge(name: "orderline_wal_durable_lsn", help: "The last LSN made durable (fdatasync returned)")
+        walBytes = registry.makeCounter(name: "orderline_wal_written_bytes_total", help: "Bytes written to the WAL (compressed frames)")
+        walRawBytes = registry.makeCounter(name: "orderline_wal_raw_bytes_total", help: "Bytes of events before compression")
+        walFrames = registry.makeCounter(name: "orderline_wal_frames_total", help: "WAL frames written (one per group commit)")
+        walFsyncs = registry.makeCounter(name: "orderline_wal_fsyncs_total", help: "fdatasync calls of the WAL")
+        walEventsPerFrame = registry.makeGauge(name: "orderline_wal_group_events", help: "Events per frame, on average since start (the group commit's size)")
+        walCompressionRatio = registry.makeGauge(name: "orderline_wal_compression_ratio", help: "Raw event bytes per byte written")
+        walFailed = registry.makeGauge(name: "orderline_wal_failed", help: "1 after a WAL write or fsync failed (writes are refused)")
+        fsyncDuration = registry.makeDurationHistogram(
+            name: "orderline_wal_fsync_duration_seconds",
+            buckets: [.microseconds(50), .microseconds(100), .microseconds(250), .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5),
+                      .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250), .seconds(1)],
+            help: "Time an fdatasync of the WAL took")
+        reservationsHeld = registry.makeGauge(name: "orderline_reservations_held", help: "Reservations (carts and holds) held now")
+        var orders: [Order.Status: Gauge] = [:]
+        for status in Order.Status.allCases {
+            orders[status] = registry.makeGauge(name: "orderline_orders", labels: [("status", status.rawValue)], help: "Orders by status")
+        }
+        self.orders = orders
+        soldOut = registry.makeCounter(name: "orderline_soldout_replies_total", help: "RESERVE requests answered SOLDOUT")
+        snapshotLSN = registry.makeGauge(name: "orderline_snapshot_lsn", help: "The LSN of the last snapshot written since start (0: none)")
+        isReplica = registry.makeGauge(name: "orderline_replica", help: "1 while this server is a read-only replica")
+        replicas = registry.makeGauge(name: "orderline_replicas_connected", help: "Replicas following this server")
+        replicaLag = registry.makeGauge(name: "orderline_replica_lag_events", help: "The most events one replica of this server has not acknowledged")
+    }
+
+    /// From the WAL's writer, as each fsync returns.
+    public func recordFsync(microseconds: UInt64) {
+        fsyncDuration.record(.microseconds(Int64(microseconds)))
+    }
+
+    /// Sets every metric from `snapshot`, then answers the exposition.
+    func exposition(after snapshot: MetricsSnapshot) -> [UInt8] {
+        up.set(Double(snapshot.ready ? 1 : 0))
+        connections.set(Double(snapshot.connections))
+        requestsWaiting.set(Double(snapshot.requestsWaiting))
+        loopLag.set(Double(snapshot.loopLagMicroseconds) / 1e6)
+        var totals = [
+            "connections": snapshot.connectionsAccepted, "commands": snapshot.commandsProcessed, "auth": snapshot.authFailures,
+            "busy": snapshot.refusedBusy, "soldout": snapshot.soldOutReplies,
+        ]
+        if let wal = snapshot.wal {
+            lsnLast.set(Double(wal.lsnLast))
+            lsnDurable.set(Double(wal.lsnDurable))
+            walCompressionRatio.set(wal.bytesOnDisk == 0 ? 0 : Double(wal.rawBytes) / Double(wal.bytesOnDisk))
+            walEventsPerFrame.set(wal.frames == 0 ? 0 : Double(wal.lsnWritten) / Double(wal.frames))
+            walFailed.set(Double(wal.failure == nil ? 0 : 1))
+            totals["walBytes"] = Int(wal.bytesOnDisk)
+            totals["walRaw"] = Int(wal.rawBytes)
+            totals["walFrames"] = Int(wal.frames)
+            totals["walFsyncs"] = Int(wal.fsyncs)
+        }
+        reservationsHeld.set(Double(snapshot.reservationsHeld))
+        for (status, gauge) in orders { gauge.set(Double(snapshot.ordersByStatus[status] ?? 0)) }
+        snapshotLSN.set(Double(snapshot.lastSnapshotLSN ?? 0))
+        isReplica.set(Double(snapshot.isReplica ? 1 : 0))
+        replicas.set(Double(snapshot.replicasConnected))
+        replicaLag.set(Double(snapshot.replicaLagMax))
+        let counters: [String: Counter] = [
+            "connections": connectionsAccepted, "commands": commands, "auth": authFailures, "busy": refusedBusy, "soldout": soldOut,
+            "walBytes": walBytes, "walRaw": walRawBytes, "walFrames": walFrames, "walFsyncs": walFsyncs,
+        ]
+        counted.withLock { counted in
+            for (key, total) in totals {
+                let increase = total - (counted[key] ?? 0)
+                if increase > 0 { counters[key]?.increment(by: Int64(increase)) }
+                counted[key] = max(total, counted[key] ?? 0)
+            }
+        }
+        var bytes: [UInt8] = []
+        registry.emit(into: &bytes)
+        return bytes
+    }
+}
