@@ -31,7 +31,9 @@ enum OrderHistory {
     static let scanMax = 2_000_000
 
     static func read(order: String, span: OrderSpans.Span?, in directory: DataDirectory, acknowledged: LSN) throws -> String {
-        let after: LSN = if let span { span.first - 1 } else { (try directory.segments().first?.firstLSN ?? 1) - 1 }
+        let oldestKept = (try directory.segments().first?.firstLSN ?? 1) - 1
+        // From the order's first event, or from the oldest segment kept when that one is gone (or unknown).
+        let after = max(span.map { $0.first - 1 } ?? oldestKept, oldestKept)
         let through = min(span?.last ?? acknowledged, acknowledged)
         let follower = try LogFollower(directory: directory, after: after, lsnLast: acknowledged)
         var entries: [JSONObject] = []
