@@ -3,7 +3,7 @@
 extension Event {
     /// The time stamped into the event, for those that carry one. The log's time at an
     /// event that carries none is the last time stamped before it (`timeLast`).
-    public var stampedTime: Timestamp? {
+    @inlinable public var stampedTime: Timestamp? {
         switch self {
         case .reservationCreated(let reservation): reservation.createdAt
         case .reservationExpired(_, let at), .orderCancelled(_, let at), .orderHeld(_, _, let at), .orderUnheld(_, let at),
@@ -21,7 +21,7 @@ extension Event {
     }
 
     /// The order the event changes (its shipments and returns included), if any.
-    public var orderID: String? {
+    @inlinable public var orderID: String? {
         switch self {
         case .orderPlaced(let order), .orderEdited(let order): order.id
         case .orderCancelled(let id, _), .orderHeld(let id, _, _), .orderUnheld(let id, _): id
