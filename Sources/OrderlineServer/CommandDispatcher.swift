@@ -522,6 +522,15 @@ final class CommandDispatcher: Sendable {
         }
     }
 
+    /// What a first run lacks before an order can ship (INFO `setup_missing`): `none`
+    /// once nodes and carrier services exist.
+    static func setupMissing(nodes: Int, carrierServices: Int) -> String {
+        var missing: [String] = []
+        if nodes == 0 { missing.append("no nodes are configured: NODE.ADD") }
+        if carrierServices == 0 { missing.append("no carrier services are configured: CARRIER.SET") }
+        return missing.isEmpty ? "none" : missing.joined(separator: "; ")
+    }
+
     private func info(section: String?, engine: isolated Engine) -> String {
         let wal = engine.walStatistics
         let policy = engine.configuration.fsyncPolicy
@@ -546,6 +555,8 @@ final class CommandDispatcher: Sendable {
             ("server", [
                 ("orderline_version", "0.1.0"), ("process_id", String(getpid())), ("tcp_port", String(configuration.port)),
                 ("uptime_in_seconds", String(uptime.components.seconds)), ("clock", configuration.manualClock ? "manual" : "system"),
+                ("nodes", String(home.nodes.count)), ("carrier_services", String(home.rateCard.services.count)),
+                ("setup_missing", Self.setupMissing(nodes: home.nodes.count, carrierServices: home.rateCard.services.count)),
             ]),
             ("clients", [
                 ("connected_clients", String(statistics.connectedClients.load(ordering: .relaxed))),

@@ -148,6 +148,10 @@ private func nodes(_ plan: RoutingPlan) -> [String] { plan.shipments.map(\.node)
     let nextDay = Router.plan(request([("A", 1)], service: .nextday), stock: stock, rateCard: rateCard, rules: RoutingRules())
     #expect(nodes(nextDay) == ["WH-EAST"])
     #expect(nextDay.candidates.first { $0.node == "WH-WEST" }?.excludedBecause == "no carrier service reaches it within 1 days")
+    // A first run without a rate card is told what is missing, not that the nodes are too far.
+    let noCarriers = Router.plan(request([("A", 1)]), stock: stock, rateCard: RateCard(), rules: RoutingRules())
+    #expect(noCarriers.shipments.isEmpty)
+    #expect(noCarriers.candidates.allSatisfy { $0.excludedBecause == "no carrier services are configured: CARRIER.SET" })
 }
 
 @Test func whatTheNetworkLacksIsBackorderedAndTheRestShipped() {

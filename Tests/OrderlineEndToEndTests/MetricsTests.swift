@@ -92,3 +92,23 @@ func theHTTPSideListenerServesMetricsAndHealth() async throws {
     let open = try runProcess(orderline, ["serve", "--data", directory.file("other"), "--port", "0", "--http", "0.0.0.0:0"])
     #expect(open.status != 0 && open.standardError.contains("without --auth the server listens on loopback only; --http 0.0.0.0"), "\(open.standardError)")
 }
+
+/// A first run without the demo data says what is missing: `INFO` (`setup_missing`)
+/// and the explanation of an order that could not ship.
+@Test(.timeLimit(.minutes(1)))
+func aFirstRunSaysWhatIsMissing() throws {
+    let directory = TemporaryDirectory()
+    let server = try ServerProcess(data: directory.path)
+    let client = try server.client()
+    #expect(try client.call("INFO", "server").contains("setup_missing:no nodes are configured: NODE.ADD; no carrier services are configured: CARRIER.SET\r\n"))
+    #expect(try client.call("NODE.ADD", "WH", "kind=warehouse", "lat=40.7", "lon=-74.0") == "+OK")
+    #expect(try client.call("SKU.ADD", "HOT", "price=100") == "+OK")
+    #expect(try client.call("STOCK.SET", "WH", "HOT", "8") == ":8")
+    #expect(try client.call("ROUTING.SET", "backorder=yes") == "+OK")
+    #expect(try client.call("ORDER.CREATE", "O-1", "channel=web", "customer=C-1", "lines=HOT:1", "ship=40.7,-74.1", "reply=status") == "$backordered")
+    let explained = try client.call("ORDER.EXPLAIN", "O-1")
+    #expect(explained.contains("no carrier services are configured: CARRIER.SET"), "\(explained)")
+    #expect(try client.call("CARRIER.SET", "GROUND", "standard", "base=500", "per_km=100", "per_kg=50", "bands=500:2,1500:3,5000:5") == "+OK")
+    #expect(try client.call("INFO", "server").contains("setup_missing:none\r\n"))
+    #expect(server.stop() == 0)
+}

@@ -24,7 +24,10 @@ public enum Router {
                 candidate.hasEveryLine = request.lines.allSatisfy { entry.atp[$0.sku, default: 0] >= $0.quantity }
                 eligible.append(entry)
             } else {
-                candidate.excludedBecause = "no carrier service reaches it within \(request.service.transitDaysMax) days"
+                // A first run without a rate card: say what is missing, not that it is too far.
+                candidate.excludedBecause = rateCard.services.isEmpty
+                    ? "no carrier services are configured: CARRIER.SET"
+                    : "no carrier service reaches it within \(request.service.transitDaysMax) days"
             }
             candidates.append(candidate)
         }
