@@ -61,39 +61,43 @@ public final class ServerMetrics: Sendable {
     private let counted = Mutex<[String: Int]>([:])
 
     public init() {
-        up = registry.makeGauge(name: "orderline_up", help: "1 once the log is recovered and the server serves; 0 while it recovers")
-        connections = registry.makeGauge(name: "orderline_connected_clients", help: "Client connections open now")
-        connectionsAccepted = registry.makeCounter(name: "orderline_connections_total", help: "Client connections accepted")
-        commands = registry.makeCounter(name: "orderline_commands_total", help: "Requests processed")
-        authFailures = registry.makeCounter(name: "orderline_auth_failures_total", help: "Failed AUTH attempts")
-        refusedBusy = registry.makeCounter(name: "orderline_requests_refused_busy_total", help: "Requests answered LIMIT busy by admission control")
-        requestsWaiting = registry.makeGauge(name: "orderline_requests_waiting", help: "Requests taken and not yet answered")
-        loopLag = registry.makeGauge(name: "orderline_event_loop_lag_seconds", help: "How late the loop last ran a task due every millisecond (with --max-queue-ms)")
-        lsnLast = registry.makeGauge(name: "orderline_wal_lsn", help: "The last LSN handed out")
-        lsnDurable = registry.makeGauge(name: "orderline_wal_durable_lsn", help: "The last LSN made durable (fdatasync returned)")
-        walBytes = registry.makeCounter(name: "orderline_wal_written_bytes_total", help: "Bytes written to the WAL (compressed frames)")
-        walRawBytes = registry.makeCounter(name: "orderline_wal_raw_bytes_total", help: "Bytes of events before compression")
-        walFrames = registry.makeCounter(name: "orderline_wal_frames_total", help: "WAL frames written (one per group commit)")
-        walFsyncs = registry.makeCounter(name: "orderline_wal_fsyncs_total", help: "fdatasync calls of the WAL")
-        walEventsPerFrame = registry.makeGauge(name: "orderline_wal_group_events", help: "Events per frame, on average since start (the group commit's size)")
-        walCompressionRatio = registry.makeGauge(name: "orderline_wal_compression_ratio", help: "Raw event bytes per byte written")
-        walFailed = registry.makeGauge(name: "orderline_wal_failed", help: "1 after a WAL write or fsync failed (writes are refused)")
+        up = registry.makeGauge(descriptor: Self.named("orderline_up", "1 once the log is recovered and the server serves; 0 while it recovers"))
+        connections = registry.makeGauge(descriptor: Self.named("orderline_connected_clients", "Client connections open now"))
+        connectionsAccepted = registry.makeCounter(descriptor: Self.named("orderline_connections_total", "Client connections accepted"))
+        commands = registry.makeCounter(descriptor: Self.named("orderline_commands_total", "Requests processed"))
+        authFailures = registry.makeCounter(descriptor: Self.named("orderline_auth_failures_total", "Failed AUTH attempts"))
+        refusedBusy = registry.makeCounter(descriptor: Self.named("orderline_requests_refused_busy_total", "Requests answered LIMIT busy by admission control"))
+        requestsWaiting = registry.makeGauge(descriptor: Self.named("orderline_requests_waiting", "Requests taken and not yet answered"))
+        loopLag = registry.makeGauge(descriptor: Self.named("orderline_event_loop_lag_seconds", "How late the loop last ran a task due every millisecond (with --max-queue-ms)"))
+        lsnLast = registry.makeGauge(descriptor: Self.named("orderline_wal_lsn", "The last LSN handed out"))
+        lsnDurable = registry.makeGauge(descriptor: Self.named("orderline_wal_durable_lsn", "The last LSN made durable (fdatasync returned)"))
+        walBytes = registry.makeCounter(descriptor: Self.named("orderline_wal_written_bytes_total", "Bytes written to the WAL (compressed frames)"))
+        walRawBytes = registry.makeCounter(descriptor: Self.named("orderline_wal_raw_bytes_total", "Bytes of events before compression"))
+        walFrames = registry.makeCounter(descriptor: Self.named("orderline_wal_frames_total", "WAL frames written (one per group commit)"))
+        walFsyncs = registry.makeCounter(descriptor: Self.named("orderline_wal_fsyncs_total", "fdatasync calls of the WAL"))
+        walEventsPerFrame = registry.makeGauge(descriptor: Self.named("orderline_wal_group_events", "Events per frame, on average since start (the group commit's size)"))
+        walCompressionRatio = registry.makeGauge(descriptor: Self.named("orderline_wal_compression_ratio", "Raw event bytes per byte written"))
+        walFailed = registry.makeGauge(descriptor: Self.named("orderline_wal_failed", "1 after a WAL write or fsync failed (writes are refused)"))
         fsyncDuration = registry.makeDurationHistogram(
-            name: "orderline_wal_fsync_duration_seconds",
+            descriptor: Self.named("orderline_wal_fsync_duration_seconds", "Time an fdatasync of the WAL took"),
             buckets: [.microseconds(50), .microseconds(100), .microseconds(250), .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5),
-                      .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250), .seconds(1)],
-            help: "Time an fdatasync of the WAL took")
-        reservationsHeld = registry.makeGauge(name: "orderline_reservations_held", help: "Reservations (carts and holds) held now")
+                      .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250), .seconds(1)])
+        reservationsHeld = registry.makeGauge(descriptor: Self.named("orderline_reservations_held", "Reservations (carts and holds) held now"))
         var orders: [Order.Status: Gauge] = [:]
         for status in Order.Status.allCases {
-            orders[status] = registry.makeGauge(name: "orderline_orders", labels: [("status", status.rawValue)], help: "Orders by status")
+            orders[status] = registry.makeGauge(descriptor: Self.named("orderline_orders", "Orders by status"), labels: [("status", status.rawValue)])
         }
         self.orders = orders
-        soldOut = registry.makeCounter(name: "orderline_soldout_replies_total", help: "RESERVE requests answered SOLDOUT")
-        snapshotLSN = registry.makeGauge(name: "orderline_snapshot_lsn", help: "The LSN of the last snapshot written since start (0: none)")
-        isReplica = registry.makeGauge(name: "orderline_replica", help: "1 while this server is a read-only replica")
-        replicas = registry.makeGauge(name: "orderline_replicas_connected", help: "Replicas following this server")
-        replicaLag = registry.makeGauge(name: "orderline_replica_lag_events", help: "The most events one replica of this server has not acknowledged")
+        soldOut = registry.makeCounter(descriptor: Self.named("orderline_soldout_replies_total", "RESERVE requests answered SOLDOUT"))
+        snapshotLSN = registry.makeGauge(descriptor: Self.named("orderline_snapshot_lsn", "The LSN of the last snapshot written since start (0: none)"))
+        isReplica = registry.makeGauge(descriptor: Self.named("orderline_replica", "1 while this server is a read-only replica"))
+        replicas = registry.makeGauge(descriptor: Self.named("orderline_replicas_connected", "Replicas following this server"))
+        replicaLag = registry.makeGauge(descriptor: Self.named("orderline_replica_lag_events", "The most events one replica of this server has not acknowledged"))
+    }
+
+    /// A metric's whole name (`orderline_…`, unit suffix included) and help text.
+    private static func named(_ name: String, _ help: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(namespace: "orderline", metricName: String(name.dropFirst("orderline_".count)), unitName: "", helpText: help)
     }
 
     /// From the WAL's writer, as each fsync returns.
