@@ -13,13 +13,15 @@ private let canMountTmpfs: Bool = {
 
 /// A real disk-full: the server's data directory on a 192 KiB tmpfs, reserving until
 /// the WAL cannot write. Then writes get IOERR, reads still work, and exactly the
-/// acknowledged reservations are held.
+/// acknowledged reservations are held; `GET /healthz` answers 503 with the reason.
 @Test(.enabled(if: canMountTmpfs, "needs root to mount a tmpfs"))
-func aFullDiskTurnsWritesIntoIOERRAndKeepsWhatWasAcknowledged() throws {
+func aFullDiskTurnsWritesIntoIOERRAndKeepsWhatWasAcknowledged() async throws {
     let mountPoint = TemporaryDirectory("orderline-full")
     #expect(try runProcess("/bin/mount", ["-t", "tmpfs", "-o", "size=192k", "tmpfs", mountPoint.path]).status == 0)
     defer { _ = try? runProcess("/bin/umount", ["-l", mountPoint.path]) }
-    let server = try ServerProcess(data: mountPoint.file("data"))
+    let server = try ServerProcess(data: mountPoint.file("data"), arguments: ["--http", "127.0.0.1:0"])
+    let http = try httpPort(of: server)
+    #expect(try await get(http, "/healthz").status == 200)
     let client = try server.client()
     #expect(try client.call("NODE.ADD", "WH", "kind=warehouse", "lat=1", "lon=2") == "+OK")
     #expect(try client.call("SKU.ADD", "HOT", "price=1") == "+OK")
@@ -50,6 +52,9 @@ func aFullDiskTurnsWritesIntoIOERRAndKeepsWhatWasAcknowledged() throws {
     }
     #expect(stock.contains("\"network_reserved\":\(acknowledged),"), "\(stock.prefix(200)) vs \(acknowledged) acknowledged")
     #expect(try client.call("INFO", "persistence").contains("No space left on device"))
+    let health = try await get(http, "/healthz")
+    #expect(health.status == 503 && health.body.hasPrefix("{\"status\":\"failed\",\"reason\":\"the log cannot be written: "), "\(health)")
+    #expect(try await get(http, "/metrics").body.contains("orderline_wal_failed 1"))
     server.stop()
 }
 

@@ -9,7 +9,7 @@ private let orderline = Executables.path("orderline")
 private let promtoolInstalled = FileManager.default.isExecutableFile(atPath: "/usr/bin/promtool")
 
 /// A GET of the HTTP side listener: status and body.
-private func get(_ port: Int, _ path: String, token: String? = nil) async throws -> (status: Int, body: String) {
+func get(_ port: Int, _ path: String, token: String? = nil) async throws -> (status: Int, body: String) {
     var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
     if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
     let (data, response) = try await URLSession.shared.data(for: request)
@@ -17,7 +17,7 @@ private func get(_ port: Int, _ path: String, token: String? = nil) async throws
 }
 
 /// The port the server printed for `--http 127.0.0.1:0`.
-private func httpPort(of server: ServerProcess) throws -> Int {
+func httpPort(of server: ServerProcess) throws -> Int {
     let line = try #require(server.standardError.split(separator: "\n").first { $0.hasPrefix("orderline: http on ") })
     return try #require(line.split(separator: " ")[3].split(separator: ":").last.flatMap { Int($0) })
 }
