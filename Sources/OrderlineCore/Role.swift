@@ -36,6 +36,15 @@ public enum Role: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// Whether the role may read what concerns the whole server (`INFO`, `DIGEST`, the
+    /// change feed unscoped, `GET /metrics`): admin, ops and viewer.
+    public var readsWholeServer: Bool {
+        switch self {
+        case .admin, .ops, .viewer: true
+        case .pos, .channel, .customer: false
+        }
+    }
+
     /// Recorded on reservations this role creates, so that scoped roles see only
     /// their own; also the namespace of its idempotency keys.
     public var ownerTag: String {

@@ -186,7 +186,8 @@ final class ChangeFeedRead {
         pool.runIfActive(eventLoop: engine.eventLoop) { () -> Outcome in
             do {
                 let read = try cursors.read(query, in: directory, acknowledged: acknowledged)
-                // Rendered here, on the pool: 10,000 events' JSON took ~70 ms, too long for the loop.
+                // Rendered here, on the pool: a read of 10,000 events costs ~30 ms of CPU
+                // (bench-feed: 3.0 µs an event, reading and rendering), too long for the loop.
                 return .events(read.events.map { lsn, event in
                     let channel: String? = if case .orderPlaced(let order) = event { order.channel.rawValue } else { nil }
                     return Rendered(json: event.json(lsn: lsn), order: event.orderID, channel: channel)

@@ -409,7 +409,7 @@ final class CommandDispatcher: Sendable {
     /// `DIGEST`) for admin, ops and viewer. Core commands are `authorize`d by the engine.
     static func permission(_ info: CommandInfo, role: Role) -> OrderlineCore.Rejection? {
         let allowed = info.flags.contains(.admin) ? role == .admin
-            : info.flags.contains(.serverWide) ? role == .admin || role == .ops || role == .viewer
+            : info.flags.contains(.serverWide) ? role.readsWholeServer
             : true
         return allowed ? nil : Rejection(.noPermission, "\(role) may not run \(info.name)")
     }
@@ -678,7 +678,7 @@ extension CommandDispatcher {
     private func eventsRead(_ arguments: [String], session: Session, engine: isolated Engine) -> Pending {
         let channel: String?
         switch session.role {
-        case .admin?, .ops?, .viewer?: channel = nil
+        case let role? where role.readsWholeServer: channel = nil
         case .channel(let name)?: channel = name
         default: return Pending(reply: RESPValue(Rejection(.noPermission, "\(session.role.map(String.init(describing:)) ?? "?") may not run EVENTS.READ")))
         }

@@ -2,8 +2,9 @@ import OrderlineCore
 import OrderlineStorage
 
 /// Where each order's events lie in the log: its first and last LSN, for the orders
-/// touched since the server started (its recovery's tail included). About 40 bytes an
-/// order beside the state; not in snapshots, not in the digest.
+/// touched since the server started (its recovery's tail included): one dictionary
+/// entry an order (its id and two LSNs) beside the state; not in snapshots, not in
+/// the digest.
 struct OrderSpans: Sendable {
     struct Span: Sendable {
         var first: LSN
@@ -35,19 +36,16 @@ enum OrderHistory {
         // From the order's first event, or from the oldest segment kept when that one is gone (or unknown).
         let after = max(span.map { $0.first - 1 } ?? oldestKept, oldestKept)
         let through = min(span?.last ?? acknowledged, acknowledged)
-        let follower = try LogFollower(directory: directory, after: after, lsnLast: acknowledged)
         var entries: [JSONObject] = []
         var placed = false
         var time: Timestamp?
         var scanned = 0
-        reading: while scanned < scanMax, let frame = try follower.next(acknowledged: acknowledged) {
-            var done = false
-            try WALFormat.decodeRecords(frame.records, firstLSN: frame.firstLSN, lastLSN: frame.lastLSN) { lsn, event in
-                guard !done, lsn > after else { return }
-                guard lsn <= through else { return done = true }
-                scanned += 1
-                if let stamped = event.stampedTime { time = max(time ?? stamped, stamped) }
-                guard event.orderID == order else { return }
+        // Frames are whole: the one holding `through` may go on past it.
+        try LogFollower(directory: directory, after: after, lsnLast: acknowledged).forEachEvent(acknowledged: acknowledged) { lsn, event in
+            guard lsn <= through else { return false }
+            scanned += 1
+            if let stamped = event.stampedTime { time = max(time ?? stamped, stamped) }
+            if event.orderID == order {
                 if case .orderPlaced = event { placed = true }
                 var entry = JSONObject()
                 entry.add("lsn", lsn)
@@ -56,7 +54,7 @@ enum OrderHistory {
                 entry.addRaw("event", event.json(lsn: lsn))
                 entries.append(entry)
             }
-            if done || frame.lastLSN >= through { break reading }
+            return scanned < scanMax
         }
         var reply = JSONObject()
         reply.add("order", order)

@@ -204,40 +204,38 @@ final class ReplicaLink {
     private func snapshotReceived(on channel: any Channel) {
         guard let transfer else { return }
         self.transfer = nil
-        held = []
-        let bound = NIOLoopBound(self, eventLoop: engine.eventLoop)
         let engine = engine
         let promise = engine.eventLoop.makePromise(of: Void.self)
         promise.completeWithTask {
             try await engine.resync(fromSnapshot: transfer.received, at: transfer.lsn, history: transfer.history)
         }
-        promise.futureResult.whenComplete { result in
-            let link = bound.value
-            let waiting = link.held ?? []
-            link.held = nil
-            if case .failure(let error) = result {
-                return link.close(channel, because: "the full re-sync failed: \(error)")
-            }
+        hold(until: promise.futureResult, on: channel, failing: "the full re-sync failed") { link in
             link.resyncRequested = false
             link.replication.resynced(at: transfer.lsn, history: transfer.history)
-            guard link.channel === channel, !link.closing else { return }
-            link.linkUp("FULLRESYNC \(transfer.lsn)")
-            for value in waiting { link.received(value, on: channel) }
+            if link.channel === channel, !link.closing { link.linkUp("FULLRESYNC \(transfer.lsn)") }
         }
     }
 
-    /// Takes the primary's history of terms, durably, before applying anything more:
-    /// what arrives meanwhile waits.
+    /// Takes the primary's history of terms, durably, before applying anything more.
     private func adopt(_ history: ReplicationHistory, on channel: any Channel) {
-        held = []
-        let bound = NIOLoopBound(self, eventLoop: engine.eventLoop)
-        Replication.write(history, in: engine.directory, eventLoop: engine.eventLoop).whenComplete { result in
-            let link = bound.value
-            let waiting = link.held ?? []
-            link.held = nil
-            guard case .success = result else { return link.close(channel, because: "cannot write the primary's history of terms") }
+        let written = Replication.write(history, in: engine.directory, eventLoop: engine.eventLoop)
+        hold(until: written, on: channel, failing: "cannot write the primary's history of terms") { link in
             link.replication.history = history
-            for value in waiting { link.received(value, on: channel) }
+        }
+    }
+
+    /// What the primary sends waits until `work` is done; then `done` runs and what
+    /// waited is taken in order. If `work` fails, the link is closed instead.
+    private func hold(
+        until work: EventLoopFuture<Void>, on channel: any Channel, failing reason: String, done: @escaping (ReplicaLink) -> Void
+    ) {
+        held = []
+        work.assumeIsolated().whenComplete { [self] result in
+            let waiting = held ?? []
+            held = nil
+            if case .failure(let error) = result { return close(channel, because: "\(reason): \(error)") }
+            done(self)
+            for value in waiting { received(value, on: channel) }
         }
     }
 

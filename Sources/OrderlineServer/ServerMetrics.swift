@@ -3,17 +3,11 @@ import OrderlineStorage
 import Prometheus
 import Synchronization
 
-/// What the server reports at one moment, gathered on the engine's loop for a scrape
-/// of `GET /metrics` (`HTTPSideListener`).
+/// What the engine reports at one moment, gathered on its loop for a scrape of
+/// `GET /metrics` (`HTTPSideListener`); the connections' counters are read from
+/// `ServerStatistics` as they are.
 struct MetricsSnapshot: Sendable {
     var ready = false
-    var connections = 0
-    var connectionsAccepted = 0
-    var commandsProcessed = 0
-    var authFailures = 0
-    var refusedBusy = 0
-    var requestsWaiting = 0
-    var loopLagMicroseconds = 0
     var wal: WriteAheadLog.Statistics?
     var reservationsHeld = 0
     var ordersByStatus: [Order.Status: Int64] = [:]
@@ -57,8 +51,8 @@ public final class ServerMetrics: Sendable {
     private let isReplica: Gauge
     private let replicas: Gauge
     private let replicaLag: Gauge
-    /// What each counter's source had counted at the last scrape.
-    private let counted = Mutex<[String: Int]>([:])
+    /// What each counter's source had counted at the last scrape, by counter.
+    private let counted = Mutex<[ObjectIdentifier: Int]>([:])
 
     public init() {
         up = registry.makeGauge(descriptor: Self.named("orderline_up", "1 once the log is recovered and the server serves; 0 while it recovers"))
@@ -105,26 +99,27 @@ public final class ServerMetrics: Sendable {
         fsyncDuration.record(.microseconds(Int64(microseconds)))
     }
 
-    /// Sets every metric from `snapshot`, then answers the exposition.
-    func exposition(after snapshot: MetricsSnapshot) -> [UInt8] {
+    /// Sets every metric from `snapshot` and `statistics`, then answers the exposition.
+    func exposition(after snapshot: MetricsSnapshot, statistics: ServerStatistics) -> [UInt8] {
         up.set(Double(snapshot.ready ? 1 : 0))
-        connections.set(Double(snapshot.connections))
-        requestsWaiting.set(Double(snapshot.requestsWaiting))
-        loopLag.set(Double(snapshot.loopLagMicroseconds) / 1e6)
-        var totals = [
-            "connections": snapshot.connectionsAccepted, "commands": snapshot.commandsProcessed, "auth": snapshot.authFailures,
-            "busy": snapshot.refusedBusy, "soldout": snapshot.soldOutReplies,
-        ]
+        connections.set(Double(statistics.connectedClients.load(ordering: .relaxed)))
+        requestsWaiting.set(Double(statistics.requestsWaiting.load(ordering: .relaxed)))
+        loopLag.set(Double(statistics.loopLagMicroseconds.load(ordering: .relaxed)) / 1e6)
+        advance(connectionsAccepted, to: statistics.totalConnections.load(ordering: .relaxed))
+        advance(commands, to: statistics.commandsProcessed.load(ordering: .relaxed))
+        advance(authFailures, to: statistics.authFailures.load(ordering: .relaxed))
+        advance(refusedBusy, to: statistics.rejectedBusy.load(ordering: .relaxed))
+        advance(soldOut, to: snapshot.soldOutReplies)
         if let wal = snapshot.wal {
             lsnLast.set(Double(wal.lsnLast))
             lsnDurable.set(Double(wal.lsnDurable))
             walCompressionRatio.set(wal.bytesOnDisk == 0 ? 0 : Double(wal.rawBytes) / Double(wal.bytesOnDisk))
             walEventsPerFrame.set(wal.frames == 0 ? 0 : Double(wal.lsnWritten) / Double(wal.frames))
             walFailed.set(Double(wal.failure == nil ? 0 : 1))
-            totals["walBytes"] = Int(wal.bytesOnDisk)
-            totals["walRaw"] = Int(wal.rawBytes)
-            totals["walFrames"] = Int(wal.frames)
-            totals["walFsyncs"] = Int(wal.fsyncs)
+            advance(walBytes, to: Int(wal.bytesOnDisk))
+            advance(walRawBytes, to: Int(wal.rawBytes))
+            advance(walFrames, to: Int(wal.frames))
+            advance(walFsyncs, to: Int(wal.fsyncs))
         }
         reservationsHeld.set(Double(snapshot.reservationsHeld))
         for (status, gauge) in orders { gauge.set(Double(snapshot.ordersByStatus[status] ?? 0)) }
@@ -132,19 +127,18 @@ public final class ServerMetrics: Sendable {
         isReplica.set(Double(snapshot.isReplica ? 1 : 0))
         replicas.set(Double(snapshot.replicasConnected))
         replicaLag.set(Double(snapshot.replicaLagMax))
-        let counters: [String: Counter] = [
-            "connections": connectionsAccepted, "commands": commands, "auth": authFailures, "busy": refusedBusy, "soldout": soldOut,
-            "walBytes": walBytes, "walRaw": walRawBytes, "walFrames": walFrames, "walFsyncs": walFsyncs,
-        ]
-        counted.withLock { counted in
-            for (key, total) in totals {
-                let increase = total - (counted[key] ?? 0)
-                if increase > 0 { counters[key]?.increment(by: Int64(increase)) }
-                counted[key] = max(total, counted[key] ?? 0)
-            }
-        }
         var bytes: [UInt8] = []
         registry.emit(into: &bytes)
         return bytes
+    }
+
+    /// A Prometheus counter only goes up: by what its source counted since the last scrape.
+    private func advance(_ counter: Counter, to total: Int) {
+        let increase = counted.withLock { counted in
+            let increase = total - (counted[ObjectIdentifier(counter)] ?? 0)
+            if increase > 0 { counted[ObjectIdentifier(counter)] = total }
+            return increase
+        }
+        if increase > 0 { counter.increment(by: Int64(increase)) }
     }
 }

@@ -36,19 +36,6 @@ extension DataDirectory {
         try fileSystem.syncDirectory(atPath: path)
         try history.write(in: self, fileSystem: fileSystem)
         guard lsn > 0 else { return }
-        let name = SnapshotFile.fileName(lsn: lsn)
-        let temporary = file(name + ".tmp")
-        try fileSystem.removeFile(atPath: temporary)
-        let created = try fileSystem.createFile(atPath: temporary)
-        do {
-            try created.append(snapshot)
-            try created.sync()
-        } catch {
-            created.close()
-            throw error
-        }
-        created.close()
-        try fileSystem.rename(atPath: temporary, toPath: file(name))
-        try fileSystem.syncDirectory(atPath: path)
+        try writeDurably(snapshot, as: SnapshotFile.fileName(lsn: lsn), fileSystem: fileSystem)
     }
 }

@@ -43,6 +43,27 @@ public struct DataDirectory: Sendable {
     public var isEmpty: Bool {
         ((try? segments().isEmpty) ?? true) && ((try? snapshots().isEmpty) ?? true)
     }
+
+    /// Writes `bytes` as `name`, whole or not at all: a temporary file, fsync, rename,
+    /// directory fsync, so a crash leaves the old file (or none) or the new one. A
+    /// failed attempt removes its temporary file: left behind, it would hold space the
+    /// log needs (on a full disk it held the last of it).
+    public func writeDurably(_ bytes: [UInt8], as name: String, fileSystem: any FileSystem) throws(StorageError) {
+        let temporary = file(name + ".tmp")
+        try fileSystem.removeFile(atPath: temporary)
+        do {
+            let created = try fileSystem.createFile(atPath: temporary)
+            defer { created.close() }
+            try created.append(bytes)
+            try created.sync()
+            created.close()
+            try fileSystem.rename(atPath: temporary, toPath: file(name))
+            try fileSystem.syncDirectory(atPath: path)
+        } catch {
+            try? fileSystem.removeFile(atPath: temporary)
+            throw error
+        }
+    }
 }
 
 /// The data directory's lock: an exclusive `flock` on the directory itself, held while

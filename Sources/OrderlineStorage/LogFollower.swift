@@ -107,6 +107,18 @@ public final class LogFollower {
         }
     }
 
+    /// Hands `body` each event after `after`, in order, from the frames acknowledged
+    /// up to `acknowledged`, until it returns false or the log has no more.
+    public func forEachEvent(acknowledged: LSN, _ body: (LSN, Event) throws -> Bool) throws {
+        var going = true
+        while going, let frame = try next(acknowledged: acknowledged) {
+            try WALFormat.decodeRecords(frame.records, firstLSN: frame.firstLSN, lastLSN: frame.lastLSN) { lsn, event in
+                guard going, lsn > after else { return }
+                going = try body(lsn, event)
+            }
+        }
+    }
+
     // MARK: Files
 
     private func open(_ name: String, firstLSN: LSN) throws(StorageError) {

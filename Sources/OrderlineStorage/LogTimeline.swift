@@ -15,14 +15,9 @@ public enum LogTimeline {
     ) throws {
         let start = try start(of: directory)
         var time = start.time
-        let follower = try LogFollower(directory: directory, after: start.lsn, lsnLast: start.lsn)
-        var going = true
-        while going, let frame = try follower.next(acknowledged: .max) {
-            try WALFormat.decodeRecords(frame.records, firstLSN: frame.firstLSN, lastLSN: frame.lastLSN) { lsn, event in
-                guard going, lsn > start.lsn else { return }
-                if let stamped = event.stampedTime { time = max(time ?? stamped, stamped) }
-                going = try body(lsn, event, time)
-            }
+        try LogFollower(directory: directory, after: start.lsn, lsnLast: start.lsn).forEachEvent(acknowledged: .max) { lsn, event in
+            if let stamped = event.stampedTime { time = max(time ?? stamped, stamped) }
+            return try body(lsn, event, time)
         }
     }
 

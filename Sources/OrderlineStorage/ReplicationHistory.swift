@@ -100,18 +100,6 @@ public struct ReplicationHistory: Sendable, Equatable, CustomStringConvertible {
 
     /// Replaces the directory's history durably.
     public func write(in directory: DataDirectory, fileSystem: any FileSystem = PosixFileSystem()) throws(StorageError) {
-        let temporary = directory.file(Self.fileName + ".tmp")
-        try fileSystem.removeFile(atPath: temporary)
-        let file = try fileSystem.createFile(atPath: temporary)
-        do {
-            try file.append(Array(terms.map { "\($0.number) \($0.firstLSN)\n" }.joined().utf8))
-            try file.sync()
-        } catch {
-            file.close()
-            throw error
-        }
-        file.close()
-        try fileSystem.rename(atPath: temporary, toPath: directory.file(Self.fileName))
-        try fileSystem.syncDirectory(atPath: directory.path)
+        try directory.writeDurably(Array(terms.map { "\($0.number) \($0.firstLSN)\n" }.joined().utf8), as: Self.fileName, fileSystem: fileSystem)
     }
 }

@@ -93,21 +93,10 @@ public enum SnapshotFile {
     ) throws(StorageError) -> String {
         let bytes = try encode(state, compressionLevel: compressionLevel)
         let name = fileName(lsn: state.lsn)
-        let temporary = directory.file(name + ".tmp")
-        try fileSystem.removeFile(atPath: temporary)
         do {
-            let file = try fileSystem.createFile(atPath: temporary)
-            defer { file.close() }
-            try file.append(bytes)
-            try file.sync()
-            file.close()
-            try fileSystem.rename(atPath: temporary, toPath: directory.file(name))
-            try fileSystem.syncDirectory(atPath: directory.path)
+            try directory.writeDurably(bytes, as: name, fileSystem: fileSystem)
             return name
         } catch {
-            // A temporary left behind would hold the space the log needs (on a full
-            // disk it held the last of it, and the next segment could not be made).
-            try? fileSystem.removeFile(atPath: temporary)
             throw StorageError(
                 error.code, "snapshot at LSN \(state.lsn) (\(bytes.count) bytes) not written, its temporary file removed: \(error.message)",
                 errno: error.errno)
