@@ -124,6 +124,23 @@ public struct Order: Hashable, Sendable {
         }
     }
 
+    /// Where one line's units are: what `ORDER.GET` shows per line, and what
+    /// `orderline export --kind orders` writes.
+    public struct LineProgress: Hashable, Sendable {
+        public var allocated: Int64
+        public var shipped: Int64
+        public var backordered: Int64
+        public var returned: Int64
+    }
+
+    public func progress(of sku: String) -> LineProgress {
+        LineProgress(
+            allocated: quantity(of: sku, in: shipments.filter(\.status.holdsStock)),
+            shipped: quantity(of: sku, in: shipments.filter(\.status.leftNode)),
+            backordered: backordered.filter { $0.sku == sku }.reduce(0) { $0 + $1.quantity },
+            returned: returned(sku))
+    }
+
     func quantity(of sku: String, in shipments: some Sequence<Shipment>) -> Int64 {
         shipments.reduce(0) { total, shipment in total + shipment.lines.filter { $0.sku == sku }.reduce(0) { $0 + $1.quantity } }
     }

@@ -61,13 +61,7 @@ extension OrderlineState {
             try existingSKU(sku)
             let item = inventory[sku] ?? SKUInventory()
             let current = item.levels[node] ?? StockLevel()
-            if let expectedOnHand, expectedOnHand != current.onHand {
-                throw .conflict("expect=\(expectedOnHand) but on_hand=\(current.onHand) for \(sku) at \(node)")
-            }
-            var level = current
-            level.onHand = onHand
-            level.safety = safety ?? current.safety
-            try checkStockChange(item, node: node, sku: sku, to: level)
+            let level = try item.levelAfterSet(at: node, sku: sku, onHand: onHand, safety: safety, expectedOnHand: expectedOnHand)
             let events: [Event] = level == current ? [] : [.stockSet(node: node, sku: sku, onHand: onHand, safety: level.safety)]
             return Decision(events: events, reply: .integer(level.atp))
 
@@ -77,7 +71,7 @@ extension OrderlineState {
             let item = inventory[sku] ?? SKUInventory()
             var level = item.levels[node] ?? StockLevel()
             level.onHand += delta
-            try checkStockChange(item, node: node, sku: sku, to: level)
+            try item.checkChange(at: node, sku: sku, to: level)
             return Decision(events: [.stockAdjusted(node: node, sku: sku, delta: delta, reason: reason)], reply: .integer(level.atp))
 
         case .stockGet(let sku, let node):
@@ -140,7 +134,7 @@ extension OrderlineState {
             var level = item.levels[from] ?? StockLevel()
             guard quantity <= level.atp else { throw Rejection(.soldOut, "\(sku) available=\(level.atp)") }
             level.onHand -= quantity
-            try checkStockChange(item, node: from, sku: sku, to: level)
+            try item.checkChange(at: from, sku: sku, to: level)
             // What arrives must fit under the cap too, or receiving it would push on hand
             // past it (after which even a decrease failed).
             let arriving = item.levels[to].map { $0.onHand + $0.inTransit } ?? 0
@@ -249,20 +243,6 @@ extension OrderlineState {
 
     /// A stock change may not drop on hand below what is committed at the node, nor
     /// the network's ATP below what network reservations hold.
-    private func checkStockChange(_ item: SKUInventory, node: String, sku: String, to level: StockLevel) throws(Rejection) {
-        guard level.onHand >= 0 else { throw .conflict("on_hand of \(sku) at \(node) would go below 0 (to \(level.onHand))") }
-        guard level.onHand <= Arguments.quantityMax else {
-            throw .invalid("on_hand of \(sku) at \(node) would exceed \(Arguments.quantityMax)")
-        }
-        guard level.onHand >= level.committed else {
-            throw .conflict("on_hand=\(level.onHand) is below the \(level.committed) units committed for \(sku) at \(node)")
-        }
-        let otherNodesATP = item.nodesATP - (item.levels[node]?.atp ?? 0)
-        guard otherNodesATP + level.atp >= item.networkReserved else {
-            throw .conflict("network reservations hold \(item.networkReserved) of \(sku); the change would leave \(otherNodesATP + level.atp)")
-        }
-    }
-
     @discardableResult
     private func existingNode(_ id: String) throws(Rejection) -> Node {
         guard let node = nodes[id] else { throw .notFound("node \(id)") }

@@ -43,4 +43,38 @@ public struct SKUInventory: Hashable, Sendable {
 
     /// What a new network reservation may take: the nodes' ATP less what carts hold.
     public var networkATP: Int64 { max(0, nodesATP - networkReserved) }
+
+    /// The level at `node` after `STOCK.SET` (safety left out keeps its value), or why
+    /// it is refused: `expect` not met, or what `checkChange` refuses. Also what
+    /// `orderline import --all-or-nothing` checks a file's rows with before it sends any.
+    public func levelAfterSet(
+        at node: String, sku: String, onHand: Int64, safety: Int64?, expectedOnHand: Int64?
+    ) throws(Rejection) -> StockLevel {
+        let current = levels[node] ?? StockLevel()
+        if let expectedOnHand, expectedOnHand != current.onHand {
+            throw .conflict("expect=\(expectedOnHand) but on_hand=\(current.onHand) for \(sku) at \(node)")
+        }
+        var level = current
+        level.onHand = onHand
+        level.safety = safety ?? current.safety
+        try checkChange(at: node, sku: sku, to: level)
+        return level
+    }
+
+    /// Refuses a stock level at `node` that would leave on hand out of range, below
+    /// what is committed there, or the nodes' ATP below what network reservations hold
+    /// (`STOCK.SET`, `STOCK.ADJUST`, `STOCK.TRANSFER`).
+    public func checkChange(at node: String, sku: String, to level: StockLevel) throws(Rejection) {
+        guard level.onHand >= 0 else { throw .conflict("on_hand of \(sku) at \(node) would go below 0 (to \(level.onHand))") }
+        guard level.onHand <= Arguments.quantityMax else {
+            throw .invalid("on_hand of \(sku) at \(node) would exceed \(Arguments.quantityMax)")
+        }
+        guard level.onHand >= level.committed else {
+            throw .conflict("on_hand=\(level.onHand) is below the \(level.committed) units committed for \(sku) at \(node)")
+        }
+        let otherNodesATP = nodesATP - (levels[node]?.atp ?? 0)
+        guard otherNodesATP + level.atp >= networkReserved else {
+            throw .conflict("network reservations hold \(networkReserved) of \(sku); the change would leave \(otherNodesATP + level.atp)")
+        }
+    }
 }
