@@ -105,10 +105,11 @@ extension Order.Payment {
 }
 
 extension Order.Allocation {
+    /// A backorder's units wait at no node: `"node":null`.
     var json: JSONObject {
         var object = JSONObject()
         object.add("sku", sku)
-        object.add("node", node)
+        object.add("node", node.isEmpty ? nil : node)
         object.add("qty", quantity)
         return object
     }
