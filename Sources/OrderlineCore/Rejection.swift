@@ -1,7 +1,7 @@
 /// A business rejection: a stable code (the first word of the error reply) and a
 /// message. Codes are those of PROTOCOL.md and never change meaning.
 public struct Rejection: Error, Hashable, Sendable, CustomStringConvertible {
-    public enum Code: String, Sendable {
+    public enum Code: String, Sendable, CaseIterable {
         case err = "ERR"
         case invalid = "INVALID"
         case notFound = "NOTFOUND"

@@ -30,6 +30,10 @@ final class CommandDispatcher: Sendable {
         /// A reply about the server, not the data (`INFO`, `ROLE`): it waits for the
         /// WAL only, never for sync replicas, so that a health check always gets it.
         var aboutServer = false
+        /// The request's command, uppercased as it came (for `RequestMetrics`).
+        var command = ""
+        /// The loop pass that decoded the request (for `RequestMetrics`).
+        var receivedAt = NIODeadline.uptimeNanoseconds(0)
     }
 
     /// What a connection that became a replica's link starts feeding.
@@ -123,8 +127,14 @@ final class CommandDispatcher: Sendable {
     /// One request, on the engine's loop.
     func handle(_ request: Request, session: inout Session, engine: isolated Engine) -> Pending {
         statistics.commandsProcessed.add(1, ordering: .relaxed)
+        let name = CommandTable.asciiUppercased(request.tokens[0])
+        var pending = dispatch(request, name: name, session: &session, engine: engine)
+        pending.command = name
+        return pending
+    }
+
+    private func dispatch(_ request: Request, name: String, session: inout Session, engine: isolated Engine) -> Pending {
         let tokens = request.tokens
-        let name = CommandTable.asciiUppercased(tokens[0])
         // The hot path first: an authenticated core command.
         if let role = session.role, session.transaction == nil, request.binaryTokens == nil,
            let spec = CommandTable.spec(uppercasedName: name) {

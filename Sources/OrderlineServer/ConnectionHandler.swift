@@ -39,6 +39,8 @@ final class ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var tracker: AcknowledgementTracker?
     private let configuration: ServerConfiguration
     private let statistics: ServerStatistics
+    /// With `--http`: each reply written is counted and timed.
+    private let requestMetrics: RequestMetrics?
     private let logger: Logger
     private var context: ChannelHandlerContext?
     private var session: CommandDispatcher.Session
@@ -78,8 +80,10 @@ final class ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// What this connection counts in `statistics.requestsWaiting`: its replies not
     /// yet written.
     private var waitingAccounted = 0
-    /// When the current pass must give the loop back.
+    /// When the current pass must give the loop back, and when it began (the time
+    /// its requests were decoded at).
     private var passDeadline = NIODeadline.distantFuture
+    private var passStartedAt = NIODeadline.uptimeNanoseconds(0)
     /// When the oldest bytes in `unread` came (admission control's queueing delay), and
     /// when the last read came.
     private var unreadSince: NIODeadline?
@@ -98,8 +102,9 @@ final class ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     init(
         slot: ServingSlot, dispatcher: CommandDispatcher, registry: ConnectionRegistry, configuration: ServerConfiguration,
-        statistics: ServerStatistics, logger: Logger, peer: String, keptForAdmin: Bool
+        statistics: ServerStatistics, requestMetrics: RequestMetrics? = nil, logger: Logger, peer: String, keptForAdmin: Bool
     ) {
+        self.requestMetrics = requestMetrics
         self.slot = slot
         self.dispatcher = dispatcher
         self.registry = registry
@@ -157,6 +162,7 @@ final class ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
             logger.warning("closing a connection: the server holds too much unprocessed input", metadata: ["client.address": "\(session.peer)", "input.bytes": "\(inputAccounted)"])
             return closeNow(context: context, saying: "LIMIT the server holds too much unprocessed input; this connection held \(inputAccounted) bytes of it")
         }
+        passStartedAt = now
         passDeadline = now + .microseconds(configuration.passBudgetMicroseconds)
         if handleUnread(context: context, upTo: .max) { scheduleYield(context: context) }
     }
@@ -218,7 +224,7 @@ final class ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
             var session = session
             var admission = Admission(
                 configuration: configuration, statistics: statistics, waiting: waitingAccounted, queuedSince: unreadSince,
-                passStartedAt: passDeadline - .microseconds(configuration.passBudgetMicroseconds))
+                passStartedAt: passStartedAt)
             serving.engine.assumeIsolated { engine in
                 Self.decodeAndHandle(&bytes, into: &batch, upTo: room, budget: budget, decoder: &decoder, session: &session) { request, session in
                     session.busy = admission.takeIsFull()
@@ -326,21 +332,21 @@ final class ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
         let sequence = sequenceNext
         sequenceNext += 1
         var pending = handled
+        pending.receivedAt = passStartedAt
         // Nothing after QUIT or SHUTDOWN on this connection is run, nor after PSYNC
         // (the connection then carries the log to a replica).
         if pending.closeAfter || pending.feed != nil { closing = true }
         if let later = pending.later {
             // Written when it completes; everything after it waits its turn.
             pending.later = nil
-            let resp3 = pending.resp3
-            let lsn = pending.lsn
+            let (resp3, lsn, command, receivedAt) = (pending.resp3, pending.lsn, pending.command, pending.receivedAt)
             ready.append(nil)
             latersInFlight += 1
             later.hop(to: eventLoop).assumeIsolated().whenComplete { [self] result in
                 latersInFlight -= 1
                 guard sequence >= sequenceWritten else { return }  // the connection failed meanwhile
                 var reply = CommandDispatcher.Pending(reply: (try? result.get()) ?? .error("ERR internal"), lsn: lsn)
-                reply.resp3 = resp3
+                (reply.resp3, reply.command, reply.receivedAt) = (resp3, command, receivedAt)
                 readyBytes += reply.reply.estimatedBytes
                 ready[Int(sequence - sequenceWritten)] = reply
                 if let context, !closing, overHardLimit(context: context) {
@@ -468,7 +474,8 @@ final class ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
         guard !resuming else { return }
         resuming = true
         defer { resuming = false }
-        passDeadline = .now() + .microseconds(configuration.passBudgetMicroseconds)
+        passStartedAt = .now()
+        passDeadline = passStartedAt + .microseconds(configuration.passBudgetMicroseconds)
         while unread != nil {
             guard mayDispatch(context: context) else {
                 held = true
@@ -600,6 +607,7 @@ final class ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
         var buffer: ByteBuffer?
         var closeAfter = false
         var feed: CommandDispatcher.FeedStart?
+        var writtenAt: NIODeadline?
         while let first = ready.first, var next = first {
             if let tracker, next.lsn > (next.aboutServer ? tracker.walAcknowledged : tracker.acknowledged) {
                 guard let failure = tracker.failure else {
@@ -613,6 +621,11 @@ final class ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
             }
             ready.removeFirst()
             readyBytes -= first?.reply.estimatedBytes ?? 0
+            if let requestMetrics {
+                // One clock read for the replies written together.
+                if writtenAt == nil { writtenAt = .now() }
+                requestMetrics.record(command: next.command, reply: next.reply, receivedAt: next.receivedAt, now: writtenAt!)
+            }
             if buffer == nil {
                 buffer = spareReplyBuffer.take() ?? context.channel.allocator.buffer(capacity: 256)
                 buffer!.clear()  // reuses the storage if NIO is done with it

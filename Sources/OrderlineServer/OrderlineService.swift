@@ -57,6 +57,8 @@ public final class OrderlineService: Service {
         let configuration = configuration
         let statistics = statistics
         let logger = logger
+        // Only scraped with --http: without it, replies are not timed.
+        let requestMetrics = configuration.http == nil ? nil : metrics.requests
         let replication = try await loop.submit {
             NIOLoopBound(Replication(eventLoop: loop, primaryToken: configuration.primaryToken, logger: logger), eventLoop: loop)
         }.get()
@@ -99,7 +101,8 @@ public final class OrderlineService: Service {
                         try channel.pipeline.syncOperations.addHandler(
                             ConnectionHandler(
                                 slot: slot, dispatcher: dispatcher, registry: registry.value, configuration: configuration,
-                                statistics: statistics, logger: logger, peer: address, keptForAdmin: admission == .keptForAdmin))
+                                statistics: statistics, requestMetrics: requestMetrics, logger: logger, peer: address,
+                                keptForAdmin: admission == .keptForAdmin))
                     }
                 }
                 .bind(host: configuration.host, port: configuration.port).get()

@@ -51,10 +51,13 @@ public final class ServerMetrics: Sendable {
     private let isReplica: Gauge
     private let replicas: Gauge
     private let replicaLag: Gauge
+    /// Requests by command and outcome, and their latency: recorded by the connections.
+    public let requests: RequestMetrics
     /// What each counter's source had counted at the last scrape, by counter.
     private let counted = Mutex<[ObjectIdentifier: Int]>([:])
 
     public init() {
+        requests = RequestMetrics(registry: registry)
         up = registry.makeGauge(descriptor: Self.named("orderline_up", "1 once the log is recovered and the server serves; 0 while it recovers"))
         connections = registry.makeGauge(descriptor: Self.named("orderline_connected_clients", "Client connections open now"))
         connectionsAccepted = registry.makeCounter(descriptor: Self.named("orderline_connections_total", "Client connections accepted"))

@@ -33,7 +33,7 @@ private func samples(_ exposition: String) -> [String: Double] {
 }
 
 /// `serve --http`: `GET /healthz` says ready (JSON), `GET /metrics` shows what the RESP
-/// side did — requests, the WAL's LSN (as INFO), reservations held, orders by status,
+/// side did — requests by command and outcome and their latency, the WAL's LSN (as INFO), reservations held, orders by status,
 /// sold-out answers, fsyncs in a histogram — in the Prometheus text format that
 /// `promtool check metrics` accepts. With `--auth` a bearer token of a reading role is
 /// needed (401 without, 403 for a till's); beyond loopback without `--auth` it does not
@@ -73,15 +73,31 @@ func theHTTPSideListenerServesMetricsAndHealth() async throws {
     #expect(values["orderline_soldout_replies_total"] == 1)
     #expect((values["orderline_wal_fsync_duration_seconds_count"] ?? 0) >= 1)
     #expect(values["orderline_connected_clients"] == 1)
+    // By command and outcome, each request timed from its decode to its reply's write.
+    #expect(values["orderline_requests_total{command=\"RESERVE\",outcome=\"ok\"}"] == 5)
+    #expect(values["orderline_requests_total{command=\"RESERVE\",outcome=\"SOLDOUT\"}"] == 1)
+    #expect(values["orderline_requests_total{command=\"ORDER.CREATE\",outcome=\"ok\"}"] == 1)
+    #expect(values["orderline_request_duration_seconds_count{command=\"RESERVE\"}"] == 6)
+    #expect(values["orderline_request_duration_seconds_bucket{command=\"RESERVE\",le=\"+Inf\"}"] == 6)
+    let reserveSeconds = try #require(values["orderline_request_duration_seconds_sum{command=\"RESERVE\"}"])
+    #expect(reserveSeconds > 0 && reserveSeconds < 6, "six reservations, each answered within a second")
     // Counters only go up: a second scrape after more requests shows more.
     #expect(try client.call("RESERVE", "HOT", "1").hasPrefix("$R"))
     let again = samples(try await get(port, "/metrics", token: "admin-token-0001").body)
     #expect((again["orderline_commands_total"] ?? 0) > (values["orderline_commands_total"] ?? 0))
     #expect(again["orderline_reservations_held"] == 6)
+    #expect(again["orderline_requests_total{command=\"RESERVE\",outcome=\"ok\"}"] == 6)
+    // What a client makes up is one `unknown` series, not one per name it sends.
+    for name in ["NOPE1", "NOPE2", "NOPE3"] { #expect(try client.call(name).hasPrefix("-ERR unknown command")) }
+    #expect(try client.call("SKU.GET", "NOSUCH") == "-NOTFOUND sku NOSUCH")
+    let third = try await get(port, "/metrics", token: "admin-token-0001").body
+    #expect(samples(third)["orderline_requests_total{command=\"unknown\",outcome=\"ERR\"}"] == 3)
+    #expect(samples(third)["orderline_requests_total{command=\"SKU.GET\",outcome=\"NOTFOUND\"}"] == 1)
+    #expect(!third.contains("NOPE"))
 
     if promtoolInstalled {
         let file = directory.file("metrics.txt")
-        try metrics.body.write(toFile: file, atomically: true, encoding: .utf8)
+        try third.write(toFile: file, atomically: true, encoding: .utf8)
         let check = try runProcess("/bin/sh", ["-c", "/usr/bin/promtool check metrics < \(file)"])
         #expect(check.status == 0, "promtool: \(check.standardOutput) \(check.standardError)")
     } else {
