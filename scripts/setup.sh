@@ -2,13 +2,16 @@
 # Installs what a fresh Debian machine with only the Swift toolchain lacks.
 # Idempotent: it installs only what is missing, and needs root only then.
 # With --ha also etcd and HAProxy, which the failover test and LoadTests/ha-drill.sh run;
-# with --test-tools those and promtool (Debian prometheus), which the metrics test runs:
+# with --test-tools those, promtool (Debian prometheus), which the metrics test runs,
+# and headless Chromium with a font, which the operations page's test runs:
 # what scripts/test.sh needs.
 set -euo pipefail
 
 missing=()
 if [ "${1:-}" = --test-tools ]; then
     command -v promtool >/dev/null || missing+=(prometheus)
+    command -v chromium >/dev/null || missing+=(chromium)
+    [ -d /usr/share/fonts/truetype/liberation ] || missing+=(fonts-liberation)
 fi
 if [ "${1:-}" = --ha ] || [ "${1:-}" = --test-tools ]; then
     command -v etcd >/dev/null || missing+=(etcd-server)

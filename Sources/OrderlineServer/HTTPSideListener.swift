@@ -4,9 +4,10 @@ import NIOCore
 import OrderlineCore
 
 /// `serve --http <host>:<port>`: Hummingbird on the engine's own event loop, beside the
-/// RESP port. `GET /metrics` (Prometheus text, `ServerMetrics`) and `GET /healthz`
+/// RESP port. `GET /metrics` (Prometheus text, `ServerMetrics`), `GET /healthz`
 /// (200 when serving; 503 while recovering or after a write failure, with the reason
-/// as JSON). Handlers only read: what they need is gathered in one task on the loop,
+/// as JSON), and the operations page `GET /` with the JSON it reads (`GET /api/…`,
+/// `OperationsAPI`). Handlers only read: what they need is gathered in one task on the loop,
 /// which they never block. With `--auth`, every request needs
 /// `Authorization: Bearer <token>` of a role that may read the whole server (admin,
 /// ops, viewer).
@@ -31,6 +32,24 @@ struct HTTPSideListener {
             let body = ByteBuffer(bytes: self.metrics.exposition(after: snapshot, statistics: self.statistics))
             return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"], body: .init(byteBuffer: body))
         }
+        // The operations page: its script reads the API below, with the token it asks for.
+        router.get("/") { _, _ -> Response in
+            Response(
+                status: .ok, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"],
+                body: .init(byteBuffer: ByteBuffer(string: OperationsPage.html)))
+        }
+        let api = OperationsAPI(eventLoop: eventLoop, slot: slot, statistics: statistics, requests: metrics.requests)
+        router.get("api/overview") { _, _ -> Response in
+            Self.json(.ok, try await api.overview())
+        }
+        router.get("api/sku/:id") { _, context -> Response in
+            let answer = try await api.sku(context.parameters.get("id") ?? "")
+            return Self.json(answer.found ? .ok : .notFound, answer.json)
+        }
+        router.get("api/order/:id") { _, context -> Response in
+            let answer = try await api.order(context.parameters.get("id") ?? "")
+            return Self.json(answer.found ? .ok : .notFound, answer.json)
+        }
         router.get("healthz") { _, _ -> Response in
             let health = try await self.health()
             return Response(
@@ -43,6 +62,10 @@ struct HTTPSideListener {
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) },
             eventLoopGroupProvider: .shared(eventLoop),
             logger: logger)
+    }
+
+    private static func json(_ status: HTTPResponse.Status, _ body: String) -> Response {
+        Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: body)))
     }
 
     /// Read on the loop, in one task.
@@ -102,7 +125,8 @@ struct BearerTokenCheck<Context: RequestContext>: RouterMiddleware {
     let tokens: [String: Role]?
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard let tokens else { return try await next(request, context) }
+        // The page itself holds no data: it asks for a token and sends it with each read.
+        guard let tokens, request.uri.path != "/" else { return try await next(request, context) }
         let header = request.headers[.authorization] ?? ""
         guard header.hasPrefix("Bearer "), let role = tokens[String(header.dropFirst("Bearer ".count))] else {
             return Response(status: .unauthorized, headers: [.wwwAuthenticate: "Bearer"], body: .init(byteBuffer: ByteBuffer(string: "a bearer token is needed\n")))

@@ -206,7 +206,7 @@ public final class OrderlineService: Service {
             throw ServerStartError(message: "cannot listen for HTTP on \(address.host):\(address.port): \(failure)")
         }
         // On standard error: standard output's first line is the ready line scripts wait for.
-        FileHandle.standardError.write(Data("orderline: http on \(address.host):\(port) (/metrics, /healthz)\n".utf8))
+        FileHandle.standardError.write(Data("orderline: http on \(address.host):\(port) (the operations page /, /metrics, /healthz)\n".utf8))
         return task
     }
 

@@ -12,12 +12,27 @@ import Synchronization
 /// not know is `unknown`, an error code it does not name is `error`.
 public final class RequestMetrics: Sendable {
     private let registry: PrometheusCollectorRegistry
-    private let series = Mutex<[String: Series]>([:])
+    private let state = Mutex(State())
 
-    /// One command's histogram, and its counters by outcome (ok, then each code).
-    private struct Series {
-        var duration: DurationHistogram
+    private struct State {
+        var series: [String: Series] = [:]
+        /// Every request's latency, all commands together, by bucket (the last: over
+        /// the last bucket): what the operations page takes its p99 from.
+        var latency = [Int](repeating: 0, count: RequestMetrics.buckets.count + 1)
+    }
+
+    /// One command's histogram, and its counters by outcome (ok, then each code),
+    /// each made when first needed. A class: one dictionary lookup finds both.
+    private final class Series {
+        let command: String
+        let duration: DurationHistogram
         var outcomes: [Counter?]
+
+        init(command: String, duration: DurationHistogram, outcomes: Int) {
+            self.command = command
+            self.duration = duration
+            self.outcomes = Array(repeating: nil, count: outcomes)
+        }
     }
 
     init(registry: PrometheusCollectorRegistry) {
@@ -27,33 +42,48 @@ public final class RequestMetrics: Sendable {
     /// The outcomes a reply can have: `ok`, and the error codes of PROTOCOL.md.
     static let outcomes = ["ok"] + Rejection.Code.allCases.map(\.rawValue) + ["EXECABORT", "NOPROTO", "error"]
 
+    /// The latency buckets' upper bounds (Prometheus's `le`).
     static let buckets: [Duration] = [
         .microseconds(25), .microseconds(50), .microseconds(100), .microseconds(250), .microseconds(500),
         .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(25),
         .milliseconds(50), .milliseconds(100), .milliseconds(250), .seconds(1), .seconds(5),
     ]
+    private static let bucketNanoseconds = buckets.map { $0.components.seconds * 1_000_000_000 + $0.components.attoseconds / 1_000_000_000 }
+
+    /// How many requests took at most each bucket's bound (and more, last), since start.
+    var latencyCounts: [Int] { state.withLock { $0.latency } }
 
     /// One reply written: `command` as the dispatcher named it (uppercased), decoded at
     /// `receivedAt`, written at `now`.
     func record(command: String, reply: RESPValue, receivedAt: NIODeadline, now: NIODeadline) {
         let outcome = Self.outcome(of: reply)
         let nanoseconds = max(0, (now - receivedAt).nanoseconds)
-        series.withLock { series in
-            let key = series[command] == nil && CommandTable.info(uppercasedName: command) == nil ? "unknown" : command
-            if series[key] == nil { series[key] = makeSeries(key) }
-            series[key]!.duration.recordNanoseconds(nanoseconds)
-            if series[key]!.outcomes[outcome] == nil {
-                series[key]!.outcomes[outcome] = registry.makeCounter(
-                    descriptor: Self.requestsTotal, labels: [("command", key), ("outcome", Self.outcomes[outcome])])
+        state.withLock { state in
+            let found = state.series[command] ?? seriesMade(for: command, in: &state.series)
+            found.duration.recordNanoseconds(nanoseconds)
+            state.latency[Self.bucketNanoseconds.firstIndex { nanoseconds <= $0 } ?? Self.buckets.count] += 1
+            if let counter = found.outcomes[outcome] {
+                counter.increment()
+            } else {
+                let counter = registry.makeCounter(
+                    descriptor: Self.requestsTotal, labels: [("command", found.command), ("outcome", Self.outcomes[outcome])])
+                found.outcomes[outcome] = counter
+                counter.increment()
             }
-            series[key]!.outcomes[outcome]!.increment()
         }
     }
 
-    private func makeSeries(_ command: String) -> Series {
-        Series(
-            duration: registry.makeDurationHistogram(descriptor: Self.duration, labels: [("command", command)], buckets: Self.buckets),
-            outcomes: Array(repeating: nil, count: Self.outcomes.count))
+    /// A command's first request: its series, or `unknown`'s for a name the server does
+    /// not know (never kept under that name: a client must not make series up).
+    private func seriesMade(for command: String, in series: inout [String: Series]) -> Series {
+        let name = CommandTable.info(uppercasedName: command) == nil ? "unknown" : command
+        if let known = series[name] { return known }
+        let made = Series(
+            command: name,
+            duration: registry.makeDurationHistogram(descriptor: Self.duration, labels: [("command", name)], buckets: Self.buckets),
+            outcomes: Self.outcomes.count)
+        series[name] = made
+        return made
     }
 
     /// The index in `outcomes` of a reply's outcome: its error code, if it is an error.

@@ -117,7 +117,7 @@ public final class ServerMetrics: Sendable {
             lsnLast.set(Double(wal.lsnLast))
             lsnDurable.set(Double(wal.lsnDurable))
             walCompressionRatio.set(wal.bytesOnDisk == 0 ? 0 : Double(wal.rawBytes) / Double(wal.bytesOnDisk))
-            walEventsPerFrame.set(wal.frames == 0 ? 0 : Double(wal.lsnWritten) / Double(wal.frames))
+            walEventsPerFrame.set(wal.frames == 0 ? 0 : Double(wal.eventsWritten) / Double(wal.frames))
             walFailed.set(Double(wal.failure == nil ? 0 : 1))
             advance(walBytes, to: Int(wal.bytesOnDisk))
             advance(walRawBytes, to: Int(wal.rawBytes))

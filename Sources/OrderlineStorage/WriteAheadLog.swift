@@ -45,7 +45,9 @@ public final class WriteAheadLog: Sendable {
         public var lsnWritten: LSN
         /// The last LSN known durable (fdatasync returned).
         public var lsnDurable: LSN
+        /// Since this process opened the log: frames, the events in them, fsyncs.
         public var frames: UInt64 = 0
+        public var eventsWritten: UInt64 = 0
         public var fsyncs: UInt64 = 0
         /// The slowest `fdatasync` so far, and how many took over 10 ms.
         public var fsyncMicrosecondsMax: UInt64 = 0
@@ -408,6 +410,7 @@ public final class WriteAheadLog: Sendable {
         queue.withLockedValue { queue in
             queue.statistics.lsnWritten = lastLSN
             queue.statistics.frames += 1
+            queue.statistics.eventsWritten += lastLSN - firstLSN + 1
             queue.statistics.rawBytes += UInt64(raw.count)
             queue.statistics.bytesOnDisk += UInt64(written.bytes)
             if written.newSegment { queue.statistics.segments += 1 }

@@ -1,0 +1,135 @@
+import NIOCore
+import OrderlineCore
+
+/// What the operations page (`GET /`) shows, as JSON (`GET /api/…`). Read on the
+/// engine's loop in one short task; the one scan that grows with the catalogue (the
+/// SKUs holding the most units) runs off the loop on a copy of the state (copy on
+/// write: taking it costs the loop nothing). Reads go through `Engine.submit` as a
+/// viewer's would, and are answered once the WAL covers what they saw.
+struct OperationsAPI {
+    let eventLoop: any EventLoop
+    let slot: ServingSlot
+    let statistics: ServerStatistics
+    let requests: RequestMetrics
+
+    /// `GET /api/overview`.
+    func overview() async throws -> String {
+        let (slot, statistics, requests) = (slot, statistics, requests)
+        let gathered: (object: JSONObject, state: ShardedState?) = try await eventLoop.submit {
+            var object = JSONObject()
+            guard let engine = slot.serving?.engine else {
+                object.add("status", "loading")
+                return (object, nil)
+            }
+            return engine.assumeIsolated { engine in
+                let wal = engine.walStatistics
+                object.add("status", engine.failure == nil ? "ready" : "failed")
+                object.add("reason", engine.failure.map { "the log cannot be written: \($0.message)" })
+                object.add("role", engine.isReplica ? "replica" : "primary")
+                object.add("lsn", engine.lsn)
+                object.add("durable_lsn", wal.lsnDurable)
+                object.add("requests", Int64(statistics.commandsProcessed.load(ordering: .relaxed)))
+                object.add("clients", Int64(statistics.connectedClients.load(ordering: .relaxed)))
+                var latency = JSONObject()
+                let bounds = RequestMetrics.buckets.map { $0.components.seconds * 1_000_000 + $0.components.attoseconds / 1_000_000_000_000 }
+                latency.addRaw("le_us", "[" + bounds.map(String.init).joined(separator: ",") + "]")
+                latency.addRaw("counts", "[" + requests.latencyCounts.map(String.init).joined(separator: ",") + "]")
+                object.add("latency", latency)
+                var log = JSONObject()
+                log.add("fsyncs", wal.fsyncs)
+                log.add("frames", wal.frames)
+                log.add("events", wal.eventsWritten)
+                log.add("bytes", wal.bytesOnDisk)
+                log.add("raw_bytes", wal.rawBytes)
+                log.add("failed", wal.failure != nil)
+                object.add("wal", log)
+                let home = engine.state.home
+                object.add("reservations_held", Int64(engine.state.parts.reduce(0) { $0 + $1.reservations.count }))
+                object.add("setup_missing", CommandDispatcher.setupMissing(nodes: home.nodes.count, carrierServices: home.rateCard.services.count))
+                var byStatus = JSONObject()
+                for status in Order.Status.allCases { byStatus.add(status.rawValue, home.kpis.ordersByStatus[status] ?? 0) }
+                object.add("orders_by_status", byStatus)
+                let kpis = ([nil] + Order.Channel.allCases).compactMap { channel -> String? in
+                    guard case .success(.bulk(let json)) = engine.submit(.kpi(channel: channel, from: nil, to: nil), as: .viewer).outcome else {
+                        return nil
+                    }
+                    return json
+                }
+                object.addRaw("kpis", "[" + kpis.joined(separator: ",") + "]")
+                object.add("queues", home.workQueues.keys.sorted().map { node in
+                    var queue = JSONObject()
+                    queue.add("node", node)
+                    queue.add("shipments", Int64(home.workQueues[node]?.count ?? 0))
+                    return queue
+                })
+                return (object, engine.state)
+            }
+        }.get()
+        var object = gathered.object
+        if let state = gathered.state {
+            let hottest = await Task.detached { Self.hottestSKUs(in: state, count: 10) }.value
+            object.add("hot_skus", hottest)
+        }
+        return object.json
+    }
+
+    /// The SKUs whose stock carts and holds take most of, with their network ATP.
+    private static func hottestSKUs(in state: ShardedState, count: Int) -> [JSONObject] {
+        var held: [(sku: String, units: Int64, atp: Int64)] = []
+        for part in state.parts {
+            for (sku, item) in part.inventory {
+                let units = item.networkReserved + item.levels.values.reduce(0) { $0 + $1.reserved }
+                guard units > 0 else { continue }
+                held.append((sku, units, item.networkATP))
+            }
+        }
+        return held.sorted { ($0.units, $1.sku) > ($1.units, $0.sku) }.prefix(count).map { entry in
+            var object = JSONObject()
+            object.add("sku", entry.sku)
+            object.add("held", entry.units)
+            object.add("atp", entry.atp)
+            return object
+        }
+    }
+
+    /// `GET /api/sku/<id>`: `SKU.GET` and `STOCK.GET` together.
+    func sku(_ id: String) async throws -> (found: Bool, json: String) {
+        try await read([("sku", .skuGet(id)), ("stock", .stockGet(sku: id, node: nil))])
+    }
+
+    /// `GET /api/order/<id>`: `ORDER.GET` and the routing decision (`ORDER.EXPLAIN`).
+    func order(_ id: String) async throws -> (found: Bool, json: String) {
+        try await read([("order", .orderGet(id)), ("explain", .orderExplain(id))])
+    }
+
+    /// Runs read commands as a viewer; `{"error": …}` for the first one refused.
+    private func read(_ commands: [(key: String, command: Command)]) async throws -> (found: Bool, json: String) {
+        let slot = slot
+        let (answers, engine): ([(String, Result<Reply, Rejection>)], Engine?) = try await eventLoop.submit {
+            guard let engine = slot.serving?.engine else { return ([], nil) }
+            return engine.assumeIsolated { engine in
+                (commands.map { ($0.key, engine.submit($0.command, as: .viewer).outcome) }, engine)
+            }
+        }.get()
+        var object = JSONObject()
+        guard let engine else {
+            object.add("error", "LOADING the server is replaying its log")
+            return (false, object.json)
+        }
+        if let rejection = await engine.waitUntilAcknowledged(await engine.lsn) {
+            object.add("error", rejection.description)
+            return (false, object.json)
+        }
+        for (key, answer) in answers {
+            switch answer {
+            case .success(.bulk(let json)): object.addRaw(key, json)
+            case .success(let other): object.add(key, other.description)
+            case .failure(let rejection):
+                var refused = JSONObject()
+                refused.add("error", rejection.description)
+                return (false, refused.json)
+            }
+        }
+        return (true, object.json)
+    }
+}
