@@ -56,6 +56,8 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
+        // SVG charts for the reports (shadow routing, load tests): no script, no network.
+        .target(name: "OrderlineCharts"),
         .target(
             name: "OrderlineServer",
             dependencies: [
@@ -86,6 +88,7 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "CSV", package: "CSV.swift"),
+                "OrderlineCharts",
             ]
         ),
         .executableTarget(
@@ -103,6 +106,7 @@ let package = Package(
             name: "LoadGenerator",
             dependencies: [
                 "OrderlineProtocol",
+                "OrderlineCharts",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -9,8 +9,8 @@
 # medians (goals: orders ≥ 0.5× Redis's reservations, lifecycle steps ≥ 1×), then the
 # pure core's cost per command (no network, no disk) to show where an order's CPU
 # time goes. REPLY=id or status places the orders with ORDER.CREATE reply= (no
-# lifecycle then: it needs the full reply). Servers listen on 127.0.0.1 only and are
-# stopped by pid. Needs root the first time (installs redis-server).
+# lifecycle then: it needs the full reply). Writes an HTML report with the rounds'
+# bars (.build/bench-reports/). Servers listen on 127.0.0.1 only and are stopped by pid. Needs root the first time (installs redis-server).
 set -euo pipefail
 source "$(dirname "$0")/bench-prelude.sh"
 bench_prelude orders orderline orderline-load orderline-walbench
@@ -50,6 +50,9 @@ for round in $(seq 1 "$rounds"); do
         read -r created steps <<< "$(run_orderline)"
     fi
     echo "$round $created $steps $redis" >> "$results"
+    { printf 'P16, 50 connections\t%s\tOrderline ORDER.CREATE\t%s\n' "$round" "$created"
+      [ -z "$lifecycle" ] || printf 'P16, 50 connections\t%s\tOrderline lifecycle steps\t%s\n' "$round" "$steps"
+      printf 'P16, 50 connections\t%s\tRedis + Lua RESERVE\t%s\n' "$round" "$redis"; } >> "$work/report.tsv"
     echo "round $round: Orderline ORDER.CREATE reply=$reply ${created}/s, lifecycle steps ${steps}/s; Redis + Lua reservations ${redis}/s"
 done
 
@@ -59,4 +62,5 @@ awk -v lifecycle="$lifecycle" "$awk_median"'
         printf "P16 orders / Redis reservations: median %.2fx (goal 0.5x); rounds:%s\n", median(orders, n), text1
         if (lifecycle != "") printf "P16 lifecycle steps / Redis reservations: median %.2fx (goal 1x); rounds:%s\n", median(steps, n), text2
     }' "$results"
+write_report orders "ORDER.CREATE (reply=$reply) beside Redis 7 + Lua reservations, $rounds rounds" "per second" "$work/report.tsv"
 "$bin/orderline-walbench" core --orders "$orders" --reply "$reply"

@@ -84,3 +84,12 @@ redis_benchmark_line() {
     redis-benchmark -p "$1" -c 50 -P "$2" -r 1000 -n "$3" -q "${benchmark_command[@]}" 2>/dev/null \
         | tr '\r' '\n' | grep "requests per second" | tail -1
 }
+
+# `write_report <name> <title> <unit> <rounds.tsv>`: the HTML page of the rounds
+# (tab-separated group, round, target, value: `orderline-load report`), kept in
+# ${REPORT_DIR:-.build/bench-reports} (the work directory is removed on exit).
+write_report() {
+    local dir=${REPORT_DIR:-.build/bench-reports}
+    mkdir -p "$dir"
+    "$bin/orderline-load" report "$4" --title "$2" --unit "$3" --html "$dir/$1-$(date -u +%Y%m%dT%H%M%SZ).html"
+}

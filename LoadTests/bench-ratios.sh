@@ -4,11 +4,12 @@
 # (50 connections, 1,000 SKUs at random, pipeline 16 and 1) against a fresh Orderline
 # (--fsync always) and fresh Redis 7 + Lua (appendfsync always, and no persistence),
 # back to back, in an order that rotates each round. Each round gives its own ratios;
-# the script prints them all and their median. Servers listen on 127.0.0.1 only and
-# are stopped by pid.
+# the script prints them all and their median, and writes an HTML report with the
+# rounds' bars (.build/bench-reports/). Servers listen on 127.0.0.1 only and are
+# stopped by pid.
 set -euo pipefail
 source "$(dirname "$0")/bench-prelude.sh"
-bench_prelude ratios orderline
+bench_prelude ratios orderline orderline-load
 need_redis_server
 rounds=${ROUNDS:-5}
 attempts=${ATTEMPTS:-300000}
@@ -29,6 +30,7 @@ for round in $(seq 1 "$rounds"); do
             label=${targets[$(((i + round) % 3))]}
             rate=$(measure "$label" "$depth")
             echo "$round $depth $label $rate" >> "$results"
+            printf 'pipeline %s\t%s\t%s\t%s\n' "$depth" "$round" "$label" "$rate" >> "$work/report.tsv"
             line+=" $label $(printf '%.0f' "$rate")/s"
         done
         echo "$line"
@@ -47,3 +49,4 @@ awk "$awk_median"'
             printf "P%s Orderline / %s: median %.2fx (goal %sx); rounds:%s\n", f[1], f[2], median(ratio, n), f[3], text
         }
     }' "$results"
+write_report ratios "RESERVE: Orderline beside Redis 7 + Lua, $rounds rounds" "requests/s" "$work/report.tsv"

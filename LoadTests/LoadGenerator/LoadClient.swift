@@ -4,8 +4,8 @@ import NIOPosix
 import OrderlineProtocol
 
 /// Drives one connection: keeps `pipelineDepth` requests in flight, records each
-/// reply's latency (µs, send to reply) and hands replies to `onReply`. Runs on its
-/// channel's event loop only.
+/// reply's latency (µs, send to reply) and hands replies, with their latency, to
+/// `onReply`. Runs on its channel's event loop only.
 final class PipelinedLoadHandler: ChannelInboundHandler {
     typealias InboundIn = RESPValue
     typealias OutboundOut = ByteBuffer
@@ -14,7 +14,7 @@ final class PipelinedLoadHandler: ChannelInboundHandler {
     private let pipelineDepth: Int
     private var sentAt: [UInt64] = []
     private var sentAtHead = 0
-    private let onReply: ([String], RESPValue) -> Void
+    private let onReply: ([String], RESPValue, UInt64) -> Void
     private var inFlight: [[String]] = []
     /// Open loop: one request per interval, latency counted from when it was due
     /// (so a slow server cannot hide its queueing: no coordinated omission).
@@ -31,7 +31,7 @@ final class PipelinedLoadHandler: ChannelInboundHandler {
 
     init(
         requests: [[String]], pipelineDepth: Int, interval: TimeAmount? = nil, finished: EventLoopPromise<Histogram<UInt64>>,
-        onReply: @escaping ([String], RESPValue) -> Void
+        onReply: @escaping ([String], RESPValue, UInt64) -> Void
     ) {
         self.interval = interval
         self.requests = requests.makeIterator()
@@ -80,7 +80,7 @@ final class PipelinedLoadHandler: ChannelInboundHandler {
         let elapsed = (NIODeadline.now().uptimeNanoseconds - sentAt[sentAtHead]) / 1_000
         sentAtHead += 1
         if case .error(let message) = reply, message.hasPrefix("LIMIT busy") {} else { _ = histogram.record(elapsed) }
-        onReply(inFlight.removeFirst(), reply)
+        onReply(inFlight.removeFirst(), reply, elapsed)
         if interval == nil {
             sendMore(context: context)
             if inFlight.isEmpty { finish(context: context) }
@@ -123,8 +123,11 @@ struct PipelinedRunner {
 
     struct Outcome {
         var replies: [[RESPValue]]
-        /// When each reply came (uptime nanoseconds), beside `replies`.
+        /// When each reply came (uptime nanoseconds), and its latency (µs), beside `replies`.
         var replyTimes: [[UInt64]]
+        var latencies: [[UInt64]]
+        /// When the run started (uptime nanoseconds).
+        var startedAt: UInt64
         var histogram: Histogram<UInt64>
         var seconds: Double
     }
@@ -155,6 +158,9 @@ struct PipelinedRunner {
         let times = try await loop.submit {
             NIOLoopBoundBox<[[UInt64]]>(Array(repeating: [], count: count), eventLoop: loop)
         }.get()
+        let latencies = try await loop.submit {
+            NIOLoopBoundBox<[[UInt64]]>(Array(repeating: [], count: count), eventLoop: loop)
+        }.get()
         let started = NIODeadline.now()
         var promises: [EventLoopPromise<Histogram<UInt64>>] = []
         do {
@@ -171,9 +177,10 @@ struct PipelinedRunner {
                         channel.eventLoop.makeCompletedFuture {
                             try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(RESPReplyDecoder()))
                             try channel.pipeline.syncOperations.addHandler(
-                                PipelinedLoadHandler(requests: requests, pipelineDepth: pipelineDepth, interval: interval, finished: finished) { _, reply in
+                                PipelinedLoadHandler(requests: requests, pipelineDepth: pipelineDepth, interval: interval, finished: finished) { _, reply, elapsed in
                                     collected.value[index].append(reply)
                                     times.value[index].append(NIODeadline.now().uptimeNanoseconds)
+                                    latencies.value[index].append(elapsed)
                                 })
                         }
                     }
@@ -196,7 +203,10 @@ struct PipelinedRunner {
         let seconds = Double(NIODeadline.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e9
         let replies = try await loop.submit { collected.value }.get()
         let replyTimes = try await loop.submit { times.value }.get()
-        return Outcome(replies: replies, replyTimes: replyTimes, histogram: merged, seconds: seconds)
+        let replyLatencies = try await loop.submit { latencies.value }.get()
+        return Outcome(
+            replies: replies, replyTimes: replyTimes, latencies: replyLatencies, startedAt: started.uptimeNanoseconds, histogram: merged,
+            seconds: seconds)
     }
 }
 

@@ -11,7 +11,7 @@ struct LoadGenerator: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "orderline-load",
         abstract: "Flash-sale and POS load against Orderline (or Redis + Lua), with invariant checks.",
-        subcommands: [FlashSale.self, PointOfSale.self, Orders.self, Drill.self, Catalog.self, Failover.self, Feed.self])
+        subcommands: [FlashSale.self, PointOfSale.self, Orders.self, Drill.self, Catalog.self, Failover.self, Feed.self, Report.self])
 }
 
 struct Target: ParsableArguments {
@@ -38,6 +38,7 @@ struct FlashSale: AsyncParsableCommand {
         abstract: "C connections race to reserve H hot SKUs of S units each, N attempts in all.")
 
     @OptionGroup var server: Target
+    @OptionGroup var latency: LatencyFiles
     @Option(name: .customShort("c"), help: "Connections.") var connections = 50
     @Option(name: .customShort("P"), help: "Pipeline depth per connection.") var pipeline = 1
     @Option(help: "Hot SKUs.") var skus = 5
@@ -88,9 +89,9 @@ struct FlashSale: AsyncParsableCommand {
         }
         let interval = rate.map { TimeAmount.nanoseconds(Int64(1e9 * Double(connections) / Double(max(1, $0)))) }
         let outcome = try await runner.run(connections: requests, pipelineDepth: pipeline, interval: interval)
-        report(
-            "flash-sale \(server.target) c=\(connections) P=\(pipeline)\(rate.map { " rate=\($0)/s" } ?? "")",
-            operations: perConnection * connections, outcome: outcome)
+        let name = "flash-sale \(server.target) c=\(connections) P=\(pipeline)\(rate.map { " rate=\($0)/s" } ?? "")"
+        report(name, operations: perConnection * connections, outcome: outcome)
+        try latency.write(name, target: server.target, outcome: outcome)
 
         // Invariants: successes == min(demand, stock), distinct ids, nothing left.
         let replies = outcome.replies.flatMap { $0.dropFirst(auth.count) }
@@ -138,6 +139,7 @@ struct PointOfSale: AsyncParsableCommand {
         abstract: "T terminals, each at its own store: reserve, then commit (2 of 3) or void (1 of 3).")
 
     @OptionGroup var server: Target
+    @OptionGroup var latency: LatencyFiles
     @Option(help: "Terminals (one store each).") var terminals = 20
     @Option(help: "Sales attempted per terminal.") var sales = 500
 
@@ -160,6 +162,7 @@ struct PointOfSale: AsyncParsableCommand {
                 auth + (0..<sales).map { _ in ["RESERVE", "POS-ITEM", "1", "node=POS-ST-\(terminal)", "ttl=600"] }
             }, pipelineDepth: 1)
         report("pos reserve, \(terminals) terminals", operations: terminals * sales, outcome: reserve)
+        try latency.write("pos reserve, \(terminals) terminals", target: server.target, outcome: reserve)
         var committed = 0
         let settle = try await runner.run(
             connections: reserve.replies.map { replies in

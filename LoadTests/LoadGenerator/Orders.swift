@@ -13,6 +13,7 @@ struct Orders: AsyncParsableCommand {
         abstract: "ORDER.CREATE (3 lines, 3 SKUs, routed) from C connections, then optionally the whole lifecycle.")
 
     @OptionGroup var server: Target
+    @OptionGroup var latency: LatencyFiles
     @Option(name: .customShort("c"), help: "Connections.") var connections = 50
     @Option(name: .customShort("P"), help: "Pipeline depth per connection.") var pipeline = 16
     @Option(help: "Orders in all.") var orders = 100_000
@@ -64,9 +65,9 @@ struct Orders: AsyncParsableCommand {
         }
         let interval = rate.map { TimeAmount.nanoseconds(Int64(1e9 * Double(connections) / Double(max(1, $0)))) }
         let placed = try await runner.run(connections: creates, pipelineDepth: pipeline, interval: interval)
-        report(
-            "orders create c=\(connections) P=\(pipeline)\(split ? " split" : "")\(rate.map { " rate=\($0)/s" } ?? "") reply=\(reply)",
-            operations: total, outcome: placed)
+        let name = "orders create c=\(connections) P=\(pipeline)\(split ? " split" : "")\(rate.map { " rate=\($0)/s" } ?? "") reply=\(reply)"
+        report(name, operations: total, outcome: placed)
+        try latency.write(name, target: server.target, outcome: placed)
         var failures: [String] = []
         var shipmentsPerOrder: [[Int]] = []
         var busy = 0

@@ -1,4 +1,5 @@
 import Foundation
+import OrderlineCharts
 
 /// The HTML report of `replay --shadow-routing … --report <file>`: the totals, three
 /// charts (inline SVG, drawn here: the binary serves no scripts and needs no network)
@@ -17,15 +18,19 @@ enum ShadowRoutingReport {
         let charts = [
             BarChart(
                 title: "Shipments per node", xLabel: "node", yLabel: "shipments", categories: nodes,
-                actual: nodes.map { Double(actual.load[$0] ?? 0) }, shadow: nodes.map { Double(planned.load[$0] ?? 0) }),
+                series: [("actual", nodes.map { Double(actual.load[$0] ?? 0) }), ("shadow", nodes.map { Double(planned.load[$0] ?? 0) })]),
             BarChart(
                 title: "Promised delivery", xLabel: "days after the order", yLabel: "orders", categories: (0...max(dayMax, 1)).map(String.init),
-                actual: (0...max(dayMax, 1)).map { day in count(\.actual) { $0.promisedDay == day } },
-                shadow: (0...max(dayMax, 1)).map { day in count(\.shadow) { $0.promisedDay == day } }),
+                series: [
+                    ("actual", (0...max(dayMax, 1)).map { day in count(\.actual) { $0.promisedDay == day } }),
+                    ("shadow", (0...max(dayMax, 1)).map { day in count(\.shadow) { $0.promisedDay == day } }),
+                ]),
             BarChart(
                 title: "Shipments per order", xLabel: "shipments (0: all backordered)", yLabel: "orders", categories: shipmentBuckets,
-                actual: shipmentBuckets.map { name in count(\.actual) { bucket($0) == name } },
-                shadow: shipmentBuckets.map { name in count(\.shadow) { bucket($0) == name } }),
+                series: [
+                    ("actual", shipmentBuckets.map { name in count(\.actual) { bucket($0) == name } }),
+                    ("shadow", shipmentBuckets.map { name in count(\.shadow) { bucket($0) == name } }),
+                ]),
         ]
         func cents(_ value: Int64) -> String { String(format: "%.2f", Double(value) / 100) }
         func mean(_ value: Int64, _ orders: Int) -> String { orders == 0 ? "–" : String(format: "%.2f", Double(value) / Double(orders)) }
@@ -82,74 +87,5 @@ enum ShadowRoutingReport {
 
     static let rowsMax = 1_000
 
-    static func escaped(_ text: String) -> String {
-        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
-            .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
-    }
-}
-
-/// A grouped bar chart of two series (what was decided, and the shadow plan) as SVG:
-/// one group per category, a y axis with ticks, both axes labelled, a legend.
-struct BarChart {
-    var title: String
-    var xLabel: String
-    var yLabel: String
-    var categories: [String]
-    var actual: [Double]
-    var shadow: [Double]
-
-    static let series = [("actual", "#4c72b0"), ("shadow", "#dd8452")]
-
-    var svg: String {
-        // Long category names (node ids) are written at a slant, below a taller margin.
-        let slanted = categories.count > 4 && categories.contains { $0.count > 4 }
-        let width = 760.0, height = slanted ? 370.0 : 320.0, left = 70.0, right = 20.0, top = 40.0, bottom = slanted ? 110.0 : 60.0
-        let plotWidth = width - left - right, plotHeight = height - top - bottom
-        let yStep = niceStep(max(actual.max() ?? 0, shadow.max() ?? 0) / 4)
-        let yMax = yStep * 4
-        let group = plotWidth / Double(max(categories.count, 1))
-        let bar = min(group * 0.38, 40)
-        func y(_ value: Double) -> Double { top + plotHeight - value / yMax * plotHeight }
-        func number(_ value: Double) -> String { String(format: "%.1f", value) }
-        var parts: [String] = []
-        parts.append("<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 \(Int(width)) \(Int(height))\" width=\"\(Int(width))\" height=\"\(Int(height))\" role=\"img\" aria-label=\"\(ShadowRoutingReport.escaped(title))\">")
-        parts.append("<title>\(ShadowRoutingReport.escaped(title))</title>")
-        parts.append("<text x=\"\(number(width / 2))\" y=\"22\" text-anchor=\"middle\" font-size=\"16\" font-weight=\"600\">\(ShadowRoutingReport.escaped(title))</text>")
-        for tick in 0...4 {
-            let value = yMax * Double(tick) / 4
-            parts.append("<line x1=\"\(number(left))\" y1=\"\(number(y(value)))\" x2=\"\(number(width - right))\" y2=\"\(number(y(value)))\" stroke=\"#e3e7ee\"/>")
-            parts.append("<text x=\"\(number(left - 8))\" y=\"\(number(y(value) + 4))\" text-anchor=\"end\" font-size=\"11\">\(value == value.rounded() ? String(Int(value)) : number(value))</text>")
-        }
-        parts.append("<line class=\"axis\" x1=\"\(number(left))\" y1=\"\(number(top + plotHeight))\" x2=\"\(number(width - right))\" y2=\"\(number(top + plotHeight))\" stroke=\"#1d2430\"/>")
-        parts.append("<line class=\"axis\" x1=\"\(number(left))\" y1=\"\(number(top))\" x2=\"\(number(left))\" y2=\"\(number(top + plotHeight))\" stroke=\"#1d2430\"/>")
-        for (index, category) in categories.enumerated() {
-            let center = left + group * (Double(index) + 0.5)
-            for (offset, (name, color)) in Self.series.enumerated() {
-                let value = (offset == 0 ? actual : shadow)[index]
-                let x = center - bar + Double(offset) * bar
-                parts.append("<rect class=\"\(name)\" x=\"\(number(x))\" y=\"\(number(y(value)))\" width=\"\(number(bar - 2))\" height=\"\(number(top + plotHeight - y(value)))\" fill=\"\(color)\"><title>\(ShadowRoutingReport.escaped(category)) \(name): \(number(value))</title></rect>")
-            }
-            let labelY = top + plotHeight + 16
-            parts.append(slanted
-                ? "<text x=\"\(number(center))\" y=\"\(number(labelY))\" text-anchor=\"end\" font-size=\"11\" transform=\"rotate(-35 \(number(center)) \(number(labelY)))\">\(ShadowRoutingReport.escaped(category))</text>"
-                : "<text x=\"\(number(center))\" y=\"\(number(labelY))\" text-anchor=\"middle\" font-size=\"11\">\(ShadowRoutingReport.escaped(category))</text>")
-        }
-        parts.append("<text class=\"x-label\" x=\"\(number(left + plotWidth / 2))\" y=\"\(number(height - 14))\" text-anchor=\"middle\" font-size=\"12\">\(ShadowRoutingReport.escaped(xLabel))</text>")
-        parts.append("<text class=\"y-label\" x=\"16\" y=\"\(number(top + plotHeight / 2))\" text-anchor=\"middle\" font-size=\"12\" transform=\"rotate(-90 16 \(number(top + plotHeight / 2)))\">\(ShadowRoutingReport.escaped(yLabel))</text>")
-        for (offset, (name, color)) in Self.series.enumerated() {
-            let x = width - right - 160 + Double(offset) * 80
-            parts.append("<rect x=\"\(number(x))\" y=\"30\" width=\"12\" height=\"12\" fill=\"\(color)\"/><text x=\"\(number(x + 16))\" y=\"40\" font-size=\"12\">\(name)</text>")
-        }
-        parts.append("</svg>")
-        return parts.joined(separator: "\n")
-    }
-
-    /// The tick step: 1, 2 or 5 times a power of ten, at least `value`, and whole for
-    /// counts (1 for nothing).
-    private func niceStep(_ value: Double) -> Double {
-        guard value > 1 else { return 1 }
-        let power = pow(10, floor(log10(value)))
-        for step in [1.0, 2.0, 5.0, 10.0] where step * power >= value { return step * power }
-        return 10 * power
-    }
+    static func escaped(_ text: String) -> String { SVG.escaped(text) }
 }
