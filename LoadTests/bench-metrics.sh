@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # What serving metrics costs the flash sale: ROUNDS rounds (default 4) of
 # redis-benchmark RESERVE (1,000 SKUs, 50 connections, pipeline 16, REQUESTS
-# requests) against a fresh server, with `--http` on and `GET /metrics` scraped every
-# second, and without, alternating (ABBA); requests/s, the server's CPU per request,
+# requests) against a fresh server, with `--http` on (every reply counted and timed),
+# `GET /metrics` scraped every second and the operations page's `GET /api/overview`
+# read every two, and without, alternating (ABBA); requests/s, the server's CPU per request,
 # and the median ratio. Servers listen on 127.0.0.1 only and are stopped by pid.
 set -euo pipefail
 source "$(dirname "$0")/bench-prelude.sh"
@@ -16,7 +17,10 @@ run() {  # $1: plain|scraped; prints "requests/s cpu_us_per_request"
     if [ "$1" = scraped ]; then start_orderline 7400 --http 127.0.0.1:7480; else start_orderline 7400; fi
     seed_for_redis_benchmark orderline 7400
     if [ "$1" = scraped ]; then
-        (while true; do curl -s -o /dev/null http://127.0.0.1:7480/metrics || true; sleep 1; done) &
+        (while true; do
+            curl -s -o /dev/null http://127.0.0.1:7480/metrics || true; sleep 1
+            curl -s -o /dev/null -o /dev/null http://127.0.0.1:7480/metrics http://127.0.0.1:7480/api/overview || true; sleep 1
+        done) &
         scraper=$!
     fi
     before=$(ticks)

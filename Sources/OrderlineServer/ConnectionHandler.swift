@@ -39,8 +39,9 @@ final class ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var tracker: AcknowledgementTracker?
     private let configuration: ServerConfiguration
     private let statistics: ServerStatistics
-    /// With `--http`: each reply written is counted and timed.
+    /// With `--http`: each reply written is counted and timed, a batch at a time.
     private let requestMetrics: RequestMetrics?
+    private var written: [RequestMetrics.Written] = []
     private let logger: Logger
     private var context: ChannelHandlerContext?
     private var session: CommandDispatcher.Session
@@ -621,10 +622,11 @@ final class ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
             }
             ready.removeFirst()
             readyBytes -= first?.reply.estimatedBytes ?? 0
-            if let requestMetrics {
+            if requestMetrics != nil {
                 // One clock read for the replies written together.
                 if writtenAt == nil { writtenAt = .now() }
-                requestMetrics.record(command: next.command, reply: next.reply, receivedAt: next.receivedAt, now: writtenAt!)
+                written.append(RequestMetrics.Written(
+                    command: next.command, outcome: RequestMetrics.outcome(of: next.reply), nanoseconds: max(0, (writtenAt! - next.receivedAt).nanoseconds)))
             }
             if buffer == nil {
                 buffer = spareReplyBuffer.take() ?? context.channel.allocator.buffer(capacity: 256)
@@ -642,6 +644,10 @@ final class ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
             }
         }
         guard let buffer else { return }
+        if let requestMetrics, !written.isEmpty {
+            requestMetrics.record(written)
+            written.removeAll(keepingCapacity: true)
+        }
         accountWaiting(Int(sequenceNext - sequenceWritten))
         if closeAfter { return writeThenClose(buffer, context: context) }
         if let feed {

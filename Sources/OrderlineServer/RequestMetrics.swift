@@ -24,6 +24,7 @@ public final class RequestMetrics: Sendable {
     /// One command's histogram, and its counters by outcome (ok, then each code),
     /// each made when first needed. A class: one dictionary lookup finds both.
     private final class Series {
+        /// The command its labels name (`unknown` for a name the server does not know).
         let command: String
         let duration: DurationHistogram
         var outcomes: [Counter?]
@@ -53,22 +54,37 @@ public final class RequestMetrics: Sendable {
     /// How many requests took at most each bucket's bound (and more, last), since start.
     var latencyCounts: [Int] { state.withLock { $0.latency } }
 
-    /// One reply written: `command` as the dispatcher named it (uppercased), decoded at
-    /// `receivedAt`, written at `now`.
-    func record(command: String, reply: RESPValue, receivedAt: NIODeadline, now: NIODeadline) {
-        let outcome = Self.outcome(of: reply)
-        let nanoseconds = max(0, (now - receivedAt).nanoseconds)
+    /// One reply written, as a connection notes it: its command as the dispatcher
+    /// named it (uppercased), its outcome (`outcome(of:)`), how long it took.
+    struct Written {
+        var command: String
+        var outcome: Int
+        var nanoseconds: Int64
+    }
+
+    /// The replies a connection wrote together: one lock for all of them, and one
+    /// lookup for a run of the same command (a pipeline usually is one).
+    func record(_ replies: [Written]) {
         state.withLock { state in
-            let found = state.series[command] ?? seriesMade(for: command, in: &state.series)
-            found.duration.recordNanoseconds(nanoseconds)
-            state.latency[Self.bucketNanoseconds.firstIndex { nanoseconds <= $0 } ?? Self.buckets.count] += 1
-            if let counter = found.outcomes[outcome] {
-                counter.increment()
-            } else {
-                let counter = registry.makeCounter(
-                    descriptor: Self.requestsTotal, labels: [("command", found.command), ("outcome", Self.outcomes[outcome])])
-                found.outcomes[outcome] = counter
-                counter.increment()
+            var found: Series?
+            for reply in replies {
+                let series: Series
+                if let last = found, last.command == reply.command {
+                    series = last
+                } else {
+                    series = state.series[reply.command] ?? seriesMade(for: reply.command, in: &state.series)
+                    found = series
+                }
+                series.duration.recordNanoseconds(reply.nanoseconds)
+                state.latency[Self.bucketNanoseconds.firstIndex { reply.nanoseconds <= $0 } ?? Self.buckets.count] += 1
+                if let counter = series.outcomes[reply.outcome] {
+                    counter.increment()
+                } else {
+                    let counter = registry.makeCounter(
+                        descriptor: Self.requestsTotal, labels: [("command", series.command), ("outcome", Self.outcomes[reply.outcome])])
+                    series.outcomes[reply.outcome] = counter
+                    counter.increment()
+                }
             }
         }
     }

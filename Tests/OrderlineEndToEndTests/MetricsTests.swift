@@ -16,6 +16,14 @@ func get(_ port: Int, _ path: String, token: String? = nil) async throws -> (sta
     return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data, as: UTF8.self))
 }
 
+/// The Content-Type a GET of the HTTP side listener answers with.
+func contentType(_ port: Int, _ path: String, token: String? = nil) async throws -> String? {
+    var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
+    if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
+    let (_, response) = try await URLSession.shared.data(for: request)
+    return (response as? HTTPURLResponse)?.value(forHTTPHeaderField: "Content-Type")
+}
+
 /// The port the server printed for `--http 127.0.0.1:0`.
 func httpPort(of server: ServerProcess) throws -> Int {
     let line = try #require(server.standardError.split(separator: "\n").first { $0.hasPrefix("orderline: http on ") })
@@ -62,6 +70,8 @@ func theHTTPSideListenerServesMetricsAndHealth() async throws {
 
     let metrics = try await get(port, "/metrics", token: "viewer-token-0001")
     #expect(metrics.status == 200)
+    #expect(try await contentType(port, "/metrics", token: "viewer-token-0001") == "text/plain; version=0.0.4; charset=utf-8")
+    #expect(try await contentType(port, "/healthz", token: "viewer-token-0001") == "application/json")
     let values = samples(metrics.body)
     let info = try client.call("INFO", "persistence")
     let lsn = try #require(info.split(separator: "\r\n").first { $0.hasPrefix("lsn_last:") }.flatMap { Double($0.dropFirst("lsn_last:".count)) })

@@ -56,6 +56,9 @@ func theOperationsPageShowsWhatTheServerSays() async throws {
 
     let page = try await get(port, "/")
     #expect(page.status == 200 && page.body.contains("<title>Orderline operations</title>"))
+    #expect(try await contentType(port, "/") == "text/html; charset=utf-8")
+    #expect(try await contentType(port, "/api/overview") == "application/json")
+    #expect(try await contentType(port, "/api/sku/HOT-1") == "application/json")
     let loaded = try chromium("http://127.0.0.1:\(port)/#search=W-1", ["--dump-dom"], profile: directory.file("chrome"))
     #expect(loaded.status == 0, "\(loaded.standardError.suffix(2_000))")
     let console = loaded.standardError.split(separator: "\n").filter { $0.contains(":CONSOLE") }
