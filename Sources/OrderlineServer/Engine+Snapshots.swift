@@ -42,6 +42,7 @@ extension Engine {
         }
         let configuration = configuration
         let directory = directory
+        let started = ContinuousClock.now
         try await DedicatedThread.run(name: "orderline-snapshot", background: true) {
             // Merged here, off the loop: a snapshot holds the whole state, for any shard count.
             _ = try SnapshotFile.write(cut.whole, to: directory, fileSystem: configuration.fileSystem)
@@ -51,6 +52,7 @@ extension Engine {
         }
         logger.info("snapshot written", metadata: ["wal.lsn": "\(cut.lsn)"])
         lastSnapshotLSN = max(lastSnapshotLSN ?? 0, cut.lsn)
+        lastSnapshotWritten = (ContinuousClock.now, ContinuousClock.now - started)
         return cut.lsn
     }
 

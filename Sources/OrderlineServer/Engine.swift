@@ -64,6 +64,8 @@ public actor Engine {
     /// Set when even the durable log cannot be read after a WAL failure: nothing is served.
     var unreadable = false
     public internal(set) var lastSnapshotLSN: LSN?
+    /// When the last snapshot since start was written, and how long writing it took.
+    public internal(set) var lastSnapshotWritten: (at: ContinuousClock.Instant, duration: Duration)?
     /// `DIGEST` (`Engine+Digest`): one being computed, and the one asked for meanwhile.
     var digestRunning = false
     var digestNext: EventLoopPromise<StateDigest>?

@@ -64,6 +64,10 @@ struct HTTPSideListener {
             logger: logger)
     }
 
+    private static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    }
+
     private static func json(_ status: HTTPResponse.Status, _ body: String) -> Response {
         Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: body)))
     }
@@ -81,6 +85,10 @@ struct HTTPSideListener {
                 snapshot.ordersByStatus = engine.state.home.kpis.ordersByStatus
                 snapshot.soldOutReplies = engine.soldOutReplies
                 snapshot.lastSnapshotLSN = engine.lastSnapshotLSN
+                if let written = engine.lastSnapshotWritten {
+                    snapshot.lastSnapshotSeconds = Self.seconds(written.duration)
+                    snapshot.lastSnapshotAgeSeconds = Self.seconds(ContinuousClock.now - written.at)
+                }
                 snapshot.isReplica = engine.isReplica
                 let followers = replication.value.followers.values
                 snapshot.replicasConnected = followers.count

@@ -13,6 +13,9 @@ struct MetricsSnapshot: Sendable {
     var ordersByStatus: [Order.Status: Int64] = [:]
     var soldOutReplies = 0
     var lastSnapshotLSN: LSN?
+    /// Seconds the last snapshot took to write, and since it was written.
+    var lastSnapshotSeconds: Double?
+    var lastSnapshotAgeSeconds: Double?
     var isReplica = false
     var replicasConnected = 0
     /// The most events one replica of this server lacks.
@@ -48,6 +51,9 @@ public final class ServerMetrics: Sendable {
     private let orders: [Order.Status: Gauge]
     private let soldOut: Counter
     private let snapshotLSN: Gauge
+    private let snapshotDuration: Gauge
+    private let snapshotAge: Gauge
+    private let recovery: Gauge
     private let isReplica: Gauge
     private let replicas: Gauge
     private let replicaLag: Gauge
@@ -87,6 +93,12 @@ public final class ServerMetrics: Sendable {
         self.orders = orders
         soldOut = registry.makeCounter(descriptor: Self.named("orderline_soldout_replies_total", "RESERVE requests answered SOLDOUT"))
         snapshotLSN = registry.makeGauge(descriptor: Self.named("orderline_snapshot_lsn", "The LSN of the last snapshot written since start (0: none)"))
+        snapshotDuration = registry.makeGauge(
+            descriptor: Self.named("orderline_snapshot_duration_seconds", "How long writing the last snapshot since start took (0: none)"))
+        snapshotAge = registry.makeGauge(
+            descriptor: Self.named("orderline_snapshot_age_seconds", "Seconds since the last snapshot written since start (-1: none yet)"))
+        recovery = registry.makeGauge(
+            descriptor: Self.named("orderline_recovery_seconds", "How long recovering the log took at start (snapshot load and replay)"))
         isReplica = registry.makeGauge(descriptor: Self.named("orderline_replica", "1 while this server is a read-only replica"))
         replicas = registry.makeGauge(descriptor: Self.named("orderline_replicas_connected", "Replicas following this server"))
         replicaLag = registry.makeGauge(descriptor: Self.named("orderline_replica_lag_events", "The most events one replica of this server has not acknowledged"))
@@ -95,6 +107,11 @@ public final class ServerMetrics: Sendable {
     /// A metric's whole name (`orderline_…`, unit suffix included) and help text.
     private static func named(_ name: String, _ help: String) -> MetricNameDescriptor {
         MetricNameDescriptor(namespace: "orderline", metricName: String(name.dropFirst("orderline_".count)), unitName: "", helpText: help)
+    }
+
+    /// Once the log is recovered, how long that took.
+    public func recorded(recovery: Duration) {
+        self.recovery.set(Double(recovery.components.seconds) + Double(recovery.components.attoseconds) / 1e18)
     }
 
     /// From the WAL's writer, as each fsync returns.
@@ -127,6 +144,8 @@ public final class ServerMetrics: Sendable {
         reservationsHeld.set(Double(snapshot.reservationsHeld))
         for (status, gauge) in orders { gauge.set(Double(snapshot.ordersByStatus[status] ?? 0)) }
         snapshotLSN.set(Double(snapshot.lastSnapshotLSN ?? 0))
+        snapshotDuration.set(snapshot.lastSnapshotSeconds ?? 0)
+        snapshotAge.set(snapshot.lastSnapshotAgeSeconds ?? -1)
         isReplica.set(Double(snapshot.isReplica ? 1 : 0))
         replicas.set(Double(snapshot.replicasConnected))
         replicaLag.set(Double(snapshot.replicaLagMax))

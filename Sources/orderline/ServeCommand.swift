@@ -219,6 +219,7 @@ struct ServeCommand: AsyncParsableCommand {
                 let (engine, report) = try await Engine.open(configuration, clock: clock, eventLoop: loop)
                 opened.engine.withLockedValue { $0 = engine }
                 let recoveryTime = ContinuousClock.now - started
+                metrics.recorded(recovery: recoveryTime)
                 if let tail = report.tail { FileHandle.standardError.write(Data("orderline: \(tail)\n".utf8)) }
                 for skipped in report.skippedSnapshots {
                     FileHandle.standardError.write(Data("orderline: skipped snapshot \(skipped)\n".utf8))

@@ -100,7 +100,14 @@ func theHTTPSideListenerServesMetricsAndHealth() async throws {
     // What a client makes up is one `unknown` series, not one per name it sends.
     for name in ["NOPE1", "NOPE2", "NOPE3"] { #expect(try client.call(name).hasPrefix("-ERR unknown command")) }
     #expect(try client.call("SKU.GET", "NOSUCH") == "-NOTFOUND sku NOSUCH")
+    #expect(values["orderline_snapshot_age_seconds"] == -1, "no snapshot yet")
+    #expect(try client.call("SNAPSHOT").hasPrefix("+OK"))
     let third = try await get(port, "/metrics", token: "admin-token-0001").body
+    let recovered = try #require(samples(third)["orderline_recovery_seconds"])
+    #expect(recovered > 0 && recovered < 60)
+    #expect(samples(third)["orderline_snapshot_lsn"].map { $0 > 0 } == true)
+    #expect(samples(third)["orderline_snapshot_duration_seconds"].map { $0 > 0 && $0 < 60 } == true)
+    #expect(samples(third)["orderline_snapshot_age_seconds"].map { $0 >= 0 && $0 < 60 } == true)
     #expect(samples(third)["orderline_requests_total{command=\"unknown\",outcome=\"ERR\"}"] == 3)
     #expect(samples(third)["orderline_requests_total{command=\"SKU.GET\",outcome=\"NOTFOUND\"}"] == 1)
     #expect(!third.contains("NOPE"))
