@@ -230,8 +230,10 @@ public struct ShardedState: Sendable {
             return try orderView(skus: skus, customer: order?.customer).decideOnce(command, context: context)
         case .orderAllocate(let id):
             return try orderView(skus: home.orders[id]?.lines.map(\.sku) ?? []).decideOnce(command, context: context)
-        case .shipmentAdvance(let id, _, _):
-            // Shipping prices the parcel by the SKUs' weights.
+        case .shipmentAdvance(let id, let transition, _):
+            // Shipping prices the parcel by the SKUs' weights; every other step reads
+            // the order alone, at home, with no view to lend.
+            guard transition == .ship else { return try Self.decide(command, context, at: &home) }
             return try orderView(skus: home.orders[id.order]?.lines.map(\.sku) ?? []).decideOnce(command, context: context)
         case .returnOpen(let request):
             return try orderView(skus: request.exchange.map(\.sku), customer: home.orders[request.order]?.customer)
