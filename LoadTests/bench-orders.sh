@@ -62,5 +62,6 @@ awk -v lifecycle="$lifecycle" "$awk_median"'
         printf "P16 orders / Redis reservations: median %.2fx (goal 0.5x); rounds:%s\n", median(orders, n), text1
         if (lifecycle != "") printf "P16 lifecycle steps / Redis reservations: median %.2fx (goal 1x); rounds:%s\n", median(steps, n), text2
     }' "$results"
-write_report orders "ORDER.CREATE (reply=$reply) beside Redis 7 + Lua reservations, $rounds rounds" "per second" "$work/report.tsv"
+write_report orders "ORDER.CREATE (reply=$reply) beside Redis 7 + Lua reservations, $rounds rounds" "per second" "$work/report.tsv" \
+    --ratio "Orderline ORDER.CREATE/Redis + Lua RESERVE" --ratio "Orderline lifecycle steps/Redis + Lua RESERVE"
 "$bin/orderline-walbench" core --orders "$orders" --reply "$reply"

@@ -85,11 +85,13 @@ redis_benchmark_line() {
         | tr '\r' '\n' | grep "requests per second" | tail -1
 }
 
-# `write_report <name> <title> <unit> <rounds.tsv>`: the HTML page of the rounds
-# (tab-separated group, round, target, value: `orderline-load report`), kept in
-# ${REPORT_DIR:-.build/bench-reports} (the work directory is removed on exit).
+# `write_report <name> <title> <unit> <rounds.tsv> [--ratio A/B ...]`: the HTML page
+# of the rounds (tab-separated group, round, target, value: `orderline-load report`)
+# with those ratios, kept in ${REPORT_DIR:-.build/bench-reports} (the work directory
+# is removed on exit).
 write_report() {
-    local dir=${REPORT_DIR:-.build/bench-reports}
+    local dir=${REPORT_DIR:-.build/bench-reports} name=$1 title=$2 unit=$3 rounds=$4
+    shift 4
     mkdir -p "$dir"
-    "$bin/orderline-load" report "$4" --title "$2" --unit "$3" --html "$dir/$1-$(date -u +%Y%m%dT%H%M%SZ).html"
+    "$bin/orderline-load" report "$rounds" --title "$title" --unit "$unit" "$@" --html "$dir/$name-$(date -u +%Y%m%dT%H%M%SZ).html"
 }

@@ -49,4 +49,5 @@ awk "$awk_median"'
             printf "P%s Orderline / %s: median %.2fx (goal %sx); rounds:%s\n", f[1], f[2], median(ratio, n), f[3], text
         }
     }' "$results"
-write_report ratios "RESERVE: Orderline beside Redis 7 + Lua, $rounds rounds" "requests/s" "$work/report.tsv"
+write_report ratios "RESERVE: Orderline beside Redis 7 + Lua, $rounds rounds" "requests/s" "$work/report.tsv" \
+    --ratio orderline/redis-always --ratio orderline/redis-none

@@ -25,8 +25,10 @@ struct LatencyFiles: ParsableArguments {
     static func svg(_ name: String, target: String, outcome: PipelinedRunner.Outcome) -> String {
         // Each reply's latency in the second of the run it came in.
         var seconds: [Histogram<UInt64>] = []
-        for (times, latencies) in zip(outcome.replyTimes, outcome.latencies) {
-            for (time, latency) in zip(times, latencies) {
+        for (connection, (times, latencies)) in zip(outcome.replyTimes, outcome.latencies).enumerated() {
+            for (index, (time, latency)) in zip(times, latencies).enumerated() {
+                // As in the histogram: admission control's quick refusals are no speed.
+                if case .error(let message) = outcome.replies[connection][index], message.hasPrefix("LIMIT busy") { continue }
                 let second = Int((time &- outcome.startedAt) / 1_000_000_000)
                 while seconds.count <= second { seconds.append(Histogram(highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: .two)) }
                 _ = seconds[second].record(latency)

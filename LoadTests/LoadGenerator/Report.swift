@@ -4,8 +4,8 @@ import OrderlineCharts
 
 /// `orderline-load report`: the HTML page of a benchmark's rounds (`bench-ratios.sh`,
 /// `bench-orders.sh` write one): per group of rounds a bar chart with one series per
-/// target, the rounds' figures, and the median per-round ratio of the first target to
-/// each other one, which is how the scripts compare. Well-formed XHTML, so that an
+/// target, the rounds' figures, and the median of per-round ratios (`--ratio A/B`;
+/// by default the first target to each other one), which is how the scripts compare. Well-formed XHTML, so that an
 /// XML parser can check it.
 struct Report: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -16,6 +16,8 @@ struct Report: ParsableCommand {
     @Option(help: "The page's title.") var title: String
     @Option(help: "What the values are.") var unit = "requests/s"
     @Option(help: "Where to write the page.") var html: String
+    @Option(name: .customLong("ratio"), help: "A ratio to show, as <target>/<target> (repeatable; default: the first target to each other one).")
+    var ratios: [String] = []
 
     /// One benchmark's figures: by group, round and target, in the order they came.
     struct Rounds {
@@ -25,7 +27,7 @@ struct Report: ParsableCommand {
         var values: [String: Double] = [:]
 
         init(_ text: String) throws {
-            for (number, line) in text.split(separator: "\n").enumerated() where !line.isEmpty {
+            for (number, line) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() where !line.isEmpty {
                 let fields = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
                 guard fields.count == 4, let value = Double(fields[3]) else {
                     throw ValidationError("line \(number + 1) is not 'group<TAB>round<TAB>target<TAB>value': \(line)")
@@ -64,11 +66,15 @@ struct Report: ParsableCommand {
         } catch {
             throw ValidationError("cannot read \(results): \(error)")
         }
-        try Self.page(rounds, title: title, unit: unit).write(toFile: html, atomically: true, encoding: .utf8)
+        let pairs = try ratios.map { text -> (String, String) in
+            guard let slash = text.firstIndex(of: "/") else { throw ValidationError("--ratio \(text) must be <target>/<target>") }
+            return (String(text[..<slash]), String(text[text.index(after: slash)...]))
+        }
+        try Self.page(rounds, title: title, unit: unit, ratios: pairs).write(toFile: html, atomically: true, encoding: .utf8)
         FileHandle.standardError.write(Data("report: \(html)\n".utf8))
     }
 
-    static func page(_ rounds: Rounds, title: String, unit: String) -> String {
+    static func page(_ rounds: Rounds, title: String, unit: String, ratios: [(String, String)] = []) -> String {
         var body = "<h1>\(SVG.escaped(title))</h1>\n"
         for group in rounds.groups {
             let names = rounds.rounds[group] ?? [], targets = rounds.targets[group] ?? []
@@ -84,12 +90,11 @@ struct Report: ParsableCommand {
                     + "</tr>\n"
             }
             body += "</table>\n"
-            if let first = targets.first {
-                for other in targets.dropFirst() {
-                    guard let ratio = rounds.ratio(group, first, other) else { continue }
-                    body += "<p class=\"ratio\">\(SVG.escaped(first)) ÷ \(SVG.escaped(other)): median <b>\(String(format: "%.2f", ratio.median))×</b>"
-                        + " (rounds: \(ratio.rounds.map { String(format: "%.2f", $0) }.joined(separator: ", ")))</p>\n"
-                }
+            let pairs = ratios.isEmpty ? targets.dropFirst().map { (targets[0], $0) } : ratios
+            for (numerator, denominator) in pairs {
+                guard let ratio = rounds.ratio(group, numerator, denominator) else { continue }
+                body += "<p class=\"ratio\">\(SVG.escaped(numerator)) ÷ \(SVG.escaped(denominator)): median <b>\(String(format: "%.2f", ratio.median))×</b>"
+                    + " (rounds: \(ratio.rounds.map { String(format: "%.2f", $0) }.joined(separator: ", ")))</p>\n"
             }
         }
         return """

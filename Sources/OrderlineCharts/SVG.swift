@@ -19,8 +19,12 @@ public enum SVG {
         return trimmed(value)
     }
 
+    /// At most two decimals, trailing zeros dropped: `1.5`, `123.46`, `79`.
     private static func trimmed(_ value: Double) -> String {
-        value == value.rounded() ? String(Int(value)) : String(format: "%.2g", value)
+        var text = String(format: "%.2f", value)
+        while text.hasSuffix("0") { text.removeLast() }
+        if text.hasSuffix(".") { text.removeLast() }
+        return text
     }
 
     /// The tick step: 1, 2 or 5 times a power of ten, at least `value` (1 for nothing

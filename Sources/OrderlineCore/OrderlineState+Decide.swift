@@ -241,8 +241,6 @@ extension OrderlineState {
         }
     }
 
-    /// A stock change may not drop on hand below what is committed at the node, nor
-    /// the network's ATP below what network reservations hold.
     @discardableResult
     private func existingNode(_ id: String) throws(Rejection) -> Node {
         guard let node = nodes[id] else { throw .notFound("node \(id)") }

@@ -1,3 +1,4 @@
+import Foundation
 import Hummingbird
 import Logging
 import NIOCore
@@ -43,11 +44,11 @@ struct HTTPSideListener {
             Self.json(.ok, try await api.overview())
         }
         router.get("api/sku/:id") { _, context -> Response in
-            let answer = try await api.sku(context.parameters.get("id") ?? "")
+            let answer = try await api.sku(Self.id(in: context))
             return Self.json(answer.found ? .ok : .notFound, answer.json)
         }
         router.get("api/order/:id") { _, context -> Response in
-            let answer = try await api.order(context.parameters.get("id") ?? "")
+            let answer = try await api.order(Self.id(in: context))
             return Self.json(answer.found ? .ok : .notFound, answer.json)
         }
         router.get("healthz") { _, _ -> Response in
@@ -64,8 +65,11 @@ struct HTTPSideListener {
             logger: logger)
     }
 
-    private static func seconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    /// The `:id` of the path, decoded: ids may hold characters a browser
+    /// percent-encodes (`:`), and Hummingbird leaves path parameters encoded.
+    private static func id(in context: some RequestContext) -> String {
+        let raw = context.parameters.get("id") ?? ""
+        return raw.removingPercentEncoding ?? raw
     }
 
     private static func json(_ status: HTTPResponse.Status, _ body: String) -> Response {
@@ -86,8 +90,8 @@ struct HTTPSideListener {
                 snapshot.soldOutReplies = engine.soldOutReplies
                 snapshot.lastSnapshotLSN = engine.lastSnapshotLSN
                 if let written = engine.lastSnapshotWritten {
-                    snapshot.lastSnapshotSeconds = Self.seconds(written.duration)
-                    snapshot.lastSnapshotAgeSeconds = Self.seconds(ContinuousClock.now - written.at)
+                    snapshot.lastSnapshotSeconds = written.duration / .seconds(1)
+                    snapshot.lastSnapshotAgeSeconds = (ContinuousClock.now - written.at) / .seconds(1)
                 }
                 snapshot.isReplica = engine.isReplica
                 let followers = replication.value.followers.values

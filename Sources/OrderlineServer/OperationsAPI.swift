@@ -1,21 +1,38 @@
 import NIOCore
 import OrderlineCore
+import Synchronization
 
-/// What the operations page (`GET /`) shows, as JSON (`GET /api/…`). Read on the
-/// engine's loop in one short task; the one scan that grows with the catalogue (the
-/// SKUs holding the most units) runs off the loop on a copy of the state (copy on
-/// write: taking it costs the loop nothing). Reads go through `Engine.submit` as a
-/// viewer's would, and are answered once the WAL covers what they saw.
+/// What the operations page (`GET /`) shows, as JSON (`GET /api/…`). The overview is
+/// read on the engine's loop in one short task, at most once a second whatever the
+/// number of pages open (one answer serves them all). The one scan that grows with the
+/// catalogue, for the SKUs whose stock carts and holds take most of, runs off the loop
+/// at most every five seconds, on the shards' stock records (copy on write: the
+/// engine's first change to a shard's stock while the scan holds them copies that
+/// shard's records once). `/api/order` and `/api/sku` go through `Engine.submit` as a
+/// viewer's reads would, and are answered once the WAL covers what they saw.
 struct OperationsAPI {
     let eventLoop: any EventLoop
     let slot: ServingSlot
     let statistics: ServerStatistics
     let requests: RequestMetrics
+    let cache = Cache()
+
+    /// The last overview and the last scan of the hottest SKUs, with when they were made.
+    final class Cache: Sendable {
+        let overview = Mutex<(at: ContinuousClock.Instant, json: String)?>(nil)
+        let hottest = Mutex<(at: ContinuousClock.Instant, skus: [JSONObject])?>(nil)
+    }
+
+    static let overviewSeconds: Duration = .seconds(1)
+    static let hottestSeconds: Duration = .seconds(5)
 
     /// `GET /api/overview`.
     func overview() async throws -> String {
+        let now = ContinuousClock.now
+        if let cached = cache.overview.withLock({ $0 }), now - cached.at < Self.overviewSeconds { return cached.json }
         let (slot, statistics, requests) = (slot, statistics, requests)
-        let gathered: (object: JSONObject, state: ShardedState?) = try await eventLoop.submit {
+        let scanDue = cache.hottest.withLock { $0.map { now - $0.at >= Self.hottestSeconds } ?? true }
+        let gathered: (object: JSONObject, stock: [[String: SKUInventory]]?) = try await eventLoop.submit {
             var object = JSONObject()
             guard let engine = slot.serving?.engine else {
                 object.add("status", "loading")
@@ -62,22 +79,25 @@ struct OperationsAPI {
                     queue.add("shipments", Int64(home.workQueues[node]?.count ?? 0))
                     return queue
                 })
-                return (object, engine.state)
+                return (object, scanDue ? engine.state.parts.map(\.inventory) : nil)
             }
         }.get()
         var object = gathered.object
-        if let state = gathered.state {
-            let hottest = await Task.detached { Self.hottestSKUs(in: state, count: 10) }.value
-            object.add("hot_skus", hottest)
+        if let stock = gathered.stock {
+            let skus = await Task.detached { Self.hottestSKUs(in: stock, count: 10) }.value
+            cache.hottest.withLock { $0 = (ContinuousClock.now, skus) }
         }
-        return object.json
+        object.add("hot_skus", cache.hottest.withLock { $0?.skus ?? [] })
+        let json = object.json
+        cache.overview.withLock { $0 = (ContinuousClock.now, json) }
+        return json
     }
 
     /// The SKUs whose stock carts and holds take most of, with their network ATP.
-    private static func hottestSKUs(in state: ShardedState, count: Int) -> [JSONObject] {
+    private static func hottestSKUs(in stock: [[String: SKUInventory]], count: Int) -> [JSONObject] {
         var held: [(sku: String, units: Int64, atp: Int64)] = []
-        for part in state.parts {
-            for (sku, item) in part.inventory {
+        for inventory in stock {
+            for (sku, item) in inventory {
                 let units = item.networkReserved + item.levels.values.reduce(0) { $0 + $1.reserved }
                 guard units > 0 else { continue }
                 held.append((sku, units, item.networkATP))

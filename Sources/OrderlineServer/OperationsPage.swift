@@ -283,7 +283,13 @@ $("#login-form").addEventListener("submit", (event) => {
   $("#login").style.display = "none";
   poll();
 });
-const searchFromHash = () => { const match = location.hash.match(/^#search=(.*)$/); if (match) search(decodeURIComponent(match[1])); };
+const searchFromHash = () => {
+  const match = location.hash.match(/^#search=(.*)$/);
+  if (!match) return;
+  let query = match[1];
+  try { query = decodeURIComponent(query); } catch { /* not percent-encoded: taken as it is */ }
+  search(query);
+};
 window.addEventListener("hashchange", searchFromHash);
 poll();
 setInterval(poll, 2000);

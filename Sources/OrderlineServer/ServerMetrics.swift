@@ -111,7 +111,7 @@ public final class ServerMetrics: Sendable {
 
     /// Once the log is recovered, how long that took.
     public func recorded(recovery: Duration) {
-        self.recovery.set(Double(recovery.components.seconds) + Double(recovery.components.attoseconds) / 1e18)
+        self.recovery.set(recovery / .seconds(1))
     }
 
     /// From the WAL's writer, as each fsync returns.

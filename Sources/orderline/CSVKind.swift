@@ -64,6 +64,12 @@ enum CSVKind: String, CaseIterable, ExpressibleByArgument {
         return (tokens, sources)
     }
 
+    /// What a row changes: the SKU, the node, or the node and SKU of a stock level
+    /// (two rows of one key must be applied in file order).
+    func key(of tokens: [String]) -> String {
+        self == .stock ? tokens[1] + " " + tokens[2] : tokens[1]
+    }
+
     /// The columns import accepts in a header.
     func columns(importing: Bool) -> [String] {
         importing ? columns + importOnlyColumns : columns

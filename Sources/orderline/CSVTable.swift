@@ -45,9 +45,10 @@ struct CSVTable {
         return CSVTable(header: header, records: records)
     }
 
-    /// Line breaks inside quoted fields: the record's next one starts that much later.
+    /// Line breaks inside quoted fields (LF, CRLF or CR: what ends a CSV row; not the
+    /// other Unicode line separators): the record's next one starts that much later.
     private static func lineBreaks(in fields: [String]) -> Int {
-        fields.reduce(0) { $0 + $1.reduce(0) { $1.isNewline ? $0 + 1 : $0 } }
+        fields.reduce(0) { $0 + $1.reduce(0) { $1 == "\n" || $1 == "\r\n" || $1 == "\r" ? $0 + 1 : $0 } }
     }
 
     /// Rows under a header, a field quoted where it needs to be, a line break after

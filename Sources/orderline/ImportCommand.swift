@@ -36,48 +36,9 @@ struct ImportCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let table: CSVTable
-        do {
-            table = try CSVTable.read(file)
-        } catch {
-            throw fail(error.description)
-        }
-        let header = table.header.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
-        let known = kind.columns(importing: true)
-        if let unknown = header.first(where: { !known.contains($0) }) {
-            throw fail("column '\(unknown)' is not one of --kind \(kind.rawValue)'s: \(known.joined(separator: ", ")); nothing was sent")
-        }
-        if let missing = kind.requiredColumns.first(where: { !header.contains($0) }) {
-            throw fail("the header has no column '\(missing)' (required for --kind \(kind.rawValue)); nothing was sent")
-        }
-        if let twice = header.first(where: { name in header.filter { $0 == name }.count > 1 }) {
-            throw fail("the header names column '\(twice)' twice; nothing was sent")
-        }
-
+        // The file is read and turned into requests first; only the requests are kept.
         var outcome = ImportOutcome()
-        var requests: [ImportRequest] = []
-        for record in table.records {
-            if record.fields.count == 1, record.fields[0].isEmpty { continue }  // a blank line
-            guard record.fields.count == header.count else {
-                outcome.reject(line: record.line, CSVRowProblem(
-                    column: nil, rejection: .invalid("the row has \(record.fields.count) fields, the header \(header.count)")))
-                continue
-            }
-            do throws(CSVRowProblem) {
-                let (tokens, columns) = try kind.request(Dictionary(uniqueKeysWithValues: zip(header, record.fields)))
-                do {
-                    // The server's own parser: a malformed row is found here, worded as
-                    // the server would word it, and never sent.
-                    _ = try CommandTable.parse(tokens)
-                } catch {
-                    throw CSVRowProblem(column: Self.column(of: error.description, among: columns), rejection: error)
-                }
-                requests.append(ImportRequest(line: record.line, tokens: tokens, columns: columns))
-            } catch {
-                outcome.reject(line: record.line, error)
-            }
-        }
-
+        let (requests, rows) = try requests(into: &outcome)
         let token: String?
         do {
             token = try auth.map { try String(contentsOfFile: $0, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines) }
@@ -99,25 +60,80 @@ struct ImportCommand: AsyncParsableCommand {
             }
         } catch {
             progress.clear()
-            finish(outcome, table: table)
+            finish(outcome, rows: rows)
             throw fail("\(error)")
         }
         progress.clear()
         outcome.seconds = (ContinuousClock.now - started) / .seconds(1)
-        finish(outcome, table: table)
-        if !outcome.rejected.isEmpty { throw ExitCode(1) }
+        finish(outcome, rows: rows)
+        if !outcome.rejected.isEmpty || outcome.stopped != nil { throw ExitCode(1) }
     }
 
-    /// Sends the requests a window at a time. A `LIMIT busy, retry` (admission control:
-    /// nothing ran) is sent again; with --all-or-nothing, a refusal stops what follows.
+    /// The file's rows as requests, each checked by the server's own parser (a
+    /// malformed row is found here, worded as the server would word it, and never
+    /// sent), and how many rows it has; refused rows go into `outcome`.
+    private func requests(into outcome: inout ImportOutcome) throws -> (requests: [ImportRequest], rows: Int) {
+        let table: CSVTable
+        do {
+            table = try CSVTable.read(file)
+        } catch {
+            throw fail(error.description)
+        }
+        let header = table.header.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+        let known = kind.columns(importing: true)
+        if let unknown = header.first(where: { !known.contains($0) }) {
+            throw fail("column '\(unknown)' is not one of --kind \(kind.rawValue)'s: \(known.joined(separator: ", ")); nothing was sent")
+        }
+        if let missing = kind.requiredColumns.first(where: { !header.contains($0) }) {
+            throw fail("the header has no column '\(missing)' (required for --kind \(kind.rawValue)); nothing was sent")
+        }
+        if let twice = header.first(where: { name in header.filter { $0 == name }.count > 1 }) {
+            throw fail("the header names column '\(twice)' twice; nothing was sent")
+        }
+        var requests: [ImportRequest] = []
+        var rows = 0
+        for record in table.records {
+            if record.fields.count == 1, record.fields[0].isEmpty { continue }  // a blank line
+            rows += 1
+            guard record.fields.count == header.count else {
+                outcome.reject(line: record.line, CSVRowProblem(
+                    column: nil, rejection: .invalid("the row has \(record.fields.count) fields, the header \(header.count)")))
+                continue
+            }
+            do throws(CSVRowProblem) {
+                let (tokens, columns) = try kind.request(Dictionary(uniqueKeysWithValues: zip(header, record.fields)))
+                do {
+                    _ = try CommandTable.parse(tokens)
+                } catch {
+                    throw CSVRowProblem(column: Self.column(of: error.description, among: columns), rejection: error)
+                }
+                requests.append(ImportRequest(line: record.line, tokens: tokens, columns: columns))
+            } catch {
+                outcome.reject(line: record.line, error)
+            }
+        }
+        return (requests, rows)
+    }
+
+    /// Sends the requests a window at a time, the first one alone (a token or a server
+    /// that refuses every write is found before anything more is sent). No window
+    /// names a SKU, node or stock level twice, so a row answered `LIMIT busy, retry`
+    /// (admission control: nothing ran), sent again at the end of its window, is
+    /// still applied before any later row of the same key. A refusal that every row
+    /// would get (`NOAUTH`, `NOPERM`, `READONLY`, `LOADING`, `IOERR`) stops the import;
+    /// with --all-or-nothing, so does any refusal.
     private func apply(
         _ requests: [ImportRequest], send: ([[String]]) async throws -> [RESPValue],
         into outcome: inout ImportOutcome, progress: ImportProgress
     ) async throws {
         var start = 0
         while start < requests.count {
-            var pending = Array(requests[start..<min(start + Self.window, requests.count)])
-            start += pending.count
+            var keys = Set<String>()
+            var end = start
+            let limit = start == 0 ? 1 : Self.window
+            while end < requests.count, end - start < limit, keys.insert(kind.key(of: requests[end].tokens)).inserted { end += 1 }
+            var pending = Array(requests[start..<end])
+            start = end
             for attempt in 0... {
                 let replies = try await send(pending.map(\.tokens))
                 var busy: [ImportRequest] = []
@@ -130,6 +146,7 @@ struct ImportCommand: AsyncParsableCommand {
                         busy.append(request)
                     } else {
                         outcome.reject(line: request.line, column: Self.column(of: message, among: request.columns), error: message)
+                        if Self.refusesEveryRow(message) { outcome.stopped = (start, message) }
                     }
                 }
                 pending = busy
@@ -137,17 +154,19 @@ struct ImportCommand: AsyncParsableCommand {
                 try await Task.sleep(for: .milliseconds(20))
             }
             progress.show(done: start, rejected: outcome.rejected.count)
-            if allOrNothing, !outcome.rejected.isEmpty {
-                outcome.stoppedAt = start
-                return
-            }
+            if allOrNothing, outcome.stopped == nil, let last = outcome.rejected.last { outcome.stopped = (start, last.error) }
+            if outcome.stopped != nil { return }
         }
+    }
+
+    /// A refusal that is about the connection or the server, not the row.
+    static func refusesEveryRow(_ message: String) -> Bool {
+        ["NOAUTH", "NOPERM", "READONLY", "LOADING", "IOERR", "WRONGPASS"].contains { message.hasPrefix($0 + " ") }
     }
 
     /// The summary on standard output; the rejected rows on standard error (the first
     /// 20) and in --report (all).
-    private func finish(_ outcome: ImportOutcome, table: CSVTable) {
-        let rows = table.records.filter { !($0.fields.count == 1 && $0.fields[0].isEmpty) }.count
+    private func finish(_ outcome: ImportOutcome, rows: Int) {
         let rejected = outcome.rejected.sorted { $0.line < $1.line }
         for row in rejected.prefix(20) {
             FileHandle.standardError.write(Data("line \(row.line)\(row.column.map { ", column \($0)" } ?? ""): \(row.error)\n".utf8))
@@ -168,8 +187,11 @@ struct ImportCommand: AsyncParsableCommand {
         let rate = outcome.seconds > 0 ? Int(Double(outcome.applied) / outcome.seconds) : 0
         var summary = "imported \(outcome.applied) of \(rows) rows (\(kind.rawValue)) into \(host):\(port)"
         summary += " in \(String(format: "%.2f", outcome.seconds)) s (\(rate) rows/s); \(rejected.count) rejected"
-        if let stoppedAt = outcome.stoppedAt {
-            summary += "; stopped after the server refused a row that had passed the check (another client changed it meanwhile?): rows past the first \(stoppedAt) were not sent"
+        if let stopped = outcome.stopped {
+            summary += Self.refusesEveryRow(stopped.error)
+                ? "; stopped: the server refuses every row (\(stopped.error)); rows past the first \(stopped.sent) were not sent"
+                : "; stopped (--all-or-nothing): the server refused a row that had passed the check (another client changed it meanwhile?);"
+                    + " the rows sent before it in its window were applied, rows past the first \(stopped.sent) were not sent"
         }
         print(summary)
     }
@@ -221,8 +243,9 @@ struct ImportOutcome {
     var rejected: [RejectedRow] = []
     /// --all-or-nothing found a row that would be refused: nothing was sent.
     var refusedWhole = false
-    /// --all-or-nothing: the server refused a row anyway; the rows past this were not sent.
-    var stoppedAt: Int?
+    /// The import stopped at a refusal (one every row would get, or any with
+    /// --all-or-nothing): how many rows had been sent, and the refusal.
+    var stopped: (sent: Int, error: String)?
     var seconds = 0.0
 
     mutating func reject(line: Int, column: String?, error: String) {

@@ -13,7 +13,8 @@ enum StockCheck {
         let nodes = Set(try objects(in: try await send([["NODE.LIST"]])[0]).compactMap { $0["id"] as? String })
         var inventories: [String: SKUInventory] = [:]
         var skus: [String] = []
-        for request in requests where !skus.contains(request.tokens[2]) { skus.append(request.tokens[2]) }
+        var named = Set<String>()
+        for request in requests where named.insert(request.tokens[2]).inserted { skus.append(request.tokens[2]) }
         for start in stride(from: 0, to: skus.count, by: ImportCommand.window) {
             let chunk = Array(skus[start..<min(start + ImportCommand.window, skus.count)])
             for (sku, reply) in zip(chunk, try await send(chunk.map { ["STOCK.GET", $0] })) {

@@ -80,7 +80,10 @@ func badRowsAreReportedAndAllOrNothingSendsNone() throws {
     for kind in ["nodes", "skus", "stock"] { #expect(try importing(demo + "\(kind).csv", kind, into: server, auth).status == 0) }
     let client = try server.client()
     #expect(try client.call("AUTH", adminToken) == "+OK")
-    #expect(try importing(demo + "skus.csv", "skus", into: server).standardError.contains("NOAUTH"), "without the token")
+    // Without the token: the first row alone is refused, and nothing more is sent.
+    let unauthenticated = try importing(demo + "skus.csv", "skus", into: server)
+    #expect(unauthenticated.status == 1 && unauthenticated.standardError.split(separator: "\n").filter { $0.contains("NOAUTH") }.count == 1)
+    #expect(unauthenticated.standardOutput.contains("imported 0 of 5 rows") && unauthenticated.standardOutput.contains("stopped: the server refuses every row"))
 
     let mixed = directory.file("mixed.csv")
     try """
@@ -147,7 +150,12 @@ func badRowsAreReportedAndAllOrNothingSendsNone() throws {
         7,expect,CONFLICT expect=35 but on_hand=36 for SKU-CSV-003 at WH-DENVER
 
         """)
-    // Without it, the server refuses the same rows and the others go in.
+    // One stock level twice in a file: applied in file order, the last row wins.
+    let twice = directory.file("twice.csv")
+    try "node,sku,on_hand\nWH-DENVER,SKU-CSV-004,300\nST-BOULDER,SKU-CSV-004,9\nWH-DENVER,SKU-CSV-004,301\n".write(toFile: twice, atomically: true, encoding: .utf8)
+    #expect(try importing(twice, "stock", into: server, auth).standardOutput.hasPrefix("imported 3 of 3 rows"))
+    #expect(try client.call("STOCK.GET", "SKU-CSV-004", "WH-DENVER").contains(#""on_hand":301"#))
+    // Without --all-or-nothing, the server refuses the same rows and the others go in.
     let partial = try importing(stock, "stock", into: server, auth + ["--report", report])
     #expect(partial.status == 1 && partial.standardOutput.hasPrefix("imported 2 of 6 rows (stock)"), "\(partial.standardOutput)")
     #expect(try text(report).split(separator: "\n").dropFirst().map { $0.prefix(2) } == ["3,", "4,", "5,", "7,"])
