@@ -97,22 +97,6 @@ struct Report: ParsableCommand {
                     + " (rounds: \(ratio.rounds.map { String(format: "%.2f", $0) }.joined(separator: ", ")))</p>\n"
             }
         }
-        return """
-            <!DOCTYPE html>
-            <html xmlns="http://www.w3.org/1999/xhtml" lang="en">
-            <head><meta charset="utf-8"/><meta name="viewport" content="width=device-width, initial-scale=1"/>
-            <title>\(SVG.escaped(title))</title>
-            <style>
-            body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 60rem; padding: 0 1rem; color: #1d2430; }
-            table { border-collapse: collapse; margin: 1rem 0; }
-            th, td { border-bottom: 1px solid #d8dde6; padding: 0.3rem 0.8rem; text-align: right; }
-            th:first-child, td:first-child { text-align: left; }
-            svg { display: block; margin: 1.5rem 0; max-width: 100%; height: auto; }
-            </style></head>
-            <body>
-            \(body)</body>
-            </html>
-
-            """
+        return ReportPage.html(title: title, body: body, width: "60rem")
     }
 }

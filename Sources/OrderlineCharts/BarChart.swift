@@ -29,11 +29,7 @@ public struct BarChart {
         func y(_ value: Double) -> Double { top + plotHeight - value / yMax * plotHeight }
         let n = SVG.number
         var parts = Frame.opening(title: title, width: width, height: height)
-        for tick in 0...4 {
-            let value = yStep * Double(tick)
-            parts.append("<line x1=\"\(n(left))\" y1=\"\(n(y(value)))\" x2=\"\(n(width - right))\" y2=\"\(n(y(value)))\" stroke=\"#e3e7ee\"/>")
-            parts.append("<text x=\"\(n(left - 8))\" y=\"\(n(y(value) + 4))\" text-anchor=\"end\" font-size=\"11\">\(SVG.label(value))</text>")
-        }
+        parts += Frame.yGrid(step: yStep, left: left, right: width - right, y: y)
         parts += Frame.axes(left: left, top: top, right: width - right, bottom: top + plotHeight)
         for (index, category) in categories.enumerated() {
             let center = left + group * (Double(index) + 0.5)

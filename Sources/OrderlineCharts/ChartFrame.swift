@@ -11,6 +11,18 @@ enum Frame {
         ]
     }
 
+    /// Five horizontal grid lines from zero, `step` apart, labelled on the left.
+    static func yGrid(step: Double, left: Double, right: Double, y: (Double) -> Double) -> [String] {
+        let n = SVG.number
+        return (0...4).flatMap { tick -> [String] in
+            let value = step * Double(tick)
+            return [
+                "<line x1=\"\(n(left))\" y1=\"\(n(y(value)))\" x2=\"\(n(right))\" y2=\"\(n(y(value)))\" stroke=\"#e3e7ee\"/>",
+                "<text x=\"\(n(left - 8))\" y=\"\(n(y(value) + 4))\" text-anchor=\"end\" font-size=\"11\">\(SVG.label(value))</text>",
+            ]
+        }
+    }
+
     static func axes(left: Double, top: Double, right: Double, bottom: Double) -> [String] {
         let n = SVG.number
         return [

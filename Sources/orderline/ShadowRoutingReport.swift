@@ -66,23 +66,7 @@ enum ShadowRoutingReport {
         if !shadow.failures.isEmpty {
             body += "<h2>Not planned</h2>\n<ul>\n" + shadow.failures.prefix(rowsMax).map { "<li>\(escaped($0.order)): \(escaped($0.reason))</li>" }.joined(separator: "\n") + "\n</ul>\n"
         }
-        return """
-            <!DOCTYPE html>
-            <html xmlns="http://www.w3.org/1999/xhtml" lang="en">
-            <head><meta charset="utf-8"/><meta name="viewport" content="width=device-width, initial-scale=1"/>
-            <title>Orderline shadow routing</title>
-            <style>
-            body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 72rem; padding: 0 1rem; color: #1d2430; }
-            table { border-collapse: collapse; margin: 1rem 0; }
-            th, td { border-bottom: 1px solid #d8dde6; padding: 0.3rem 0.8rem; text-align: right; }
-            th:first-child, td:first-child { text-align: left; }
-            svg { display: block; margin: 1.5rem 0; max-width: 100%; height: auto; }
-            </style></head>
-            <body>
-            \(body)</body>
-            </html>
-
-            """
+        return ReportPage.html(title: "Orderline shadow routing", body: body)
     }
 
     static let rowsMax = 1_000
