@@ -9,3 +9,36 @@ extension String {
         return try string.withUTF8(body)
     }
 }
+
+extension String {
+    /// The pieces between the `separator` bytes (an ASCII character), empty ones kept:
+    /// for a request's argument what `split(separator:omittingEmptySubsequences: false)`
+    /// gives, without Character (grapheme) boundaries, which made that split 1.2 µs for
+    /// `lines=A:1,B:1,C:1` (a tenth of parsing an order).
+    @inlinable
+    public func pieces(separatedBy separator: UInt8) -> [String] {
+        withUTF8Bytes { utf8 in
+            var pieces: [String] = []
+            var start = 0
+            for index in 0...utf8.count where index == utf8.count || utf8[index] == separator {
+                pieces.append(String(decoding: UnsafeBufferPointer(rebasing: utf8[start..<index]), as: UTF8.self))
+                start = index + 1
+            }
+            return pieces
+        }
+    }
+
+    /// The text before and after the first (or the last) `separator` byte; nil
+    /// without one.
+    @inlinable
+    public func halves(at separator: UInt8, last: Bool = false) -> (before: String, after: String)? {
+        withUTF8Bytes { utf8 in
+            guard let index = last ? utf8.lastIndex(of: separator) : utf8.firstIndex(of: separator) else { return nil }
+            return (
+                String(decoding: UnsafeBufferPointer(rebasing: utf8[..<index]), as: UTF8.self),
+                String(decoding: UnsafeBufferPointer(rebasing: utf8[(index + 1)...]), as: UTF8.self)
+            )
+        }
+    }
+}
+

@@ -1,4 +1,5 @@
 import OrderlineCore
+import OrderlineTestSupport
 import Testing
 
 private func rejection(_ line: String) -> Rejection? {
@@ -75,4 +76,22 @@ func malformedArgumentsAreNamed(line: String, expected: String) {
     #expect(arguments.positional[0] == "WH-1" && arguments.positional[3] == "5")
     #expect(arguments.option("idem") == "k1")
     #expect(arguments.optionalPositional(at: 4) == nil)
+}
+
+/// The byte splits request arguments use give what `split(separator:omittingEmptySubsequences:
+/// false)` and `lastIndex(of:)` gave: empty pieces kept, separators at either end, none
+/// at all, multi-byte UTF-8 around them (seeded random strings of a small alphabet).
+@Test(arguments: 0..<8)
+func byteSplitsAgreeWithCharacterSplits(seed: UInt64) {
+    var generator = SeededGenerator(seed: seed)
+    let alphabet: [Character] = [",", ":", "=", "a", "B", "7", "-", "é", "😀"]
+    for _ in 0..<500 {
+        let text = String((0..<Int.random(in: 0...12, using: &generator)).map { _ in alphabet.randomElement(using: &generator)! })
+        #expect(text.pieces(separatedBy: UInt8(ascii: ",")) == text.split(separator: ",", omittingEmptySubsequences: false).map(String.init), "\(text)")
+        let colon = text.lastIndex(of: ":")
+        let halves = text.halves(at: UInt8(ascii: ":"), last: true)
+        #expect(halves?.before == colon.map { String(text[..<$0]) } && halves?.after == colon.map { String(text[text.index(after: $0)...]) }, "\(text)")
+        let equals = text.firstIndex(of: "=")
+        #expect(text.halves(at: UInt8(ascii: "="))?.before == equals.map { String(text[..<$0]) }, "\(text)")
+    }
 }
