@@ -95,3 +95,21 @@ func byteSplitsAgreeWithCharacterSplits(seed: UInt64) {
         #expect(text.halves(at: UInt8(ascii: "="))?.before == equals.map { String(text[..<$0]) }, "\(text)")
     }
 }
+
+/// Coordinates are written into order fingerprints on disk: the byte formatter gives
+/// exactly what the String one it replaced gave (kept here as the reference).
+@Test func coordinateFormatIsUnchanged() {
+    func reference(_ microdegrees: Int32) -> String {
+        let magnitude = Int64(microdegrees).magnitude
+        var fraction = String(magnitude % 1_000_000)
+        fraction = String(repeating: "0", count: 6 - fraction.count) + fraction
+        while fraction.last == "0" { fraction.removeLast() }
+        let sign = microdegrees < 0 ? "-" : ""
+        return fraction.isEmpty ? "\(sign)\(magnitude / 1_000_000)" : "\(sign)\(magnitude / 1_000_000).\(fraction)"
+    }
+    var generator = SeededGenerator(seed: 7)
+    let edges: [Int32] = [0, 1, -1, 10, 100_000, 999_999, -999_999, 1_000_000, -1_000_000, 1_000_001, 90_000_000, -180_000_000, .max, .min]
+    for value in edges + (0..<20_000).map({ _ in Int32.random(in: -180_000_000...180_000_000, using: &generator) }) {
+        #expect(Coordinate.format(value) == reference(value), "\(value)")
+    }
+}
