@@ -54,6 +54,8 @@ struct OperationsAPI {
                 object.add("latency", latency)
                 var log = JSONObject()
                 log.add("fsyncs", wal.fsyncs)
+                log.add("fsync_max_us", wal.fsyncMicrosecondsMax)
+                log.add("fsyncs_over_10ms", wal.fsyncsOver10Milliseconds)
                 log.add("frames", wal.frames)
                 log.add("events", wal.eventsWritten)
                 log.add("bytes", wal.bytesOnDisk)

@@ -93,6 +93,7 @@ enum OperationsPage {
       <tr><td>not yet durable</td><td class="num"><span data-field="wal_lag">–</span> events</td></tr>
       <tr><td>fsyncs</td><td class="num"><span data-field="fsyncs_per_second">–</span>/s (<span data-field="fsyncs">–</span> in all)</td></tr>
       <tr><td>events per fsync</td><td class="num" data-field="group_size">–</td></tr>
+      <tr><td>slowest fsync</td><td class="num"><span data-field="fsync_max">–</span> ms (<span data-field="fsyncs_slow">–</span> over 10 ms)</td></tr>
       <tr><td>compression</td><td class="num"><span data-field="compression">–</span>×</td></tr>
       <tr><td>on disk</td><td class="num" data-field="wal_bytes">–</td></tr>
     </table>
@@ -202,6 +203,8 @@ function render(o) {
   setField("fsyncs", number(o.wal.fsyncs));
   setField("fsyncs_per_second", previous && seconds > 0 ? number(Math.round((o.wal.fsyncs - previous.wal.fsyncs) / seconds)) : "–");
   setField("group_size", o.wal.frames > 0 ? (o.wal.events / o.wal.frames).toFixed(1) : "–");
+  setField("fsync_max", (o.wal.fsync_max_us / 1000).toFixed(2));
+  setField("fsyncs_slow", number(o.wal.fsyncs_over_10ms));
   setField("compression", o.wal.bytes > 0 ? (o.wal.raw_bytes / o.wal.bytes).toFixed(2) : "–");
   setField("wal_bytes", bytes(o.wal.bytes));
 

@@ -72,6 +72,8 @@ func theOperationsPageShowsWhatTheServerSays() async throws {
     #expect(shown["role"] == "primary")
     #expect(shown["lsn"] == String(lsn))
     #expect(shown["durable_lsn"] == String(lsn))
+    let fsyncMax = try #require(shown["fsync_max"].flatMap(Double.init))
+    #expect(fsyncMax > 0 && fsyncMax < 10_000, "the slowest fsync, in ms: \(fsyncMax)")
     #expect(shown["reservations_held"] == "3")
     #expect(shown["held:HOT-1"] == "6")
     #expect(shown["orders_total"] == "3")
