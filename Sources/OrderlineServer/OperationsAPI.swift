@@ -48,8 +48,7 @@ struct OperationsAPI {
                 object.add("requests", Int64(statistics.commandsProcessed.load(ordering: .relaxed)))
                 object.add("clients", Int64(statistics.connectedClients.load(ordering: .relaxed)))
                 var latency = JSONObject()
-                let bounds = RequestMetrics.buckets.map { $0.components.seconds * 1_000_000 + $0.components.attoseconds / 1_000_000_000_000 }
-                latency.addRaw("le_us", "[" + bounds.map(String.init).joined(separator: ",") + "]")
+                latency.addRaw("le_us", "[" + RequestMetrics.bucketNanoseconds.map { String($0 / 1_000) }.joined(separator: ",") + "]")
                 latency.addRaw("counts", "[" + requests.latencyCounts.map(String.init).joined(separator: ",") + "]")
                 object.add("latency", latency)
                 var log = JSONObject()

@@ -49,7 +49,7 @@ public final class RequestMetrics: Sendable {
         .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(25),
         .milliseconds(50), .milliseconds(100), .milliseconds(250), .seconds(1), .seconds(5),
     ]
-    private static let bucketNanoseconds = buckets.map { $0.components.seconds * 1_000_000_000 + $0.components.attoseconds / 1_000_000_000 }
+    static let bucketNanoseconds = buckets.map { $0.components.seconds * 1_000_000_000 + $0.components.attoseconds / 1_000_000_000 }
 
     /// How many requests took at most each bucket's bound (and more, last), since start.
     var latencyCounts: [Int] { state.withLock { $0.latency } }

@@ -56,7 +56,7 @@ enum CSVKind: String, CaseIterable, ExpressibleByArgument {
         }
         var tokens = [name] + positional.map { cells[$0] ?? "" }
         var sources: [String?] = [nil] + positional
-        for column in columns(importing: true) where !positional.contains(column) && !derivedColumns.contains(column) {
+        for column in importedColumns where !positional.contains(column) && !derivedColumns.contains(column) {
             guard let value = cells[column], !value.isEmpty else { continue }
             tokens.append("\(column)=\(value)")
             sources.append(column)
@@ -71,9 +71,7 @@ enum CSVKind: String, CaseIterable, ExpressibleByArgument {
     }
 
     /// The columns import accepts in a header.
-    func columns(importing: Bool) -> [String] {
-        importing ? columns + importOnlyColumns : columns
-    }
+    var importedColumns: [String] { columns + importOnlyColumns }
 
     /// Every row of this kind in `state`, in id order, as `columns` names them.
     func rows(of state: OrderlineState) -> [[String]] {

@@ -80,7 +80,7 @@ struct ImportCommand: AsyncParsableCommand {
             throw fail(error.description)
         }
         let header = table.header.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
-        let known = kind.columns(importing: true)
+        let known = kind.importedColumns
         if let unknown = header.first(where: { !known.contains($0) }) {
             throw fail("column '\(unknown)' is not one of --kind \(kind.rawValue)'s: \(known.joined(separator: ", ")); nothing was sent")
         }

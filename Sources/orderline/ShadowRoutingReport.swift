@@ -39,7 +39,7 @@ enum ShadowRoutingReport {
         }
         var body = """
             <h1>Shadow routing</h1>
-            <p>The orders of <code>\(escaped(source))</code> planned again with <code>\(escaped(rules))</code>, each against the \
+            <p>The orders of <code>\(SVG.escaped(source))</code> planned again with <code>\(SVG.escaped(rules))</code>, each against the \
             inventory and capacity as they were when it was placed. \(shadow.rows.count) orders, \
             \(shadow.rows.filter(\.changed).count) routed differently, \(shadow.failures.count) could not be planned.</p>
             <table>
@@ -58,18 +58,16 @@ enum ShadowRoutingReport {
         body += "<table>\n<tr><th>order</th><th>LSN</th><th>actual nodes</th><th>shadow nodes</th><th>actual cost</th><th>shadow cost</th>"
             + "<th>actual days</th><th>shadow days</th><th>actual backordered</th><th>shadow backordered</th></tr>\n"
         for row in changed.prefix(rowsMax) {
-            body += "<tr><td>\(escaped(row.order))</td><td>\(row.lsn)</td><td>\(escaped(row.actual.nodes.joined(separator: " ")))</td>"
-                + "<td>\(escaped(row.shadow.nodes.joined(separator: " ")))</td><td>\(cents(row.actual.costCents))</td><td>\(cents(row.shadow.costCents))</td>"
+            body += "<tr><td>\(SVG.escaped(row.order))</td><td>\(row.lsn)</td><td>\(SVG.escaped(row.actual.nodes.joined(separator: " ")))</td>"
+                + "<td>\(SVG.escaped(row.shadow.nodes.joined(separator: " ")))</td><td>\(cents(row.actual.costCents))</td><td>\(cents(row.shadow.costCents))</td>"
                 + "<td>\(row.actual.promisedDay)</td><td>\(row.shadow.promisedDay)</td><td>\(row.actual.backorderedUnits)</td><td>\(row.shadow.backorderedUnits)</td></tr>\n"
         }
         body += "</table>\n"
         if !shadow.failures.isEmpty {
-            body += "<h2>Not planned</h2>\n<ul>\n" + shadow.failures.prefix(rowsMax).map { "<li>\(escaped($0.order)): \(escaped($0.reason))</li>" }.joined(separator: "\n") + "\n</ul>\n"
+            body += "<h2>Not planned</h2>\n<ul>\n" + shadow.failures.prefix(rowsMax).map { "<li>\(SVG.escaped($0.order)): \(SVG.escaped($0.reason))</li>" }.joined(separator: "\n") + "\n</ul>\n"
         }
         return ReportPage.html(title: "Orderline shadow routing", body: body)
     }
 
     static let rowsMax = 1_000
-
-    static func escaped(_ text: String) -> String { SVG.escaped(text) }
 }
