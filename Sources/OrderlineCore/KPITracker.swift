@@ -113,7 +113,7 @@ public struct KPITracker: Sendable {
         object.addRaw("return_rate", Self.ratio(total.returned, total.fulfilled))
         object.add("oversell_count", oversellCount)
         var byStatus = JSONObject()
-        for status in Order.Status.allCases { byStatus.add(status.rawValue, total.byStatus[status, default: 0]) }
+        for status in Order.Status.allCases { byStatus.add(named: status.rawValue, total.byStatus[status, default: 0]) }
         object.add("orders_by_status", byStatus)
         object.add("channel", channel?.rawValue ?? "all")
         if let from { object.add("from", Self.hour(of: from) * 3_600) } else { object.addNull("from") }

@@ -1,13 +1,22 @@
 /// The JSON replies of orders, shipments and returns (PROTOCOL.md, Orders).
 extension Order {
+    /// Room for a typical order's reply (a few lines, shipments and holds), so its
+    /// buffer grows once or not at all.
+    static let replyBytesExpected = 2_048
+
     var json: JSONObject {
-        var object = JSONObject()
+        var object = JSONObject(capacity: Self.replyBytesExpected)
+        writeFields(into: &object)
+        return object
+    }
+
+    /// Nested objects are written in place (`JSONObject.addObject`).
+    func writeFields(into object: inout JSONObject) {
         object.add("id", id)
         object.add("channel", channel.rawValue)
         object.add("customer", customer)
         object.add("status", status.rawValue)
-        object.add("lines", lines.map { line in
-            var entry = JSONObject()
+        object.addObjects("lines", lines) { entry, line in
             entry.add("sku", line.sku)
             entry.add("qty", line.quantity)
             entry.add("price", line.priceCents)
@@ -17,24 +26,25 @@ extension Order {
             entry.add("backordered", progress.backordered)
             entry.add("cancelled", line.cancelled)
             entry.add("returned", progress.returned)
-            return entry
-        })
-        object.add("allocations", allocations.map(\.json))
-        object.add("backordered", backordered.map(\.json))
-        object.add("shipments", shipments.map { $0.json(order: id) })
-        object.add("holds", holds.map(\.json))
-        object.add("returns", returns.map { $0.json(order: self) })
+        }
+        let allocations = shipments.lazy.filter(\.status.holdsStock).flatMap { shipment in
+            shipment.lines.lazy.map { Allocation(sku: $0.sku, node: shipment.node, quantity: $0.quantity) }
+        }
+        object.addObjects("allocations", allocations) { $1.writeFields(into: &$0) }
+        object.addObjects("backordered", backordered) { $1.writeFields(into: &$0) }
+        object.addObjects("shipments", shipments) { $1.writeFields(order: id, into: &$0) }
+        object.addObjects("holds", holds) { $1.writeFields(into: &$0) }
+        object.addObjects("returns", returns) { $1.writeFields(order: self, into: &$0) }
         object.add("mode", pickupStore == nil ? "ship" : "pickup")
         object.add("store", pickupStore)
         object.add("service", service.rawValue)
         object.add("total", totalCents)
         object.add("reservations", reservations.map(\.description))
-        if let payment { object.add("payment", payment.json) } else { object.addNull("payment") }
+        if let payment { object.addObject("payment") { payment.writeFields(into: &$0) } } else { object.addNull("payment") }
         object.add("placed_at", placedAt)
         object.add("promised_at", promisedAt)
         object.add("promised_date", CalendarDate.format(promisedAt))
         object.add("exchange_for", exchangeFor)
-        return object
     }
 
     /// `ORDER.STATUS`: what a customer asks, "where is my order?"
@@ -45,22 +55,18 @@ extension Order {
         object.add("placed_at", placedAt)
         object.add("promised_at", promisedAt)
         object.add("promised_date", CalendarDate.format(promisedAt))
-        object.add("shipments", shipments.map { shipment in
-            var entry = JSONObject()
-            entry.add("id", ChildID(order: id, number: shipment.number, kind: "S").description)
+        object.addObjects("shipments", shipments) { entry, shipment in
+            entry.add("id", concatenating: id, "-S", shipment.number)
             entry.add("status", shipment.status.rawValue)
             entry.add("carrier", shipment.carrier)
             entry.add("service", shipment.service)
             entry.add("tracking", shipment.tracking.isEmpty ? nil : shipment.tracking)
-            return entry
-        })
-        object.add("holds", holds.map(\.json))
-        object.add("returns", returns.map { returned in
-            var entry = JSONObject()
-            entry.add("id", ChildID(order: id, number: returned.number, kind: "R").description)
+        }
+        object.addObjects("holds", holds) { $1.writeFields(into: &$0) }
+        object.addObjects("returns", returns) { entry, returned in
+            entry.add("id", concatenating: id, "-R", returned.number)
             entry.add("status", returned.status.rawValue)
-            return entry
-        })
+        }
         return object
     }
 
@@ -92,56 +98,71 @@ extension Order {
 }
 
 extension Order.Payment {
-    var json: JSONObject {
-        var object = JSONObject()
+    func writeFields(into object: inout JSONObject) {
         object.add("token", token)
         object.add("status", status.rawValue)
         object.add("amount", amountCents)
         object.add("captured", capturedCents)
         object.add("refunded", refundedCents)
         object.add("reason", reason)
-        return object
     }
 }
 
 extension Order.Allocation {
-    /// A backorder's units wait at no node: `"node":null`.
     var json: JSONObject {
         var object = JSONObject()
+        writeFields(into: &object)
+        return object
+    }
+
+    /// A backorder's units wait at no node: `"node":null`.
+    func writeFields(into object: inout JSONObject) {
         object.add("sku", sku)
         object.add("node", node.isEmpty ? nil : node)
         object.add("qty", quantity)
-        return object
     }
 }
 
 extension Order.Hold {
     var json: JSONObject {
         var object = JSONObject()
+        writeFields(into: &object)
+        return object
+    }
+
+    func writeFields(into object: inout JSONObject) {
         object.add("type", kind.rawValue)
         object.add("reason", reason)
-        return object
     }
 }
 
 extension Shipment.Line {
     var json: JSONObject {
         var object = JSONObject()
+        writeFields(into: &object)
+        return object
+    }
+
+    func writeFields(into object: inout JSONObject) {
         object.add("sku", sku)
         object.add("qty", quantity)
-        return object
     }
 }
 
 extension Shipment {
     func json(order: String) -> JSONObject {
-        var object = JSONObject()
-        object.add("id", ChildID(order: order, number: number, kind: "S").description)
+        var object = JSONObject(capacity: 512)
+        writeFields(order: order, into: &object)
+        return object
+    }
+
+    func writeFields(order: String, into object: inout JSONObject) {
+        object.add("id", concatenating: order, "-S", number)
         object.add("order", order)
         object.add("node", node)
         object.add("status", status.rawValue)
         object.add("mode", isPickup ? "pickup" : "ship")
-        object.add("lines", lines.map(\.json))
+        object.addObjects("lines", lines) { $1.writeFields(into: &$0) }
         object.add("carrier", carrier)
         object.add("service", service)
         object.add("cost", costCents)
@@ -151,18 +172,22 @@ extension Shipment {
         object.add("captured", capturedCents)
         object.add("updated_at", updatedAt)
         if let arrivedAt { object.add("arrived_at", arrivedAt) } else { object.addNull("arrived_at") }
-        return object
     }
 }
 
 extension OrderReturn {
     func json(order: Order) -> JSONObject {
         var object = JSONObject()
-        object.add("id", ChildID(order: order.id, number: number, kind: "R").description)
+        writeFields(order: order, into: &object)
+        return object
+    }
+
+    func writeFields(order: Order, into object: inout JSONObject) {
+        object.add("id", concatenating: order.id, "-R", number)
         object.add("order", order.id)
         object.add("node", node)
         object.add("status", status.rawValue)
-        object.add("lines", lines.map(\.json))
+        object.addObjects("lines", lines) { $1.writeFields(into: &$0) }
         object.add("reason", reason)
         object.add("condition", condition?.rawValue)
         object.add("restocked", condition == .resellable && status.wasReceived ? lines.reduce(0) { $0 + $1.quantity } : 0)
@@ -171,6 +196,5 @@ extension OrderReturn {
         object.add("exchange_value", exchangeCents)
         object.add("opened_at", openedAt)
         if let receivedAt { object.add("received_at", receivedAt) } else { object.addNull("received_at") }
-        return object
     }
 }

@@ -133,12 +133,20 @@ public struct Order: Hashable, Sendable {
         public var returned: Int64
     }
 
+    /// One pass over the shipments, the backorder and the returns, with no arrays
+    /// built on the way (every line of every order reply asks this).
     public func progress(of sku: String) -> LineProgress {
-        LineProgress(
-            allocated: quantity(of: sku, in: shipments.filter(\.status.holdsStock)),
-            shipped: quantity(of: sku, in: shipments.filter(\.status.leftNode)),
-            backordered: backordered.filter { $0.sku == sku }.reduce(0) { $0 + $1.quantity },
-            returned: returned(sku))
+        var progress = LineProgress(allocated: 0, shipped: 0, backordered: 0, returned: returned(sku))
+        for shipment in shipments {
+            let holds = shipment.status.holdsStock, left = shipment.status.leftNode
+            guard holds || left else { continue }
+            for line in shipment.lines where line.sku == sku {
+                if holds { progress.allocated += line.quantity }
+                if left { progress.shipped += line.quantity }
+            }
+        }
+        for unit in backordered where unit.sku == sku { progress.backordered += unit.quantity }
+        return progress
     }
 
     func quantity(of sku: String, in shipments: some Sequence<Shipment>) -> Int64 {
@@ -147,7 +155,11 @@ public struct Order: Hashable, Sendable {
 
     /// Units of `sku` in returns (open or done).
     public func returned(_ sku: String) -> Int64 {
-        returns.filter { $0.status != .rejected }.flatMap(\.lines).filter { $0.sku == sku }.reduce(0) { $0 + $1.quantity }
+        var units: Int64 = 0
+        for returned in returns where returned.status != .rejected {
+            for line in returned.lines where line.sku == sku { units += line.quantity }
+        }
+        return units
     }
 
     /// Units of `sku` the customer received and has not yet returned.

@@ -65,7 +65,7 @@ struct OperationsAPI {
                 object.add("reservations_held", Int64(engine.state.parts.reduce(0) { $0 + $1.reservations.count }))
                 object.add("setup_missing", CommandDispatcher.setupMissing(nodes: home.nodes.count, carrierServices: home.rateCard.services.count))
                 var byStatus = JSONObject()
-                for status in Order.Status.allCases { byStatus.add(status.rawValue, home.kpis.ordersByStatus[status] ?? 0) }
+                for status in Order.Status.allCases { byStatus.add(named: status.rawValue, home.kpis.ordersByStatus[status] ?? 0) }
                 object.add("orders_by_status", byStatus)
                 let kpis = ([nil] + Order.Channel.allCases).compactMap { channel -> String? in
                     guard case .success(.bulk(let json)) = engine.submit(.kpi(channel: channel, from: nil, to: nil), as: .viewer).outcome else {
@@ -124,9 +124,9 @@ struct OperationsAPI {
     }
 
     /// Runs read commands as a viewer; `{"error": …}` for the first one refused.
-    private func read(_ commands: [(key: String, command: Command)]) async throws -> (found: Bool, json: String) {
+    private func read(_ commands: [(key: StaticString, command: Command)]) async throws -> (found: Bool, json: String) {
         let slot = slot
-        let (answers, engine): ([(String, Result<Reply, Rejection>)], Engine?) = try await eventLoop.submit {
+        let (answers, engine): ([(StaticString, Result<Reply, Rejection>)], Engine?) = try await eventLoop.submit {
             guard let engine = slot.serving?.engine else { return ([], nil) }
             return engine.assumeIsolated { engine in
                 (commands.map { ($0.key, engine.submit($0.command, as: .viewer).outcome) }, engine)
