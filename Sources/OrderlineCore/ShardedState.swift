@@ -13,21 +13,23 @@ import DequeModule
 /// equivalence tests hold it to that.
 public struct ShardedState: Sendable {
     public let map: ShardMap
-    public private(set) var home: OrderlineState
-    public private(set) var parts: [OrderlineState]
+    // The setters are internal (not private) for `ShardedState+Run`, which applies a
+    // run of events in two passes.
+    public internal(set) var home: OrderlineState
+    public internal(set) var parts: [OrderlineState]
     /// The shard of each reservation and transfer by id (ids are global: R1, R2, …);
     /// not kept with one shard, which holds them all.
-    private var reservationShards = NumberedTable<ReservationIDKind, UInt16>()
-    private var transferShards: [TransferID: Int] = [:]
+    var reservationShards = NumberedTable<ReservationIDKind, UInt16>()
+    var transferShards: [TransferID: Int] = [:]
     /// The ended reservations of all shards, oldest end first: one FIFO, as the whole
     /// state keeps it, so which ones are dropped does not depend on the shard count.
     private var endedReservations = Deque<ReservationID>()
-    public private(set) var lsn: LSN
-    public private(set) var reservationIDMax: ReservationID
-    public private(set) var transferIDMax: TransferID
-    public private(set) var timeLast: Timestamp
+    public internal(set) var lsn: LSN
+    public internal(set) var reservationIDMax: ReservationID
+    public internal(set) var transferIDMax: TransferID
+    public internal(set) var timeLast: Timestamp
     /// Order events whose stock effects reached more than one shard.
-    public private(set) var crossShardOrderEvents = 0
+    public internal(set) var crossShardOrderEvents = 0
 
     public init(shardCount: Int) { self.init(splitting: OrderlineState(), shardCount: shardCount) }
 
@@ -136,6 +138,16 @@ public struct ShardedState: Sendable {
 
     /// An order's stock effects, each at its SKU's shard in the order home made them.
     private mutating func moveStock(_ changes: [StockChange]) {
+        let byShard = Self.grouped(changes, by: map)
+        if byShard.count > 1 { crossShardOrderEvents += 1 }
+        var overCommitted = false
+        for (shard, changes) in byShard where parts[shard].apply(stockChanges: changes) { overCommitted = true }
+        // Counted once per event, as the whole state counts it.
+        if overCommitted { home.countOversell() }
+    }
+
+    /// Stock changes by the shard of their SKU, each shard's in the order given.
+    static func grouped(_ changes: [StockChange], by map: ShardMap) -> [(shard: Int, changes: [StockChange])] {
         var byShard: [(shard: Int, changes: [StockChange])] = []
         for change in changes {
             let shard = map.shard(of: change.sku)
@@ -145,18 +157,21 @@ public struct ShardedState: Sendable {
                 byShard.append((shard, [change]))
             }
         }
-        if byShard.count > 1 { crossShardOrderEvents += 1 }
-        var overCommitted = false
-        for (shard, changes) in byShard where parts[shard].apply(stockChanges: changes) { overCommitted = true }
-        // Counted once per event, as the whole state counts it.
-        if overCommitted { home.countOversell() }
+        return byShard
     }
 
     private mutating func noteEnded(_ id: ReservationID) {
+        if let dropped = recordEnded(id) { parts[dropped.shard].forget(dropped.id) }
+    }
+
+    /// Puts an ended reservation in the FIFO; the one that falls out of it, if one
+    /// does, with the shard that must forget it.
+    mutating func recordEnded(_ id: ReservationID) -> (shard: Int, id: ReservationID)? {
         endedReservations.append(id)
-        guard endedReservations.count > OrderlineState.endedReservationsMax, let oldest = endedReservations.popFirst() else { return }
-        parts[shard(ofReservation: oldest)].forget(oldest)
+        guard endedReservations.count > OrderlineState.endedReservationsMax, let oldest = endedReservations.popFirst() else { return nil }
+        let shard = shard(ofReservation: oldest)
         if map.shardCount > 1 { reservationShards.removeValue(forKey: oldest) }
+        return (shard, oldest)
     }
 
     // MARK: Deciding
@@ -323,7 +338,7 @@ extension ShardedState {
         }
     }
 
-    private static func violation(of event: Event, at owner: inout OrderlineState) -> String? {
+    static func violation(of event: Event, at owner: inout OrderlineState) -> String? {
         owner.violation(applying: event)
     }
 }

@@ -1,3 +1,4 @@
+import Dispatch
 import Logging
 import OrderlineCore
 
@@ -130,6 +131,27 @@ public enum Recovery {
         var state = report.state
         var eventsReplayed = 0
 
+        // Events are applied a run at a time, so that a sharded state can apply each
+        // shard's share of the run apart (`RecoverableState.applyChecked(run:)`).
+        var run: [ShardedState.Logged] = []
+        run.reserveCapacity(runLength)
+        func applyRun(segment: String) throws {
+            defer { run.removeAll(keepingCapacity: true) }
+            let failure = state.applyChecked(run: run)
+            for (lsn, event) in run {
+                if let failure, lsn >= failure.lsn {
+                    throw StorageError(
+                        .corrupt,
+                        "\(directory.file(segment)): the event at LSN \(failure.lsn) \(failure.problem); the log cannot be applied past LSN \(failure.lsn - 1)")
+                }
+                try onEvent?(lsn, event)
+                eventsReplayed += 1
+                if eventsReplayed % 1_000_000 == 0 {
+                    progress?(Progress(bytesRead: report.bytesRead, bytesTotal: bytesTotal, eventsReplayed: eventsReplayed, lsn: lsn))
+                }
+            }
+        }
+
         scanning: for index in segments.indices where index >= firstIndex {
             let segment = segments[index]
             let bytes = try FileReader.readAll(atPath: directory.file(segment.name))
@@ -139,17 +161,12 @@ public enum Recovery {
                 outcome = try scanner.scanAhead(skippingThrough: startLSN) { lsn, event in
                     guard lsn > startLSN else { return }
                     if let until = options.untilLSN, lsn > until { throw ReachedUntil() }
-                    if let problem = state.applyChecked(event, at: lsn) {
-                        throw StorageError(
-                            .corrupt, "\(directory.file(segment.name)): the event at LSN \(lsn) \(problem); the log cannot be applied past LSN \(lsn - 1)")
-                    }
-                    try onEvent?(lsn, event)
-                    eventsReplayed += 1
-                    if eventsReplayed % 1_000_000 == 0 {
-                        progress?(Progress(bytesRead: report.bytesRead, bytesTotal: bytesTotal, eventsReplayed: eventsReplayed, lsn: lsn))
-                    }
+                    run.append((lsn, event))
+                    if run.count == runLength { try applyRun(segment: segment.name) }
                 }
+                try applyRun(segment: segment.name)
             } catch is ReachedUntil {
+                try applyRun(segment: segment.name)
                 report.segmentsRead += 1
                 break scanning
             }
@@ -304,7 +321,23 @@ public protocol RecoverableState: Sendable {
     init(recovered whole: OrderlineState, options: Recovery.Options)
     var lsn: LSN { get }
     mutating func applyChecked(_ event: Event, at lsn: LSN) -> String?
+    /// Applies a run of events in LSN order, checked; the first that cannot be applied
+    /// and why (the state is then not to be used: recovery stops).
+    mutating func applyChecked(run: [ShardedState.Logged]) -> (lsn: LSN, problem: String)?
 }
+
+extension RecoverableState {
+    public mutating func applyChecked(run: [ShardedState.Logged]) -> (lsn: LSN, problem: String)? {
+        for (lsn, event) in run {
+            if let problem = applyChecked(event, at: lsn) { return (lsn, problem) }
+        }
+        return nil
+    }
+}
+
+/// Events recovery applies at a time: enough that a shard's share of a run is worth
+/// a thread, few enough to hold (a few hundred kilobytes).
+private let runLength = 8_192
 
 extension OrderlineState: RecoverableState {
     public init(recovered whole: OrderlineState, options: Recovery.Options) { self = whole }
@@ -313,5 +346,17 @@ extension OrderlineState: RecoverableState {
 extension ShardedState: RecoverableState {
     public init(recovered whole: OrderlineState, options: Recovery.Options) {
         self.init(splitting: whole, shardCount: options.shardCount)
+    }
+
+    /// With several shards, their shares of each run are applied on Dispatch's
+    /// threads (as many as the machine has cores), each shard by one thread.
+    public mutating func applyChecked(run: [ShardedState.Logged]) -> (lsn: LSN, problem: String)? {
+        guard parts.count > 1 else {
+            for (lsn, event) in run {
+                if let problem = applyChecked(event, at: lsn) { return (lsn, problem) }
+            }
+            return nil
+        }
+        return applyChecked(run: run) { count, job in DispatchQueue.concurrentPerform(iterations: count, execute: job) }
     }
 }

@@ -19,6 +19,8 @@ struct Driver<State: DrivenState> {
     var state: State
     var now: Timestamp = 1_000
     var lsn: LSN = 0
+    /// Every event applied, with its LSN: the log this run would have written.
+    var logged: [ShardedState.Logged] = []
 
     @discardableResult
     mutating func run(_ line: String) -> String {
@@ -46,6 +48,7 @@ struct Driver<State: DrivenState> {
         for event in decision.events {
             lsn += 1
             state.apply(event, at: lsn)
+            logged.append((lsn, event))
         }
     }
 }
