@@ -50,23 +50,23 @@ for round in $(seq 1 "$rounds"); do
             shards=${counts[$(((i + round) % ${#counts[@]}))]}
             read -r rate wall cpu digest <<< "$(measure "$log" "$shards")"
             printf 'round %d %-6s shards %-2d %9d events/s  wall %5.2f s  cpu %5.2f s  %s\n' "$round" "$log" "$shards" "$rate" "$wall" "$cpu" "$digest"
-            echo "$log $shards $rate $wall $cpu $digest" >> "$results"
+            echo "$log $shards $rate $wall $cpu $digest $round" >> "$results"
         done
     done
 done
 
-echo "== medians over $rounds rounds (ratio: events/s against one shard)"
+echo "== medians over $rounds rounds (ratio: the median of each round's events/s against one shard's)"
 for log in flash orders; do
     if [ "$(awk -v l="$log" '$1 == l { print $6 }' "$results" | sort -u | wc -l)" -ne 1 ]; then
         echo "$log: the digests differ between shard counts:"; awk -v l="$log" '$1 == l' "$results"; exit 1
     fi
     for shards in "${counts[@]}"; do
         awk -v l="$log" -v n="$shards" "$awk_median"'
-            $1 == l && $2 == n { rate[++k] = $3; cpu[k] = $5 }
-            $1 == l && $2 == 1 { base[++b] = $3 }
+            $1 == l && $2 == 1 { one[$7] = $3 }
+            $1 == l && $2 == n { rate[++k] = $3; cpu[k] = $5; round[k] = $7 }
             END {
-                r = median(rate, k); c = median(cpu, k); one = median(base, b)
-                printf "%-6s shards %-2d %9.0f events/s  %.2fx  cpu %.2f s\n", l, n, r, (one > 0 ? r / one : 0), c
+                for (i = 1; i <= k; i++) ratio[i] = one[round[i]] > 0 ? rate[i] / one[round[i]] : 0
+                printf "%-6s shards %-2d %9.0f events/s  %.2fx  cpu %.2f s\n", l, n, median(rate, k), median(ratio, k), median(cpu, k)
             }' "$results"
     done
 done
