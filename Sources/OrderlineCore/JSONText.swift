@@ -61,7 +61,7 @@ public struct JSONObject: Sendable {
         bytes.append(UInt8(ascii: "\""))
         Self.appendEscaped(first, to: &bytes)
         Self.appendEscaped(second, to: &bytes)
-        Self.appendDecimal(UInt64(clamping: number), to: &bytes)
+        Self.appendDecimal(Int64(number), to: &bytes)
         bytes.append(UInt8(ascii: "\""))
     }
 
@@ -133,6 +133,19 @@ public struct JSONObject: Sendable {
         var closed = bytes
         closed.append(UInt8(ascii: "}"))
         return String(decoding: closed, as: UTF8.self)
+    }
+
+    /// An array of objects, one per element, each written in place by `build`.
+    public static func array<Elements: Sequence>(_ elements: Elements, _ build: (inout JSONObject, Elements.Element) -> Void) -> String {
+        var bytes: [UInt8] = [UInt8(ascii: "[")]
+        var first = true
+        for element in elements {
+            if !first { bytes.append(UInt8(ascii: ",")) }
+            first = false
+            write(into: &bytes) { build(&$0, element) }
+        }
+        bytes.append(UInt8(ascii: "]"))
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     public static func array(_ objects: [JSONObject]) -> String {

@@ -1,11 +1,11 @@
 /// The JSON replies of orders, shipments and returns (PROTOCOL.md, Orders).
 extension Order {
-    /// Room for a typical order's reply (a few lines, shipments and holds), so its
-    /// buffer grows once or not at all.
+    /// Room for a typical order's reply (a few lines, shipments and holds), so the
+    /// buffer of `ORDER.CREATE`'s reply grows once or not at all.
     static let replyBytesExpected = 2_048
 
     var json: JSONObject {
-        var object = JSONObject(capacity: Self.replyBytesExpected)
+        var object = JSONObject()
         writeFields(into: &object)
         return object
     }
@@ -151,7 +151,7 @@ extension Shipment.Line {
 
 extension Shipment {
     func json(order: String) -> JSONObject {
-        var object = JSONObject(capacity: 512)
+        var object = JSONObject()
         writeFields(order: order, into: &object)
         return object
     }

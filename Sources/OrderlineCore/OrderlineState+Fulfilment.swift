@@ -23,7 +23,7 @@ extension OrderlineState {
         }
         let listed = entries
         return ListRendering(count: listed.count) {
-            "[" + listed.map { $0.shipment.json(order: $0.order).json }.joined(separator: ",") + "]"
+            JSONObject.array(listed) { $1.shipment.writeFields(order: $1.order, into: &$0) }
         }
     }
 

@@ -14,7 +14,12 @@ extension OrderlineState {
         switch form {
         case .id: .bulk(order.id)
         case .status: .bulk(order.status.rawValue)
-        case .full: .bulk(order.json.json)
+        case .full:
+            .bulk({
+                var object = JSONObject(capacity: Order.replyBytesExpected)
+                order.writeFields(into: &object)
+                return object.json
+            }())
         }
     }
 
@@ -352,7 +357,7 @@ extension OrderlineState {
             if matching.count == limit { break }
         }
         let listed = matching
-        return ListRendering(count: listed.count) { JSONObject.array(listed.map(\.json)) }
+        return ListRendering(count: listed.count) { JSONObject.array(listed) { $1.writeFields(into: &$0) } }
     }
 
     /// `ORDER.LIST` and `SHIPMENT.LIST` in two steps: what to list, chosen against the

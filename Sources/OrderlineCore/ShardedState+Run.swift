@@ -31,18 +31,19 @@ extension ShardedState {
 
     /// Applies `run` (LSN order) as `applyChecked` would, event after event, with the
     /// shards' shares run by `runShards(count, job)`, which must call `job(i)` once for
-    /// each i in 0..<count, on any threads, and return when all have returned.
+    /// each i in 0..<count, on any threads, and return when all have returned (`job`
+    /// does not escape: the buffers it reads and writes live only that long).
     /// Returns the first event that could not be applied (the lowest LSN); the state is
     /// then partly applied past it, and recovery stops there.
     public mutating func applyChecked(
-        run: [Logged], runShards: (_ count: Int, _ job: @escaping @Sendable (Int) -> Void) -> Void
+        run: [Logged], runShards: (_ count: Int, _ job: @Sendable (Int) -> Void) -> Void
     ) -> (lsn: LSN, problem: String)? {
         // Events are read where they lie: a copy of each would retain and release its payload.
         run.withUnsafeBufferPointer { run in applyChecked(run: run, runShards: runShards) }
     }
 
     private mutating func applyChecked(
-        run: UnsafeBufferPointer<Logged>, runShards: (_ count: Int, _ job: @escaping @Sendable (Int) -> Void) -> Void
+        run: UnsafeBufferPointer<Logged>, runShards: (_ count: Int, _ job: @Sendable (Int) -> Void) -> Void
     ) -> (lsn: LSN, problem: String)? {
         var work = [[ShardWork]](repeating: [], count: parts.count)
         var stockChanges: [(lsn: LSN, changes: [StockChange])] = []

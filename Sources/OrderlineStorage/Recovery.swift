@@ -136,20 +136,23 @@ public enum Recovery {
         var run: [ShardedState.Logged] = []
         run.reserveCapacity(runLength)
         func applyRun(segment: String) throws {
+            guard !run.isEmpty else { return }
             defer { run.removeAll(keepingCapacity: true) }
             let failure = state.applyChecked(run: run)
+            func refuse(_ failure: (lsn: LSN, problem: String)) -> StorageError {
+                StorageError(
+                    .corrupt,
+                    "\(directory.file(segment)): the event at LSN \(failure.lsn) \(failure.problem); the log cannot be applied past LSN \(failure.lsn - 1)")
+            }
             for (lsn, event) in run {
-                if let failure, lsn >= failure.lsn {
-                    throw StorageError(
-                        .corrupt,
-                        "\(directory.file(segment)): the event at LSN \(failure.lsn) \(failure.problem); the log cannot be applied past LSN \(failure.lsn - 1)")
-                }
+                if let failure, lsn >= failure.lsn { throw refuse(failure) }
                 try onEvent?(lsn, event)
                 eventsReplayed += 1
                 if eventsReplayed % 1_000_000 == 0 {
                     progress?(Progress(bytesRead: report.bytesRead, bytesTotal: bytesTotal, eventsReplayed: eventsReplayed, lsn: lsn))
                 }
             }
+            if let failure { throw refuse(failure) }
         }
 
         scanning: for index in segments.indices where index >= firstIndex {

@@ -1,3 +1,4 @@
+import Foundation
 import OrderlineCore
 import OrderlineTestSupport
 import Testing
@@ -28,4 +29,51 @@ import Testing
         object.add("n", value)
         #expect(object.json == "{\"n\":\(value)}")
     }
+}
+
+/// Nested objects and arrays of objects written in place read back as the same JSON
+/// as objects built apart and added: empty and several elements, a nested object
+/// beside other keys, a child id whose order id needs escaping, a key that is not a
+/// literal.
+@Test func objectsWrittenInPlaceAreTheObjectsBuiltApart() throws {
+    let items = [("a", Int64(1)), ("b\"q", 2), ("c\\d", -3)]
+    var apart = JSONObject()
+    apart.add("id", "O\"1")
+    apart.add("none", [JSONObject]())
+    apart.add("items", items.map { name, value in
+        var entry = JSONObject()
+        entry.add("name", name)
+        entry.add("value", value)
+        return entry
+    })
+    var nested = JSONObject()
+    nested.add("x", Int64(7))
+    nested.addNull("y")
+    apart.add("nested", nested)
+    apart.add("child", "O\"1\\-S12")
+    var byStatus = JSONObject()
+    byStatus.add(named: "on\"hold", 4)
+    apart.add("by_status", byStatus)
+
+    var inPlace = JSONObject(capacity: 16)
+    inPlace.add("id", "O\"1")
+    inPlace.addObjects("none", [Int]()) { _, _ in }
+    inPlace.addObjects("items", items) { entry, item in
+        entry.add("name", item.0)
+        entry.add("value", item.1)
+    }
+    inPlace.addObject("nested") { nested in
+        nested.add("x", Int64(7))
+        nested.addNull("y")
+    }
+    inPlace.add("child", concatenating: "O\"1\\", "-S", 12)
+    inPlace.addObject("by_status") { $0.add(named: "on\"hold", 4) }
+
+    #expect(inPlace.json == apart.json)
+    #expect(JSONObject.array(items) { $0.add("name", $1.0) } == JSONObject.array(items.map { var o = JSONObject(); o.add("name", $0.0); return o }))
+    #expect(JSONObject.array([Int]()) { _, _ in } == "[]")
+    let parsed = try JSONSerialization.jsonObject(with: Data(inPlace.json.utf8)) as? [String: Any]
+    #expect(parsed?["child"] as? String == "O\"1\\-S12")
+    #expect((parsed?["items"] as? [[String: Any]])?.map { $0["name"] as? String } == ["a", "b\"q", "c\\d"])
+    #expect((parsed?["by_status"] as? [String: Any])?["on\"hold"] as? Int == 4, "a key that is not a literal is escaped")
 }
