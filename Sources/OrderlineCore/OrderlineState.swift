@@ -72,6 +72,13 @@ public struct OrderlineState: Sendable {
     }
 
     public private(set) var scope = Scope.whole
+    /// False while recovery replays a log: an order's part in the derived state (KPIs,
+    /// order index, work queues, daily load) is then not moved event by event but
+    /// rebuilt once at the end (`rebuildDerivedOrderState`), as after a snapshot load,
+    /// which gives the same. Not part of the state.
+    private var tracksOrders = true
+    /// An order changed while `tracksOrders` was off: the rebuild has work to do.
+    private var ordersChangedUntracked = false
     /// `.home`: stock effects of the events applied since the owner last took them.
     private(set) var pendingStockChanges: [StockChange] = []
     /// `.stock`: the reservation the last event ended (an event ends at most one), for
@@ -198,7 +205,7 @@ public struct OrderlineState: Sendable {
         var new = order
         new.status = new.summarizedStatus()
         if old.map({ Self.stockEffectsDiffer($0, new) }) ?? true { moveStock(from: old, to: new) }
-        track(new, replacing: old)
+        if tracksOrders { track(new, replacing: old) } else { ordersChangedUntracked = true }
         orders[new.id] = new
     }
 
@@ -381,16 +388,28 @@ public struct OrderlineState: Sendable {
         // In id order, as the table yields them: each second's bucket fills in order.
         heldReservationsByOwner = [:]
         heldByCustomer = [:]
-        kpis = KPITracker()
-        orderIndex = OrderIndex()
-        capacityDay = .min
-        dailyShipments = [:]
-        workQueues = [:]
         for reservation in reservations.values where reservation.status == .held {
             expiryQueue.insert(reservation.id, expiresAt: reservation.expiresAt)
             if !reservation.owner.isEmpty { heldReservationsByOwner[reservation.owner, default: 0] += 1 }
             if let customer = reservation.customer { heldByCustomer[customer, default: []].insert(reservation.id) }
         }
+        rebuildDerivedOrderState()
+    }
+
+    /// Recovery: stop moving orders' parts in the derived state event by event, until
+    /// `rebuildDerivedOrderState` (an order log replays ~1.5× as fast: docs/BENCHMARKS.md).
+    public mutating func deferDerivedOrderState() { tracksOrders = false }
+
+    /// The orders' part of the derived state, from the orders alone (after a deferral,
+    /// only if an order changed meanwhile); tracking resumes.
+    public mutating func rebuildDerivedOrderState() {
+        defer { tracksOrders = true; ordersChangedUntracked = false }
+        guard tracksOrders || ordersChangedUntracked else { return }
+        kpis = KPITracker()
+        orderIndex = OrderIndex()
+        capacityDay = .min
+        dailyShipments = [:]
+        workQueues = [:]
         for order in orders.values { track(order) }
     }
 

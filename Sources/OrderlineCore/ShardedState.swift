@@ -61,6 +61,11 @@ public struct ShardedState: Sendable {
 
     public var digest: StateDigest { whole.digest }
 
+    /// As `OrderlineState.deferDerivedOrderState`, at home (which holds the orders).
+    public mutating func deferDerivedOrderState() { home.deferDerivedOrderState() }
+
+    public mutating func rebuildDerivedOrderState() { home.rebuildDerivedOrderState() }
+
     /// A SKU's stock as its shard holds it (nil: none yet). Mutating only to read the
     /// shard in place (see `decide`).
     public mutating func stock(ofSKU sku: String) -> SKUInventory? { parts[shard(ofSKU: sku)].inventory[sku] }

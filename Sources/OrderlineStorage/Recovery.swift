@@ -129,6 +129,7 @@ public enum Recovery {
         }
         var lsnNext = segments.isEmpty ? startLSN + 1 : segments[firstIndex].firstLSN
         var state = report.state
+        state.deferDerivedOrderState()
         var eventsReplayed = 0
 
         // Events are applied a run at a time, so that a sharded state can apply each
@@ -247,6 +248,7 @@ public enum Recovery {
             _ = try LogCheckpointWriter(
                 directory: directory.path, checkpoint: LogCheckpoint(lsnDurable: state.lsn, stoppedCleanly: false), fileSystem: fileSystem)
         }
+        state.rebuildDerivedOrderState()
         report.state = state
         report.eventsReplayed = eventsReplayed
         return report
@@ -324,6 +326,10 @@ public protocol RecoverableState: Sendable {
     init(recovered whole: OrderlineState, options: Recovery.Options)
     var lsn: LSN { get }
     mutating func applyChecked(_ event: Event, at lsn: LSN) -> String?
+    /// While the log is replayed, orders' parts in the derived state are rebuilt once at
+    /// the end instead of event by event.
+    mutating func deferDerivedOrderState()
+    mutating func rebuildDerivedOrderState()
     /// Applies a run of events in LSN order, checked; the first that cannot be applied
     /// and why (the state is then not to be used: recovery stops).
     mutating func applyChecked(run: [ShardedState.Logged]) -> (lsn: LSN, problem: String)?
