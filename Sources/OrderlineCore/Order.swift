@@ -104,24 +104,42 @@ public struct Order: Hashable, Sendable {
     public var totalCents: Int64 { lines.reduce(Int64(0)) { $0.adding(saturating: $1.priceCents.multiplied(saturating: $1.quantity)) } }
 
     /// Units still held at nodes (shipments not yet gone).
-    public var allocations: [Allocation] {
-        shipments.filter(\.status.holdsStock).flatMap { shipment in
-            shipment.lines.map { Allocation(sku: $0.sku, node: shipment.node, quantity: $0.quantity) }
-        }
-    }
+    public var allocations: [Allocation] { units(.allocated) }
 
     /// Units that left their nodes.
-    public var consumed: [Allocation] {
-        shipments.filter(\.status.leftNode).flatMap { shipment in
-            shipment.lines.map { Allocation(sku: $0.sku, node: shipment.node, quantity: $0.quantity) }
+    public var consumed: [Allocation] { units(.consumed) }
+
+    /// Returned units back on a node's shelf.
+    public var restocked: [Allocation] { units(.restocked) }
+
+    /// Where an order's units are, as stock sees them.
+    enum UnitKind {
+        /// Held at a node: in shipments not yet gone.
+        case allocated
+        /// Gone from their node.
+        case consumed
+        /// Returned resellable, back on a node's shelf.
+        case restocked
+    }
+
+    /// Calls `body(sku, node, quantity)` for each unit of that kind, where it lies.
+    func forEachUnit(_ kind: UnitKind, _ body: (String, String, Int64) -> Void) {
+        switch kind {
+        case .allocated, .consumed:
+            for shipment in shipments where kind == .allocated ? shipment.status.holdsStock : shipment.status.leftNode {
+                for line in shipment.lines { body(line.sku, shipment.node, line.quantity) }
+            }
+        case .restocked:
+            for returned in returns where returned.condition == .resellable && returned.status.wasReceived {
+                for line in returned.lines { body(line.sku, returned.node, line.quantity) }
+            }
         }
     }
 
-    /// Returned units back on a node's shelf.
-    public var restocked: [Allocation] {
-        returns.filter { $0.condition == .resellable && $0.status.wasReceived }.flatMap { returned in
-            returned.lines.map { Allocation(sku: $0.sku, node: returned.node, quantity: $0.quantity) }
-        }
+    private func units(_ kind: UnitKind) -> [Allocation] {
+        var units: [Allocation] = []
+        forEachUnit(kind) { units.append(Allocation(sku: $0, node: $1, quantity: $2)) }
+        return units
     }
 
     /// Where one line's units are: what `ORDER.GET` shows per line, and what
@@ -176,21 +194,28 @@ public struct Order: Hashable, Sendable {
     /// The status its shipments, holds and backorder add up to.
     func summarizedStatus() -> Status {
         if status == .rejected || status == .cancelled { return status }
-        let active = shipments.filter { $0.status != .cancelled }
-        let left = active.filter(\.status.leftNode)
-        if !holds.isEmpty && left.isEmpty { return .onHold }
-        if pickupStore != nil, let shipment = active.first, backordered.isEmpty {
-            switch shipment.status {
+        // Counted, not filtered: every change of every order comes here.
+        var active = 0, left = 0, delivered = 0
+        var firstActive: Shipment.Status?
+        for shipment in shipments where shipment.status != .cancelled {
+            active += 1
+            if firstActive == nil { firstActive = shipment.status }
+            if shipment.status.leftNode { left += 1 }
+            if shipment.status == .delivered { delivered += 1 }
+        }
+        if !holds.isEmpty && left == 0 { return .onHold }
+        if pickupStore != nil, let firstActive, backordered.isEmpty {
+            switch firstActive {
             case .pickedUp: return .pickedUp
             case .readyForPickup: return .readyForPickup
             default: return .allocated
             }
         }
-        if !active.isEmpty && backordered.isEmpty {
-            if active.allSatisfy({ $0.status == .delivered }) { return .delivered }
-            if active.count == left.count { return .shipped }
+        if active > 0 && backordered.isEmpty {
+            if delivered == active { return .delivered }
+            if active == left { return .shipped }
         }
-        if !left.isEmpty { return .partiallyShipped }
+        if left > 0 { return .partiallyShipped }
         return backordered.isEmpty ? .allocated : .backordered
     }
 

@@ -212,16 +212,23 @@ public struct OrderlineState: Sendable {
     /// What the order holds and took moves from what it was to what it is: released
     /// first, then taken. Only what is taken can leave a level committing more than it
     /// has on hand. At home, the changes go to the SKUs' shards, which check that.
+    /// The units are visited where they lie (`Order.forEachUnit`), with no arrays built:
+    /// every change of every order comes here.
     private mutating func moveStock(from old: Order?, to new: Order) {
-        shift(old?.allocations ?? [], by: -1, .allocated, tightening: false)
-        shift(old?.consumed ?? [], by: 1, .onHand, tightening: false)
-        shift(new.restocked, by: 1, .onHand, tightening: false)
-        let tightened = [
-            shift(new.allocations, by: 1, .allocated, tightening: true), shift(new.consumed, by: -1, .onHand, tightening: true),
-            shift(old?.restocked ?? [], by: -1, .onHand, tightening: true),
-        ]
+        old?.forEachUnit(.allocated) { shift($0, $1, -$2, .allocated, tightening: false) }
+        old?.forEachUnit(.consumed) { shift($0, $1, $2, .onHand, tightening: false) }
+        new.forEachUnit(.restocked) { shift($0, $1, $2, .onHand, tightening: false) }
+        new.forEachUnit(.allocated) { shift($0, $1, $2, .allocated, tightening: true) }
+        new.forEachUnit(.consumed) { shift($0, $1, -$2, .onHand, tightening: true) }
+        old?.forEachUnit(.restocked) { shift($0, $1, -$2, .onHand, tightening: true) }
         guard scope != .home else { return }
-        if tightened.joined().contains(where: { isOverCommitted(sku: $0.sku, node: $0.node) }) { oversellCount += 1 }
+        // Only what was taken can leave a level committing more than it has on hand.
+        var overCommitted = false
+        func check(_ sku: String, _ node: String, _: Int64) { overCommitted = overCommitted || isOverCommitted(sku: sku, node: node) }
+        new.forEachUnit(.allocated, check)
+        new.forEachUnit(.consumed, check)
+        old?.forEachUnit(.restocked, check)
+        if overCommitted { oversellCount += 1 }
     }
 
     private func isOverCommitted(sku: String, node: String) -> Bool {
@@ -278,18 +285,13 @@ public struct OrderlineState: Sendable {
 
     /// Moves `units` into (+1) or out of (-1) `field` at their nodes; returns them.
     @discardableResult
-    private mutating func shift(
-        _ units: [Order.Allocation], by sign: Int64, _ field: StockChange.Field, tightening: Bool
-    ) -> [Order.Allocation] {
-        for unit in units {
-            let change = StockChange(sku: unit.sku, node: unit.node, field: field, delta: sign * unit.quantity, tightens: tightening)
-            if scope == .home {
-                pendingStockChanges.append(change)
-            } else {
-                apply(change)
-            }
+    private mutating func shift(_ sku: String, _ node: String, _ delta: Int64, _ field: StockChange.Field, tightening: Bool) {
+        let change = StockChange(sku: sku, node: node, field: field, delta: delta, tightens: tightening)
+        if scope == .home {
+            pendingStockChanges.append(change)
+        } else {
+            apply(change)
         }
-        return units
     }
 
     private mutating func apply(_ change: StockChange) {

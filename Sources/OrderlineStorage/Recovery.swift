@@ -361,8 +361,9 @@ extension ShardedState: RecoverableState {
     /// threads (as many as the machine has cores), each shard by one thread.
     public mutating func applyChecked(run: [ShardedState.Logged]) -> (lsn: LSN, problem: String)? {
         guard parts.count > 1 else {
-            for (lsn, event) in run {
-                if let problem = applyChecked(event, at: lsn) { return (lsn, problem) }
+            // By index: `for (lsn, event) in run` copied each event (a retain and a release).
+            for index in run.indices {
+                if let problem = applyChecked(run[index].event, at: run[index].lsn) { return (run[index].lsn, problem) }
             }
             return nil
         }
