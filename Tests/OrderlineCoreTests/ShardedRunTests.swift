@@ -86,7 +86,7 @@ func runsAppliedShardByShardGiveTheStateOfOneEventAtATime(seed: UInt64) {
 /// forgotten, each by its own shard, as one event at a time forgets them. (Checked
 /// by what is kept rather than against a second, one-at-a-time pass: two million
 /// events twice took two minutes in a debug build.)
-@Test(.timeLimit(.minutes(3)))
+@Test(.timeLimit(.minutes(5)))
 func theEndedReservationsFIFODropsTheOldestInRuns() {
     let skus = ["A", "B", "C", "D", "E"]
     var log: [ShardedState.Logged] = []

@@ -23,7 +23,7 @@ private func exporting(_ kind: String, from server: ServerProcess) throws -> Str
 /// file (a byte order mark, CRLF line ends, a quoted comma, quote and line break) reads
 /// the same; what one server exports loads into another, which exports it again byte
 /// for byte.
-@Test(.timeLimit(.minutes(2)))
+@Test(.timeLimit(.minutes(5)))
 func csvRowsRoundTripThroughImportAndExport() throws {
     let directory = TemporaryDirectory()
     let first = try ServerProcess(data: directory.file("a"))
@@ -68,7 +68,7 @@ func csvRowsRoundTripThroughImportAndExport() throws {
 /// with --all-or-nothing one bad row (a malformed value, an unknown node or SKU, a
 /// stock level below what carts hold) sends nothing at all, and the refusal is worded
 /// as the server words it. The server runs with --auth and import authenticates.
-@Test(.timeLimit(.minutes(2)))
+@Test(.timeLimit(.minutes(5)))
 func badRowsAreReportedAndAllOrNothingSendsNone() throws {
     let directory = TemporaryDirectory()
     let tokens = directory.file("tokens")
@@ -164,7 +164,7 @@ func badRowsAreReportedAndAllOrNothingSendsNone() throws {
 }
 
 /// 100,000 rows go in over one connection and come out again, in id order.
-@Test(.timeLimit(.minutes(3)))
+@Test(.timeLimit(.minutes(5)))
 func aHundredThousandRowsGoInAndComeOut() throws {
     let directory = TemporaryDirectory()
     let server = try ServerProcess(data: directory.file("data"))

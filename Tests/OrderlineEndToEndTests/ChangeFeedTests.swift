@@ -25,7 +25,7 @@ private func lsn(ofEvent json: String) -> Int64? {
 /// `orderline replay --export` writes for the log. BLOCK answers as soon as an event is
 /// durable; TYPES filters; a `channel:web` token sees only web orders' events; bad
 /// arguments are `INVALID`, a `pos` token `NOPERM`.
-@Test(.timeLimit(.minutes(3)))
+@Test(.timeLimit(.minutes(5)))
 func aConsumerSeesEveryEventOnceAcrossAKill() throws {
     let directory = TemporaryDirectory()
     let tokens = directory.file("tokens")
@@ -115,7 +115,7 @@ func aConsumerSeesEveryEventOnceAcrossAKill() throws {
 
 /// A cursor older than what the log still holds (snapshots removed its segments) is
 /// told where to start again.
-@Test(.timeLimit(.minutes(2)))
+@Test(.timeLimit(.minutes(5)))
 func aCursorOlderThanTheLogIsToldWhereToStartAgain() throws {
     let directory = TemporaryDirectory()
     let server = try ServerProcess(data: directory.path, arguments: ["--snapshot-every", "200"])
@@ -132,7 +132,7 @@ func aCursorOlderThanTheLogIsToldWhereToStartAgain() throws {
 /// `ORDER.HISTORY`: every event of an order and its shipments, oldest first, with LSN,
 /// time and type, scoped like `ORDER.GET`; the same after a restart from a snapshot
 /// (the order's span is then unknown, and the segments kept are read instead).
-@Test(.timeLimit(.minutes(2)))
+@Test(.timeLimit(.minutes(5)))
 func orderHistoryListsEveryEventOfTheOrder() throws {
     let directory = TemporaryDirectory()
     let tokens = directory.file("tokens")

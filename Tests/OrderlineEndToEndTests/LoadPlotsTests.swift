@@ -46,7 +46,7 @@ private final class ChartScan: NSObject, XMLParserDelegate {
 /// `orderline-load … --latency-out`: HdrHistogram's percentile file (every reply
 /// counted) and an SVG with the latency by second (p50, p99, max) and the percentile
 /// spectrum (one series: the target), valid XML with labelled axes.
-@Test(.timeLimit(.minutes(2)))
+@Test(.timeLimit(.minutes(5)))
 func aLoadRunWritesItsLatencyDistributionAndCharts() throws {
     let directory = TemporaryDirectory()
     let server = try ServerProcess(data: directory.file("data"))

@@ -34,7 +34,7 @@ private func fields(_ page: String) -> [String: String] {
 /// logs nothing to the console, and its screenshots (laptop and phone width) are
 /// written to `.build/test-output/`. With `--auth` the page itself loads without a
 /// token (it holds no data) and its API needs one.
-@Test(.timeLimit(.minutes(3)))
+@Test(.timeLimit(.minutes(5)))
 func theOperationsPageShowsWhatTheServerSays() async throws {
     guard FileManager.default.isExecutableFile(atPath: chromium) else {
         Issue.record("chromium is not installed (scripts/setup.sh --test-tools installs it): the page was not tested in a browser")

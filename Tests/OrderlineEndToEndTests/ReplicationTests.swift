@@ -67,7 +67,7 @@ private func digestsAtOneLSN(_ replica: ServerProcess, _ primary: ServerProcess)
 /// and `ROLE` (also to redis-cli). Killed (-9) and restarted while the primary goes
 /// on, it resumes from its own last LSN; promoted with `REPLICAOF NO ONE`, it takes
 /// writes, and a server ahead of the one it is told to follow is refused.
-@Test(.timeLimit(.minutes(4)))
+@Test(.timeLimit(.minutes(5)))
 func aReplicaFollowsItsPrimaryAcrossARestartAndIsPromoted() throws {
     let directory = TemporaryDirectory()
     let tokens = directory.file("tokens.txt")
@@ -183,7 +183,7 @@ func aReplicaFollowsItsPrimaryAcrossARestartAndIsPromoted() throws {
 /// primary is killed (-9) under load, and is there after `REPLICAOF NO ONE`; a replica
 /// that stops acknowledging (SIGSTOP) makes writes answer `NOREPLICAS` after the
 /// timeout. `WAIT` counts the replicas that have a connection's last write.
-@Test(.timeLimit(.minutes(4)))
+@Test(.timeLimit(.minutes(5)))
 func syncReplicationLosesNoAcknowledgedWriteWhenThePrimaryDies() throws {
     let directory = TemporaryDirectory()
     let primary = try ServerProcess(data: directory.file("primary"), arguments: ["--sync-replicas", "1", "--sync-timeout", "500"])
@@ -272,7 +272,7 @@ private func waitForInfo(_ server: ServerProcess, containing text: String, secon
 /// such write follows, takes the new history and reaches the same digest. `--standby`
 /// starts read-only and follows nobody until told. `REPLICAOF … RESYNC` re-syncs the
 /// diverged one from the new primary's snapshot, keeping its own log in `replaced/`.
-@Test(.timeLimit(.minutes(3)))
+@Test(.timeLimit(.minutes(5)))
 func termsTellADivergedOldPrimaryFromOneThatMayFollow() throws {
     let directory = TemporaryDirectory()
     let old = try ServerProcess(data: directory.file("a"), arguments: ["--keep-wal"])
@@ -342,7 +342,7 @@ private let haToolsInstalled = ["/usr/bin/etcd", "/usr/bin/etcdctl", "/usr/sbin/
 /// runs three rounds in release on demand).
 @Test(
     .enabled(if: haToolsInstalled, "needs etcd, etcdctl and haproxy: `scripts/setup.sh --ha` installs them as root"),
-    .timeLimit(.minutes(3)))
+    .timeLimit(.minutes(5)))
 func theHADrillFailsOverWithoutLosingAnAcknowledgedWrite() throws {
     let drill = try runProcess("/usr/bin/env", ["BUILD=debug", "ROUNDS=1", Executables.repositoryRoot + "/LoadTests/ha-drill.sh"])
     #expect(drill.status == 0, "\(drill.standardOutput)\n\(drill.standardError)")
@@ -380,7 +380,7 @@ private func stockUp(_ server: ServerProcess, skus: Int) throws {
 /// taking writes — plus the log after it, and reaches the primary's digest with
 /// another shard count. Killed (-9) and restarted after more of the log went, it is
 /// re-synced again over its own log, and catches up again.
-@Test(.timeLimit(.minutes(4)))
+@Test(.timeLimit(.minutes(5)))
 func aReplicaTooFarBehindCatchesUpFromASnapshotUnderLoad() throws {
     let directory = TemporaryDirectory()
     let primary = try ServerProcess(data: directory.file("primary"), arguments: ["--snapshot-every", "500"])
@@ -425,7 +425,7 @@ func aReplicaTooFarBehindCatchesUpFromASnapshotUnderLoad() throws {
 /// durable LSN — a prefix, the same digest as the primary's log replayed to that LSN —
 /// at or past the offset the primary last reported for it (`slave0:…offset=`); what is
 /// lost is what came after, at most `master_repl_offset` minus that offset.
-@Test(.timeLimit(.minutes(3)))
+@Test(.timeLimit(.minutes(5)))
 func asyncReplicationLosesAtMostWhatTheReplicaHadNotAcknowledged() throws {
     let directory = TemporaryDirectory()
     let primary = try ServerProcess(data: directory.file("primary"), arguments: ["--keep-wal"])

@@ -38,7 +38,7 @@ func oneShardAndFourShardsAnswerAlike(seed: UInt64) throws {
 /// 3-line orders whose lines sit on three shards. Afterwards the live digest is what
 /// `orderline replay` computes with 1 and with 8 shards, every (SKU, node) allocates
 /// exactly what the orders hold, and nothing was oversold.
-@Test(.timeLimit(.minutes(3)))
+@Test(.timeLimit(.minutes(5)))
 func concurrentCrossShardOrdersReplayToTheLiveDigest() throws {
     let directory = TemporaryDirectory()
     let server = try ServerProcess(data: directory.path, arguments: ["--shards", "4"])

@@ -37,7 +37,7 @@ private func workloadLog(seed: UInt64) async throws -> (directory: TemporaryDire
 /// at the end and at two random ones: the restored directory, served, answers `DIGEST` with what `replay --until`
 /// prints; it begins a new term. `--before <time>` picks the last event at or before
 /// it: the restored state's time is at most that, and the next event's is after it.
-@Test(.timeLimit(.minutes(3)))
+@Test(.timeLimit(.minutes(5)))
 func restoreGivesTheStateReplayShowsAtThatPoint() async throws {
     let (log, _) = try await workloadLog(seed: 11)
     let lastLSN = try recover(log.path, mode: .readOnly).state.lsn
@@ -80,7 +80,7 @@ func restoreGivesTheStateReplayShowsAtThatPoint() async throws {
 
 /// `replay --until <lsn> --eval <command>` answers as the live engine answered at that
 /// LSN (recorded while the workload ran); a write is refused.
-@Test(.timeLimit(.minutes(3)))
+@Test(.timeLimit(.minutes(5)))
 func evalAnswersAsTheLiveServerDidAtThatLSN() async throws {
     let (log, answers) = try await workloadLog(seed: 12)
     #expect(answers.count >= 20)
@@ -98,7 +98,7 @@ func evalAnswersAsTheLiveServerDidAtThatLSN() async throws {
 /// The drill the docs walk through: someone sets the wrong stock; `replay --find`
 /// names the write, `restore --until` the LSN before it, and the restored server
 /// shows the stock as it was and takes writes.
-@Test(.timeLimit(.minutes(2)))
+@Test(.timeLimit(.minutes(5)))
 func theBadWriteDrill() throws {
     let directory = TemporaryDirectory()
     var server = try ServerProcess(data: directory.file("live"), arguments: ["--keep-wal"])

@@ -49,7 +49,7 @@ private func measure(_ summary: String, _ name: String) -> (actual: Double, shad
 /// `replay --shadow-routing`: the same rules as the demo's plan every order as it was
 /// planned (a zero diff); `strategy=fastest` instead of `cost` costs more and promises
 /// sooner; the report is well-formed XHTML with three labelled charts of both series.
-@Test(.timeLimit(.minutes(3)))
+@Test(.timeLimit(.minutes(5)))
 func shadowRoutingComparesOtherRulesWithWhatWasDecided() async throws {
     let log = try await demoOrderLog()
     let rules = TemporaryDirectory()
