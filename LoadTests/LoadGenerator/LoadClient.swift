@@ -14,7 +14,8 @@ final class PipelinedLoadHandler: ChannelInboundHandler {
     private let pipelineDepth: Int
     private var sentAt: [UInt64] = []
     private var sentAtHead = 0
-    private let onReply: ([String], RESPValue, UInt64) -> Void
+    /// Told each request, its reply, its latency (µs) and when it came (uptime ns).
+    private let onReply: ([String], RESPValue, UInt64, UInt64) -> Void
     private var inFlight: [[String]] = []
     /// Open loop: one request per interval, latency counted from when it was due
     /// (so a slow server cannot hide its queueing: no coordinated omission).
@@ -31,7 +32,7 @@ final class PipelinedLoadHandler: ChannelInboundHandler {
 
     init(
         requests: [[String]], pipelineDepth: Int, interval: TimeAmount? = nil, finished: EventLoopPromise<Histogram<UInt64>>,
-        onReply: @escaping ([String], RESPValue, UInt64) -> Void
+        onReply: @escaping ([String], RESPValue, UInt64, UInt64) -> Void
     ) {
         self.interval = interval
         self.requests = requests.makeIterator()
@@ -77,10 +78,11 @@ final class PipelinedLoadHandler: ChannelInboundHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let reply = unwrapInboundIn(data)
-        let elapsed = (NIODeadline.now().uptimeNanoseconds - sentAt[sentAtHead]) / 1_000
+        let now = NIODeadline.now().uptimeNanoseconds
+        let elapsed = (now - sentAt[sentAtHead]) / 1_000
         sentAtHead += 1
         if case .error(let message) = reply, message.hasPrefix("LIMIT busy") {} else { _ = histogram.record(elapsed) }
-        onReply(inFlight.removeFirst(), reply, elapsed)
+        onReply(inFlight.removeFirst(), reply, elapsed, now)
         if interval == nil {
             sendMore(context: context)
             if inFlight.isEmpty { finish(context: context) }
@@ -177,9 +179,9 @@ struct PipelinedRunner {
                         channel.eventLoop.makeCompletedFuture {
                             try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(RESPReplyDecoder()))
                             try channel.pipeline.syncOperations.addHandler(
-                                PipelinedLoadHandler(requests: requests, pipelineDepth: pipelineDepth, interval: interval, finished: finished) { _, reply, elapsed in
+                                PipelinedLoadHandler(requests: requests, pipelineDepth: pipelineDepth, interval: interval, finished: finished) { _, reply, elapsed, at in
                                     collected.value[index].append(reply)
-                                    times.value[index].append(NIODeadline.now().uptimeNanoseconds)
+                                    times.value[index].append(at)
                                     latencies.value[index].append(elapsed)
                                 })
                         }

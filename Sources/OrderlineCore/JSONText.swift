@@ -44,12 +44,19 @@ public struct JSONObject: Sendable {
         _ key: StaticString, _ elements: Elements, _ build: (inout JSONObject, Elements.Element) -> Void
     ) {
         appendKey(key)
+        Self.appendObjects(elements, to: &bytes, build)
+    }
+
+    /// `[…]`, one object per element, each written in place by `build`.
+    private static func appendObjects<Elements: Sequence>(
+        _ elements: Elements, to bytes: inout [UInt8], _ build: (inout JSONObject, Elements.Element) -> Void
+    ) {
         bytes.append(UInt8(ascii: "["))
         var first = true
         for element in elements {
             if !first { bytes.append(UInt8(ascii: ",")) }
             first = false
-            Self.write(into: &bytes) { build(&$0, element) }
+            write(into: &bytes) { build(&$0, element) }
         }
         bytes.append(UInt8(ascii: "]"))
     }
@@ -77,8 +84,7 @@ public struct JSONObject: Sendable {
 
     /// A key that is not a literal (a status's raw value): escaped like a value.
     public mutating func add(named key: String, _ value: Int64) {
-        if !isEmpty { bytes.append(UInt8(ascii: ",")) }
-        isEmpty = false
+        appendSeparator()
         Self.appendQuoted(key, to: &bytes)
         bytes.append(UInt8(ascii: ":"))
         Self.appendDecimal(value, to: &bytes)
@@ -137,14 +143,8 @@ public struct JSONObject: Sendable {
 
     /// An array of objects, one per element, each written in place by `build`.
     public static func array<Elements: Sequence>(_ elements: Elements, _ build: (inout JSONObject, Elements.Element) -> Void) -> String {
-        var bytes: [UInt8] = [UInt8(ascii: "[")]
-        var first = true
-        for element in elements {
-            if !first { bytes.append(UInt8(ascii: ",")) }
-            first = false
-            write(into: &bytes) { build(&$0, element) }
-        }
-        bytes.append(UInt8(ascii: "]"))
+        var bytes: [UInt8] = []
+        appendObjects(elements, to: &bytes, build)
         return String(decoding: bytes, as: UTF8.self)
     }
 
@@ -154,10 +154,15 @@ public struct JSONObject: Sendable {
         return String(decoding: bytes, as: UTF8.self)
     }
 
-    /// Keys are literals of this code base: copied as they are, never escaped.
-    private mutating func appendKey(_ key: StaticString) {
+    /// A comma before every field but the first.
+    private mutating func appendSeparator() {
         if !isEmpty { bytes.append(UInt8(ascii: ",")) }
         isEmpty = false
+    }
+
+    /// Keys are literals of this code base: copied as they are, never escaped.
+    private mutating func appendKey(_ key: StaticString) {
+        appendSeparator()
         bytes.append(UInt8(ascii: "\""))
         key.withUTF8Buffer { bytes.append(contentsOf: $0) }
         bytes.append(UInt8(ascii: "\""))
@@ -183,17 +188,8 @@ public struct JSONObject: Sendable {
         appendDecimal(value.magnitude, to: &output)
     }
 
-    /// Digits from the most significant down, straight into `output`: no array of
-    /// digits per number (an order's reply has dozens of numbers).
     private static func appendDecimal(_ value: UInt64, to output: inout [UInt8]) {
-        var divisor: UInt64 = 1
-        while divisor <= value / 10 { divisor *= 10 }
-        var rest = value
-        while divisor > 0 {
-            output.append(UInt8(ascii: "0") + UInt8(rest / divisor))
-            rest %= divisor
-            divisor /= 10
-        }
+        output.appendDecimal(value)
     }
 
     /// A JSON string literal: quotes, backslashes and control characters escaped;

@@ -27,9 +27,6 @@ extension Order {
             entry.add("cancelled", line.cancelled)
             entry.add("returned", progress.returned)
         }
-        let allocations = shipments.lazy.filter(\.status.holdsStock).flatMap { shipment in
-            shipment.lines.lazy.map { Allocation(sku: $0.sku, node: shipment.node, quantity: $0.quantity) }
-        }
         object.addObjects("allocations", allocations) { $1.writeFields(into: &$0) }
         object.addObjects("backordered", backordered) { $1.writeFields(into: &$0) }
         object.addObjects("shipments", shipments) { $1.writeFields(order: id, into: &$0) }

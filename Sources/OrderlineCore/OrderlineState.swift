@@ -283,8 +283,8 @@ public struct OrderlineState: Sendable {
         }
     }
 
-    /// Moves `units` into (+1) or out of (-1) `field` at their nodes; returns them.
-    @discardableResult
+    /// Moves `delta` units of `sku` into `field` at `node` (out of it when negative):
+    /// at home, as a change for the SKU's shard.
     private mutating func shift(_ sku: String, _ node: String, _ delta: Int64, _ field: StockChange.Field, tightening: Bool) {
         let change = StockChange(sku: sku, node: node, field: field, delta: delta, tightens: tightening)
         if scope == .home {

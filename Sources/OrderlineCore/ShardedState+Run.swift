@@ -72,24 +72,16 @@ extension ShardedState {
             case .stockSet(_, let sku, _, _), .stockAdjusted(_, let sku, _, _):
                 give(map.shard(of: sku), index)
             case .reservationCreated(let reservation):
+                if let taken = idTaken(by: run[index].event) { failure = (lsn, taken); break routing }
                 let shard = map.shard(of: reservation.sku)
-                if map.shardCount > 1 {
-                    if reservationShards[reservation.id] != nil {
-                        failure = (lsn, "creates reservation \(reservation.id), which exists already")
-                        break routing
-                    }
-                    reservationShards[reservation.id] = UInt16(shard)
-                }
+                if map.shardCount > 1 { reservationShards[reservation.id] = UInt16(shard) }
                 reservationIDMax = max(reservationIDMax, reservation.id)
                 give(shard, index)
             case .reservationReleased(let id), .reservationConverted(let id), .reservationCommitted(let id), .reservationExpired(let id, _):
                 give(shard(ofReservation: id), index)
                 if let dropped = recordEnded(id) { work[dropped.shard].append(.forget(dropped.id)) }
             case .transferShipped(let transfer):
-                if transferShards[transfer.id] != nil {
-                    failure = (lsn, "creates transfer \(transfer.id), which exists already")
-                    break routing
-                }
+                if let taken = idTaken(by: run[index].event) { failure = (lsn, taken); break routing }
                 let shard = map.shard(of: transfer.sku)
                 transferShards[transfer.id] = shard
                 transferIDMax = max(transferIDMax, transfer.id)

@@ -329,17 +329,27 @@ extension ShardedState {
         case .stockSet(_, let sku, _, _), .stockAdjusted(_, let sku, _, _):
             return Self.violation(of: event, at: &parts[map.shard(of: sku)])
         case .reservationCreated(let reservation):
-            if map.shardCount > 1, reservationShards[reservation.id] != nil {
-                return "creates reservation \(reservation.id), which exists already"
-            }
+            if let taken = idTaken(by: event) { return taken }
             return Self.violation(of: event, at: &parts[map.shard(of: reservation.sku)])
         case .reservationReleased(let id), .reservationCommitted(let id), .reservationExpired(let id, _), .reservationConverted(let id):
             return Self.violation(of: event, at: &parts[shard(ofReservation: id)])
         case .transferShipped(let transfer):
-            if transferShards[transfer.id] != nil { return "creates transfer \(transfer.id), which exists already" }
+            if let taken = idTaken(by: event) { return taken }
             return Self.violation(of: event, at: &parts[map.shard(of: transfer.sku)])
         case .transferReceived(let id):
             return Self.violation(of: event, at: &parts[transferShards[id] ?? 0])
+        }
+    }
+
+    /// A reservation or transfer created with an id that one shard or another holds
+    /// already (ids are global; each shard checks only its own).
+    func idTaken(by event: Event) -> String? {
+        switch event {
+        case .reservationCreated(let reservation) where map.shardCount > 1 && reservationShards[reservation.id] != nil:
+            "creates reservation \(reservation.id), which exists already"
+        case .transferShipped(let transfer) where transferShards[transfer.id] != nil:
+            "creates transfer \(transfer.id), which exists already"
+        default: nil
         }
     }
 

@@ -52,7 +52,8 @@ extension Engine {
         }
         logger.info("snapshot written", metadata: ["wal.lsn": "\(cut.lsn)"])
         lastSnapshotLSN = max(lastSnapshotLSN ?? 0, cut.lsn)
-        lastSnapshotWritten = (ContinuousClock.now, ContinuousClock.now - started)
+        let written = ContinuousClock.now
+        lastSnapshotWritten = (written, written - started)
         return cut.lsn
     }
 

@@ -11,6 +11,8 @@ import Synchronization
 /// shard's records once). `/api/order` and `/api/sku` go through `Engine.submit` as a
 /// viewer's reads would, and are answered once the WAL covers what they saw.
 struct OperationsAPI {
+    /// The latency histogram's bucket bounds (µs) as a JSON array: the same for every overview.
+    static let bucketBoundsMicroseconds = "[" + RequestMetrics.bucketNanoseconds.map { String($0 / 1_000) }.joined(separator: ",") + "]"
     let eventLoop: any EventLoop
     let slot: ServingSlot
     let statistics: ServerStatistics
@@ -48,7 +50,7 @@ struct OperationsAPI {
                 object.add("requests", Int64(statistics.commandsProcessed.load(ordering: .relaxed)))
                 object.add("clients", Int64(statistics.connectedClients.load(ordering: .relaxed)))
                 var latency = JSONObject()
-                latency.addRaw("le_us", "[" + RequestMetrics.bucketNanoseconds.map { String($0 / 1_000) }.joined(separator: ",") + "]")
+                latency.addRaw("le_us", Self.bucketBoundsMicroseconds)
                 latency.addRaw("counts", "[" + requests.latencyCounts.map(String.init).joined(separator: ",") + "]")
                 object.add("latency", latency)
                 var log = JSONObject()

@@ -337,8 +337,14 @@ public protocol RecoverableState: Sendable {
 
 extension RecoverableState {
     public mutating func applyChecked(run: [ShardedState.Logged]) -> (lsn: LSN, problem: String)? {
-        for (lsn, event) in run {
-            if let problem = applyChecked(event, at: lsn) { return (lsn, problem) }
+        applyEachChecked(run)
+    }
+
+    /// The run one event at a time, read by index: `for (lsn, event) in run` copied each
+    /// event (a retain and a release).
+    mutating func applyEachChecked(_ run: [ShardedState.Logged]) -> (lsn: LSN, problem: String)? {
+        for index in run.indices {
+            if let problem = applyChecked(run[index].event, at: run[index].lsn) { return (run[index].lsn, problem) }
         }
         return nil
     }
@@ -358,15 +364,9 @@ extension ShardedState: RecoverableState {
     }
 
     /// With several shards, their shares of each run are applied on Dispatch's
-    /// threads (as many as the machine has cores), each shard by one thread.
+    /// threads (at most one per core, each shard's share by one of them).
     public mutating func applyChecked(run: [ShardedState.Logged]) -> (lsn: LSN, problem: String)? {
-        guard parts.count > 1 else {
-            // By index: `for (lsn, event) in run` copied each event (a retain and a release).
-            for index in run.indices {
-                if let problem = applyChecked(run[index].event, at: run[index].lsn) { return (run[index].lsn, problem) }
-            }
-            return nil
-        }
+        guard parts.count > 1 else { return applyEachChecked(run) }
         return applyChecked(run: run) { count, job in DispatchQueue.concurrentPerform(iterations: count, execute: job) }
     }
 }

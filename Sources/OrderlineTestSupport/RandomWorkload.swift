@@ -11,6 +11,11 @@ public enum RandomWorkload {
 
     public static let nodes = ["WH-1", "WH-2", "ST-1", "ST-2"]
 
+    /// A command's tokens as one inline command line, a token with a space quoted.
+    public static func inline(_ tokens: [String]) -> String {
+        tokens.map { $0.contains(" ") ? "\"\($0)\"" : $0 }.joined(separator: " ")
+    }
+
     public static func setup(skuCount: Int) -> [[String]] {
         var commands: [[String]] = [
             ["NODE.ADD", "WH-1", "kind=warehouse", "lat=40.7128", "lon=-74.006"],

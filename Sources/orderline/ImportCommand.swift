@@ -120,7 +120,7 @@ struct ImportCommand: AsyncParsableCommand {
     /// names a SKU, node or stock level twice, so a row answered `LIMIT busy, retry`
     /// (admission control: nothing ran), sent again at the end of its window, is
     /// still applied before any later row of the same key. A refusal that every row
-    /// would get (`NOAUTH`, `NOPERM`, `READONLY`, `LOADING`, `IOERR`) stops the import;
+    /// would get (`NOAUTH`, `WRONGPASS`, `NOPERM`, `READONLY`, `LOADING`, `IOERR`) stops the import;
     /// with --all-or-nothing, so does any refusal.
     private func apply(
         _ requests: [ImportRequest], send: ([[String]]) async throws -> [RESPValue],

@@ -9,7 +9,7 @@ func canonicalEncodingRoundTripsAndDigestIgnoresInsertionOrder(seed: UInt64) thr
     for command in RandomWorkload.setup(skuCount: 12) { core.run(command.joined(separator: " ")) }
     for step in RandomWorkload.steps(count: 300, skuCount: 12, orderHeavy: seed > 4, generator: &generator) {
         switch step {
-        case .command(let tokens): core.run(tokens.map { $0.contains(" ") ? "\"\($0)\"" : $0 }.joined(separator: " "))
+        case .command(let tokens): core.run(RandomWorkload.inline(tokens))
         case .advanceClock(let seconds): core.now += seconds
         }
     }

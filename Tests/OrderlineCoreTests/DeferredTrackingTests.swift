@@ -17,7 +17,7 @@ func derivedOrderStateRebuiltAtTheEndIsTheTrackedOne(seed: UInt64) {
     var generator = SeededGenerator(seed: seed)
     for step in RandomWorkload.steps(count: 500, skuCount: skuCount, orderHeavy: true, generator: &generator) {
         switch step {
-        case .command(let tokens): tracked.run(tokens.map { $0.contains(" ") ? "\"\($0)\"" : $0 }.joined(separator: " "))
+        case .command(let tokens): tracked.run(RandomWorkload.inline(tokens))
         case .advanceClock(let seconds): tracked.now += seconds
         }
     }

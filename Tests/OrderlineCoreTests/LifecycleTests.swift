@@ -275,7 +275,7 @@ func everyUnitIsAccountedForThroughTheLifecycle(seed: UInt64) {
         case .command(let tokens):
             // Only the lifecycle: stock commands would change what there is to count.
             guard ["ORDER.", "SHIPMENT.", "RETURN.", "FRAUD.", "KPI"].contains(where: tokens[0].hasPrefix) else { continue }
-            core.run(tokens.map { $0.contains(" ") ? "\"\($0)\"" : $0 }.joined(separator: " "))
+            core.run(RandomWorkload.inline(tokens))
         case .advanceClock(let seconds): core.now += seconds * 40
         }
     }

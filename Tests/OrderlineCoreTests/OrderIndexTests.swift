@@ -43,7 +43,7 @@ func orderListFromTheIndexEqualsAScanOfEveryOrder(seed: UInt64) {
     var generator = SeededGenerator(seed: seed)
     for step in RandomWorkload.steps(count: 1_200, skuCount: 6, orderHeavy: true, generator: &generator) {
         switch step {
-        case .command(let tokens): core.run(tokens.map { $0.contains(" ") ? "\"\($0)\"" : $0 }.joined(separator: " "))
+        case .command(let tokens): core.run(RandomWorkload.inline(tokens))
         case .advanceClock(let seconds): core.now += seconds * 40
         }
     }

@@ -125,7 +125,7 @@ private func workloadLog(seed: UInt64) -> [ShardedState.Logged] {
     var generator = SeededGenerator(seed: seed)
     for step in RandomWorkload.steps(count: 400, skuCount: skuCount, orderHeavy: seed % 3 != 0, generator: &generator) {
         switch step {
-        case .command(let tokens): driver.run(tokens.map { $0.contains(" ") ? "\"\($0)\"" : $0 }.joined(separator: " "))
+        case .command(let tokens): driver.run(RandomWorkload.inline(tokens))
         case .advanceClock(let seconds): driver.now += seconds
         }
     }

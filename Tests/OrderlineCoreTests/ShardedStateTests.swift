@@ -67,7 +67,7 @@ func shardedStateAnswersAsTheWholeState(seed: UInt64) throws {
     let steps = RandomWorkload.steps(count: 400, skuCount: skuCount, orderHeavy: seed % 3 != 0, generator: &generator)
     for (index, step) in steps.enumerated() {
         switch step {
-        case .command(let tokens): run(tokens.map { $0.contains(" ") ? "\"\($0)\"" : $0 }.joined(separator: " "), index)
+        case .command(let tokens): run(RandomWorkload.inline(tokens), index)
         case .advanceClock(let seconds):
             whole.now += seconds
             for shard in sharded.indices { sharded[shard].now += seconds }
