@@ -147,8 +147,11 @@ extension Shipment.Line {
 }
 
 extension Shipment {
+    /// Room for a shipment's reply with its label, so its buffer is allocated once.
+    var replyBytesExpected: Int { 512 + 64 * lines.count + label.utf8.count }
+
     func json(order: String) -> JSONObject {
-        var object = JSONObject()
+        var object = JSONObject(capacity: replyBytesExpected)
         writeFields(order: order, into: &object)
         return object
     }

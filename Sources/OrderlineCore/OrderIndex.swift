@@ -16,16 +16,16 @@ public struct OrderIndex: Sendable {
     /// Moves `order` from where it was indexed as `old` (nil: new) to where it belongs now.
     mutating func update(from old: Order?, to order: Order) {
         if old?.customer != order.customer {
-            if let old { byCustomer[old.customer]?.remove(old.id) }
-            byCustomer[order.customer, default: SortedChunks()].insert(order.id)
+            if let old { byCustomer.updateExisting(old.customer) { $0.remove(old.id) } }
+            byCustomer.update(order.customer, default: SortedChunks()) { $0.insert(order.id) }
         }
         let key = Key(status: order.status, channel: order.channel)
         if let old {
             let oldKey = Key(status: old.status, channel: old.channel)
             guard oldKey != key else { return }
-            byStatusAndChannel[oldKey]?.remove(old.id)
+            byStatusAndChannel.updateExisting(oldKey) { $0.remove(old.id) }
         }
-        byStatusAndChannel[key, default: SortedChunks()].insert(order.id)
+        byStatusAndChannel.update(key, default: SortedChunks()) { $0.insert(order.id) }
     }
 
     /// A customer's orders, in id order.

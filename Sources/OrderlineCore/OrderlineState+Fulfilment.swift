@@ -105,8 +105,28 @@ extension OrderlineState {
             return String(text.unicodeScalars.filter { $0 != "^" && $0 != "~" }.map(Character.init))
         }
         let to = field(order.address.isEmpty ? order.destination?.description ?? "" : order.address)
-        return "^XA^CF0,30^FO40,40^FD\(quote.carrier) \(quote.service)^FS^FO40,90^FDFrom \(shipment.node)^FS"
-            + "^FO40,140^FDTo \(field(order.customer)), \(to)^FS^FO40,190^FD\(weight(of: shipment)) g, order \(order.id)^FS"
-            + "^BY3^FO40,240^BCN,100,Y,N,N^FD\(field(tracking))^FS^XZ"
+        // Appended into one buffer of the right size: three interpolations joined by
+        // `+` allocated a dozen times per label.
+        var label = ""
+        label.reserveCapacity(200 + quote.carrier.utf8.count + quote.service.utf8.count + shipment.node.utf8.count + order.customer.utf8.count
+            + to.utf8.count + order.id.utf8.count + tracking.utf8.count)
+        label += "^XA^CF0,30^FO40,40^FD"
+        label += quote.carrier
+        label += " "
+        label += quote.service
+        label += "^FS^FO40,90^FDFrom "
+        label += shipment.node
+        label += "^FS^FO40,140^FDTo "
+        label += field(order.customer)
+        label += ", "
+        label += to
+        label += "^FS^FO40,190^FD"
+        label += String(weight(of: shipment))
+        label += " g, order "
+        label += order.id
+        label += "^FS^BY3^FO40,240^BCN,100,Y,N,N^FD"
+        label += field(tracking)
+        label += "^FS^XZ"
+        return label
     }
 }

@@ -130,15 +130,15 @@ extension OrderlineState {
         }
         var networkCredit = networkCredit
         for unit in credit { networkCredit[unit.sku, default: 0] += unit.quantity }
-        let skuIDs = Set(order.lines.map(\.sku))
         let today = CalendarDate.day(of: now)
         // What each node can promise, never more than the network can (other carts
         // hold some; converted carts and the order's own allocations are its own).
         // Loops, not closures: a closure here captured the whole state, copying it
         // (its ~50 fields retained and released) on every order.
         var items: [(sku: String, item: SKUInventory, network: Int64)] = []
-        items.reserveCapacity(skuIDs.count)
-        for sku in skuIDs {
+        items.reserveCapacity(order.lines.count)
+        for line in order.lines where !items.contains(where: { $0.sku == line.sku }) {
+            let sku = line.sku
             let item = inventory[sku] ?? SKUInventory()
             items.append((sku, item, item.networkATP + networkCredit[sku, default: 0]))
         }
@@ -170,16 +170,19 @@ extension OrderlineState {
                 lines: routingLines,
                 destination: destination, service: order.service, pickupStore: order.pickupStore),
             stock: stock, rateCard: rateCard, rules: routingRules)
-        var planned = plan.shipments.map { shipment in
-            (node: shipment.node, quote: shipment.quote, cost: shipment.costCents,
-             lines: shipment.lines.map { Shipment.Line(sku: $0.sku, quantity: $0.quantity) })
-        }
-        var backordered = plan.backordered.map { Order.Allocation(sku: $0.sku, node: "", quantity: $0.quantity) }
+        // Loops over the plan, not map/filter chains: those made a dozen temporary
+        // arrays per order.
+        var planned = plan.shipments
+        var backordered: [Order.Allocation] = []
+        for unit in plan.backordered { backordered.append(Order.Allocation(sku: unit.sku, node: "", quantity: unit.quantity)) }
         // Shipments of one SKU from several nodes may not add up to more than network
         // ATP: what is over moves, from the last shipment back, to the backorder.
-        for sku in order.lines.map(\.sku) {
-            let promisable = (inventory[sku]?.networkATP ?? 0) + networkCredit[sku, default: 0]
-            var over = planned.flatMap(\.lines).filter { $0.sku == sku }.reduce(0) { $0 + $1.quantity } - promisable
+        for orderLine in order.lines {
+            let sku = orderLine.sku
+            var over = -((inventory[sku]?.networkATP ?? 0) + networkCredit[sku, default: 0])
+            for shipment in planned {
+                for line in shipment.lines where line.sku == sku { over += line.quantity }
+            }
             for shipment in planned.indices.reversed() where over > 0 {
                 for line in planned[shipment].lines.indices where planned[shipment].lines[line].sku == sku && over > 0 {
                     let taken = min(over, planned[shipment].lines[line].quantity)
@@ -192,23 +195,28 @@ extension OrderlineState {
         guard planned.count <= Self.shipmentsPerOrderMax else {
             throw Rejection(.limit, "order \(order.id) would need \(planned.count) shipments (at most \(Self.shipmentsPerOrderMax))")
         }
-        var routed = order
-        routed.shipments = planned.map { entry in
-            entry.lines.filter { $0.quantity > 0 }
-        }.enumerated().filter { !$0.element.isEmpty }.map { index, lines in
-            let entry = planned[index]
-            return Shipment(
-                number: 0, node: entry.node, lines: lines, isPickup: order.pickupStore != nil, carrier: entry.quote?.carrier,
-                service: entry.quote?.service, costCents: entry.cost, transitDays: entry.quote?.transitDays ?? 1, createdAt: now,
-                updatedAt: now)
+        var shipments: [Shipment] = []
+        shipments.reserveCapacity(planned.count)
+        var transitDaysMax: Int?
+        for entry in planned {
+            var lines = entry.lines
+            // Checked first: removing from the plan's shared array copies it.
+            if lines.contains(where: { $0.quantity <= 0 }) { lines.removeAll { $0.quantity <= 0 } }
+            guard !lines.isEmpty else { continue }
+            let transitDays = entry.quote?.transitDays ?? 1
+            transitDaysMax = max(transitDaysMax ?? transitDays, transitDays)
+            shipments.append(Shipment(
+                number: shipments.count + 1, node: entry.node, lines: lines, isPickup: order.pickupStore != nil, carrier: entry.quote?.carrier,
+                service: entry.quote?.service, costCents: entry.costCents, transitDays: transitDays, createdAt: now, updatedAt: now))
         }
-        for index in routed.shipments.indices { routed.shipments[index].number = index + 1 }
+        var routed = order
+        routed.shipments = shipments
         routed.backordered = backordered
         if !(backorderAllowed ?? routingRules.allowBackorder), let short = backordered.first {
             let promised = routed.shipments.flatMap(\.lines).filter { $0.sku == short.sku }.reduce(0) { $0 + $1.quantity }
             throw Rejection(.soldOut, "\(short.sku) available=\(promised) (backorders are off: ROUTING.SET backorder=yes)")
         }
-        let days = routed.shipments.map(\.transitDays).max() ?? order.service.transitDaysMax
+        let days = transitDaysMax ?? order.service.transitDaysMax
         routed.promisedAt = now + Int64(days) * CalendarDate.secondsPerDay
         routed.routing = RoutingDecision(plan, strategy: routingRules.strategy)
         routed.status = routed.summarizedStatus()

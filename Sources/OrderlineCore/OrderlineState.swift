@@ -272,13 +272,13 @@ public struct OrderlineState: Sendable {
             capacityDay = day
             dailyShipments = [:]
         }
-        if shipment.countsToward(day: capacityDay) { dailyShipments[shipment.node, default: 0] += delta }
+        if shipment.countsToward(day: capacityDay) { dailyShipments.update(shipment.node, default: 0) { $0 += delta } }
         guard shipment.status.isInWorkQueue else { return }
         let id = ChildID(order: order, number: shipment.number, kind: "S")
         if delta > 0 {
-            workQueues[shipment.node, default: SortedChunks()].insert(id)
+            workQueues.update(shipment.node, default: SortedChunks()) { $0.insert(id) }
         } else {
-            workQueues[shipment.node]?.remove(id)
+            workQueues.updateExisting(shipment.node) { $0.remove(id) }
             if workQueues[shipment.node]?.isEmpty == true { workQueues[shipment.node] = nil }
         }
     }
@@ -465,6 +465,11 @@ public struct OrderlineState: Sendable {
         return pendingStockChanges
     }
 
+    /// Trades the pending stock changes for `buffer` (which the caller has emptied,
+    /// keeping its capacity): two buffers taking turns, so applying an order event
+    /// allocates no array for its stock effects.
+    mutating func swapPendingStockChanges(with buffer: inout [StockChange]) { swap(&pendingStockChanges, &buffer) }
+
     /// `.stock`: the reservation the last event ended, if it ended one.
     mutating func takeLastEnded() -> ReservationID? {
         defer { lastEnded = nil }
@@ -490,6 +495,12 @@ public struct OrderlineState: Sendable {
     mutating func lend(sku: SKU?, inventory item: SKUInventory?, id: String) {
         if let sku { skus[id] = sku }
         if let item { inventory[id] = item }
+    }
+
+    /// Room to lend `count` SKUs' entries in one allocation per table.
+    mutating func reserveToLend(skus count: Int) {
+        skus.reserveCapacity(skus.count + count)
+        inventory.reserveCapacity(inventory.count + count)
     }
 
     mutating func lend(reservation: Reservation) { reservations[reservation.id] = reservation }

@@ -28,6 +28,9 @@ public struct ShardedState: Sendable {
     public internal(set) var reservationIDMax: ReservationID
     public internal(set) var transferIDMax: TransferID
     public internal(set) var timeLast: Timestamp
+    /// The buffer an order event's stock changes are taken into (`moveStock`), kept
+    /// empty between events.
+    private var stockChangeBuffer: [StockChange] = []
     /// Order events whose stock effects reached more than one shard.
     public internal(set) var crossShardOrderEvents = 0
 
@@ -131,8 +134,9 @@ public struct ShardedState: Sendable {
         case .orderPlaced, .orderEdited, .orderCancelled, .orderHeld, .orderUnheld, .shipmentAdvanced, .returnOpened, .returnReceived:
             home.apply(event, at: lsn)
             timeLast = max(timeLast, home.timeLast)
-            let changes = home.takePendingStockChanges()
-            if !changes.isEmpty { moveStock(changes) }
+            home.swapPendingStockChanges(with: &stockChangeBuffer)
+            if !stockChangeBuffer.isEmpty { moveStock(stockChangeBuffer) }
+            stockChangeBuffer.removeAll(keepingCapacity: true)
         }
     }
 
@@ -143,6 +147,12 @@ public struct ShardedState: Sendable {
 
     /// An order's stock effects, each at its SKU's shard in the order home made them.
     private mutating func moveStock(_ changes: [StockChange]) {
+        let first = map.shard(of: changes[0].sku)
+        if changes.allSatisfy({ map.shard(of: $0.sku) == first }) {
+            // One shard (always, with one): no grouping, no arrays.
+            if parts[first].apply(stockChanges: changes) { home.countOversell() }
+            return
+        }
         let byShard = Self.grouped(changes, by: map)
         if byShard.count > 1 { crossShardOrderEvents += 1 }
         var overCommitted = false
@@ -287,8 +297,11 @@ public struct ShardedState: Sendable {
     /// customer's held carts of those SKUs.
     private func orderView(skus: [String], carts: [ReservationID] = [], customer: String? = nil) -> OrderlineState {
         var view = home
-        var lent = Set<String>()
-        for id in skus where lent.insert(id).inserted {
+        // Room for every entry at once: grown one insert at a time, the lent tables
+        // were allocated three times each per order. A SKU named twice is lent twice,
+        // the same entries again.
+        view.reserveToLend(skus: skus.count)
+        for id in skus {
             let shard = map.shard(of: id)
             let sku = parts[shard].skus[id]
             view.lend(sku: sku, inventory: parts[shard].inventory[id], id: id)

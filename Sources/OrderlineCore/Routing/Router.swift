@@ -33,7 +33,8 @@ public enum Router {
         }
 
         let single = bestSingleNode(candidates, rules: rules)
-        let distances = Dictionary(uniqueKeysWithValues: candidates.map { ($0.node, $0.distanceKm) })
+        var distances: [String: Int64] = Dictionary(minimumCapacity: candidates.count)
+        for candidate in candidates { distances[candidate.node] = candidate.distanceKm }
         let split = rules.allowSplit && !(single.map { splitCannotBeat($0, eligible: eligible, distances: distances, rateCard: rateCard, request: request, rules: rules) } ?? false)
             ? greedySplit(request, eligible: eligible, distances: distances, rateCard: rateCard, rules: rules) : nil
         var plan: RoutingPlan
@@ -45,7 +46,7 @@ public enum Router {
                 + "less than \(single.costCents ?? 0) from \(single.node) alone (split penalty included)"
         case (let single?, _):
             plan = RoutingPlan(shipments: [PlannedShipment(
-                node: single.node, lines: request.lines.map { ($0.sku, $0.quantity) }, quote: single.quote, costCents: single.costCents ?? 0)])
+                node: single.node, lines: request.lines.map { Shipment.Line(sku: $0.sku, quantity: $0.quantity) }, quote: single.quote, costCents: single.costCents ?? 0)])
             plan.rule = rules.strategy == .priority && rules.priority.contains(single.node)
                 ? "priority: \(single.node) is the first node in the priority list that has every line"
                 : "\(rules.strategy.rawValue): \(single.node) has every line at the lowest \(rules.strategy == .fastest ? "transit time" : "cost")"
@@ -79,7 +80,7 @@ public enum Router {
     }
 
     private static func bestSingleNode(_ candidates: [Candidate], rules: RoutingRules) -> Candidate? {
-        let able = candidates.filter { $0.hasEveryLine && $0.excludedBecause == nil }
+        let able = candidates.lazy.filter { $0.hasEveryLine && $0.excludedBecause == nil }
         if rules.strategy == .priority, let first = rules.priority.lazy.compactMap({ id in able.first { $0.node == id } }).first {
             return first
         }
@@ -117,7 +118,7 @@ public enum Router {
     ) -> RoutingPlan? {
         var atp = Dictionary(uniqueKeysWithValues: eligible.map { ($0.node.id, $0.atp) })
         var grams: [String: Int64] = [:]
-        var lines: [String: [(sku: String, quantity: Int64)]] = [:]
+        var lines: [String: [Shipment.Line]] = [:]
         var order: [String] = []
         var backordered: [(sku: String, quantity: Int64)] = []
         let nodes = Dictionary(uniqueKeysWithValues: eligible.map { ($0.node.id, $0.node) })
@@ -159,7 +160,7 @@ public enum Router {
                     break
                 }
                 if lines[chosen.node] == nil { order.append(chosen.node) }
-                lines[chosen.node, default: []].append((line.sku, chosen.quantity))
+                lines[chosen.node, default: []].append(Shipment.Line(sku: line.sku, quantity: chosen.quantity))
                 grams[chosen.node, default: 0] = (grams[chosen.node] ?? 0).adding(saturating: chosen.quantity.multiplied(saturating: line.weightGrams))
                 atp[chosen.node]?[line.sku, default: 0] -= chosen.quantity
                 remaining -= chosen.quantity
@@ -188,7 +189,7 @@ public enum Router {
         candidate.costCents = entry.node.handlingCostCents
         plan.candidates = [candidate]
         if candidate.hasEveryLine {
-            plan.shipments = [PlannedShipment(node: store, lines: request.lines.map { ($0.sku, $0.quantity) }, quote: nil, costCents: entry.node.handlingCostCents)]
+            plan.shipments = [PlannedShipment(node: store, lines: request.lines.map { Shipment.Line(sku: $0.sku, quantity: $0.quantity) }, quote: nil, costCents: entry.node.handlingCostCents)]
             plan.rule = "pickup: the customer chose \(store)"
         } else {
             plan.backordered = request.lines.map { ($0.sku, $0.quantity) }

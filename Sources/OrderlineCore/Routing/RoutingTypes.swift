@@ -77,7 +77,8 @@ public struct Candidate: Hashable, Sendable {
 
 public struct PlannedShipment: Sendable {
     public var node: String
-    public var lines: [(sku: String, quantity: Int64)]
+    /// The order's shipment lines as they are (the order takes them without a copy).
+    public var lines: [Shipment.Line]
     /// nil for a pickup.
     public var quote: Quote?
     public var costCents: Int64
