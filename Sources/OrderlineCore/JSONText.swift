@@ -136,9 +136,13 @@ public struct JSONObject: Sendable {
     }
 
     public var json: String {
-        var closed = bytes
-        closed.append(UInt8(ascii: "}"))
-        return String(decoding: closed, as: UTF8.self)
+        // Written straight into the string's storage: closing a copy of `bytes` first
+        // copied the whole reply once more.
+        String(unsafeUninitializedCapacity: bytes.count + 1) { buffer in
+            let (_, written) = buffer.initialize(from: bytes)
+            buffer[written] = UInt8(ascii: "}")
+            return written + 1
+        }
     }
 
     /// An array of objects, one per element, each written in place by `build`.

@@ -83,14 +83,18 @@ extension OrderlineState {
             throw Rejection(
                 .limit, "channel \(order.channel.rawValue) has \(context.quotas.openBackordersMax) orders waiting for stock, the most a channel token may have")
         }
-        return Decision(
-            events: request.reservations.map(Event.reservationConverted) + [.orderPlaced(order)], reply: Self.reply(to: order, as: request.reply))
+        var events: [Event] = []
+        events.reserveCapacity(request.reservations.count + 1)
+        for id in request.reservations { events.append(.reservationConverted(id)) }
+        events.append(.orderPlaced(order))
+        return Decision(events: events, reply: Self.reply(to: order, as: request.reply))
     }
 
     /// Lines at today's prices (an edit keeps the price a line was bought at). An
     /// order's total and weight are capped, so its arithmetic never comes near overflow.
     func priced(_ lines: [Shipment.Line], keeping previous: [Order.Line] = []) throws(Rejection) -> [Order.Line] {
         var priced: [Order.Line] = []
+        priced.reserveCapacity(lines.count)
         var total: Int64 = 0
         var grams: Int64 = 0
         for line in lines {

@@ -88,13 +88,25 @@ public struct ChildID: Hashable, Comparable, Sendable, CustomStringConvertible {
 
     /// Parses the text after the last `-S` (or `-R`): digits, at least 1.
     public init?(_ text: String, kind: Character) {
-        let bytes = Array(text.utf8)
         let marker = UInt8(ascii: kind.unicodeScalars.first!)
-        guard let dash = bytes.indices.dropLast().last(where: { bytes[$0] == UInt8(ascii: "-") && bytes[$0 + 1] == marker }),
-              dash > 0, dash + 2 < bytes.count, bytes[(dash + 2)...].allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }),
-              let number = Int(String(decoding: bytes[(dash + 2)...], as: UTF8.self)), number >= 1, number <= 10_000
-        else { return nil }
-        self.init(order: String(decoding: bytes[..<dash], as: UTF8.self), number: number, kind: kind)
+        var text = text
+        // Read in place: copying the id into an array was most of parsing a shipment step.
+        let parts: (order: String, number: Int)? = text.withUTF8 { bytes in
+            guard let dash = bytes.indices.dropLast().last(where: { bytes[$0] == UInt8(ascii: "-") && bytes[$0 + 1] == marker }),
+                  dash > 0, dash + 2 < bytes.count
+            else { return nil }
+            var number = 0
+            for byte in bytes[(dash + 2)...] {
+                guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return nil }
+                number = number * 10 + Int(byte - UInt8(ascii: "0"))
+                // Past the largest number, it only grows: stop before it could overflow.
+                guard number <= 10_000 else { return nil }
+            }
+            guard number >= 1 else { return nil }
+            return (String(decoding: UnsafeBufferPointer(rebasing: bytes[..<dash]), as: UTF8.self), number)
+        }
+        guard let parts else { return nil }
+        self.init(order: parts.order, number: parts.number, kind: kind)
     }
 
     public var description: String { "\(order)-\(kind)\(number)" }

@@ -20,6 +20,8 @@ extension String {
     public func pieces(separatedBy separator: UInt8) -> [String] {
         withUTF8Bytes { utf8 in
             var pieces: [String] = []
+            // Counted first, so the array is allocated once.
+            pieces.reserveCapacity(utf8.reduce(1) { $1 == separator ? $0 + 1 : $0 })
             var start = 0
             for index in 0...utf8.count where index == utf8.count || utf8[index] == separator {
                 pieces.append(String(decoding: UnsafeBufferPointer(rebasing: utf8[start..<index]), as: UTF8.self))

@@ -113,3 +113,29 @@ func byteSplitsAgreeWithCharacterSplits(seed: UInt64) {
         #expect(Coordinate.format(value) == reference(value), "\(value)")
     }
 }
+
+/// Shipment and return ids are read from bytes in place: the reader gives what the
+/// array-copying one it replaced gave (kept here as the reference), on the edges and on
+/// seeded ids built from the characters that matter.
+@Test func childIDsAreReadAsBefore() {
+    func reference(_ text: String, kind: Character) -> ChildID? {
+        let bytes = Array(text.utf8)
+        let marker = UInt8(ascii: kind.unicodeScalars.first!)
+        guard let dash = bytes.indices.dropLast().last(where: { bytes[$0] == UInt8(ascii: "-") && bytes[$0 + 1] == marker }),
+              dash > 0, dash + 2 < bytes.count, bytes[(dash + 2)...].allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }),
+              let number = Int(String(decoding: bytes[(dash + 2)...], as: UTF8.self)), number >= 1, number <= 10_000
+        else { return nil }
+        return ChildID(order: String(decoding: bytes[..<dash], as: UTF8.self), number: number, kind: kind)
+    }
+    let edges = [
+        "O-1-S1", "O-1-S0", "O-1-S10000", "O-1-S10001", "O-1-S000001", "O-1-S99999999999999999999999", "-S1", "O-S", "O-1-S",
+        "O-1-S1x", "O-S1-S2", "O-1-R1", "é-S1", "O-1-S١", "O-1-S-1", "",
+    ]
+    var generator = SeededGenerator(seed: 11)
+    let alphabet: [Character] = ["-", "S", "R", "0", "1", "9", "O", "é"]
+    let random = (0..<5_000).map { _ in String((0..<Int.random(in: 0...9, using: &generator)).map { _ in alphabet.randomElement(using: &generator)! }) }
+    for text in edges + random {
+        #expect(ChildID(text, kind: "S") == reference(text, kind: "S"), "\(text)")
+        #expect(ChildID(text, kind: "R") == reference(text, kind: "R"), "\(text)")
+    }
+}

@@ -216,8 +216,12 @@ func syncReplicationLosesNoAcknowledgedWriteWhenThePrimaryDies() throws {
     // A replica that stops acknowledging: writes wait for the timeout, then NOREPLICAS.
     kill(replica.pid, SIGSTOP)
     let started = Date()
-    #expect(try client.call("RESERVE", "SKU-1", "1") == "-NOREPLICAS Not enough good replicas to write.")
-    #expect(Date().timeIntervalSince(started) >= 0.45)
+    // Kept in a value so that a failure shows what came back (it failed once in a full
+    // suite on 2 cores with a reply in 4 ms; it has not been reproduced alone).
+    let unreplicated = try client.call("RESERVE", "SKU-1", "1")
+    let waitedFor = Date().timeIntervalSince(started)
+    #expect(unreplicated == "-NOREPLICAS Not enough good replicas to write.", "after \(waitedFor) s")
+    #expect(waitedFor >= 0.45, "\(unreplicated)")
     kill(replica.pid, SIGCONT)
     let resumed = Date().addingTimeInterval(10)
     while Date() < resumed, !(try client.call("RESERVE", "SKU-1", "1").hasPrefix("$R")) { usleep(50_000) }

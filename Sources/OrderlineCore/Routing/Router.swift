@@ -14,6 +14,8 @@ public enum Router {
         let totalGrams = request.lines.reduce(Int64(0)) { $0.adding(saturating: $1.weightGrams.multiplied(saturating: $1.quantity)) }
         var candidates: [Candidate] = []
         var eligible: [NodeStock] = []
+        candidates.reserveCapacity(stock.count)
+        eligible.reserveCapacity(stock.count)
         for entry in stock.sorted(by: { $0.node.id < $1.node.id }) {
             var candidate = Candidate(node: entry.node.id, distanceKm: GreatCircle.distanceKm(from: entry.node.location, to: request.destination))
             if let reason = exclusion(of: entry, rules: rules) {
