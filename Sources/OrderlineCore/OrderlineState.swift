@@ -261,6 +261,13 @@ public struct OrderlineState: Sendable {
             let before = index < oldShipments.count ? oldShipments[index] : nil
             let after = index < order.shipments.count ? order.shipments[index] : nil
             guard before?.node != after?.node || before?.status != after?.status || before?.createdAt != after?.createdAt else { continue }
+            // A step within the work queue (picked, packed, shipped) leaves the queue and
+            // the day's count as they were: no need to take the shipment out of its
+            // node's sorted queue and put it back.
+            if let before, let after, before.node == after.node, before.number == after.number, before.createdAt == after.createdAt,
+               before.status.isInWorkQueue == after.status.isInWorkQueue, (before.status == .cancelled) == (after.status == .cancelled) {
+                continue
+            }
             if let before { trackShipment(before, of: order.id, by: -1) }
             if let after { trackShipment(after, of: order.id, by: 1) }
         }
