@@ -217,7 +217,7 @@ extension OrderlineState {
         routed.shipments = shipments
         routed.backordered = backordered
         if !(backorderAllowed ?? routingRules.allowBackorder), let short = backordered.first {
-            let promised = routed.shipments.flatMap(\.lines).filter { $0.sku == short.sku }.reduce(0) { $0 + $1.quantity }
+            let promised = routed.quantity(of: short.sku, in: routed.shipments)
             throw Rejection(.soldOut, "\(short.sku) available=\(promised) (backorders are off: ROUTING.SET backorder=yes)")
         }
         let days = transitDaysMax ?? order.service.transitDaysMax

@@ -261,9 +261,9 @@ public struct OrderlineState: Sendable {
             let before = index < oldShipments.count ? oldShipments[index] : nil
             let after = index < order.shipments.count ? order.shipments[index] : nil
             guard before?.node != after?.node || before?.status != after?.status || before?.createdAt != after?.createdAt else { continue }
-            // A step within the work queue (picked, packed, shipped) leaves the queue and
-            // the day's count as they were: no need to take the shipment out of its
-            // node's sorted queue and put it back.
+            // A step within the work queue (to picked, packed, shipped or ready for
+            // pickup) leaves the queue and the day's count as they were: no need to take
+            // the shipment out of its node's sorted queue and put it back.
             if let before, let after, before.node == after.node, before.number == after.number, before.createdAt == after.createdAt,
                before.status.isInWorkQueue == after.status.isInWorkQueue, (before.status == .cancelled) == (after.status == .cancelled) {
                 continue
@@ -285,8 +285,11 @@ public struct OrderlineState: Sendable {
         if delta > 0 {
             workQueues.update(shipment.node, default: SortedChunks()) { $0.insert(id) }
         } else {
-            workQueues.updateExisting(shipment.node) { $0.remove(id) }
-            if workQueues[shipment.node]?.isEmpty == true { workQueues[shipment.node] = nil }
+            let emptied = workQueues.updateExisting(shipment.node) { queue in
+                queue.remove(id)
+                return queue.isEmpty
+            }
+            if emptied == true { workQueues[shipment.node] = nil }
         }
     }
 
@@ -475,7 +478,10 @@ public struct OrderlineState: Sendable {
     /// Trades the pending stock changes for `buffer` (which the caller has emptied,
     /// keeping its capacity): two buffers taking turns, so applying an order event
     /// allocates no array for its stock effects.
-    mutating func swapPendingStockChanges(with buffer: inout [StockChange]) { swap(&pendingStockChanges, &buffer) }
+    mutating func swapPendingStockChanges(with buffer: inout [StockChange]) {
+        assert(buffer.isEmpty, "the buffer traded for the pending changes must be empty")
+        swap(&pendingStockChanges, &buffer)
+    }
 
     /// `.stock`: the reservation the last event ended, if it ended one.
     mutating func takeLastEnded() -> ReservationID? {

@@ -48,7 +48,7 @@ public enum Router {
                 + "less than \(single.costCents ?? 0) from \(single.node) alone (split penalty included)"
         case (let single?, _):
             plan = RoutingPlan(shipments: [PlannedShipment(
-                node: single.node, lines: request.lines.map { Shipment.Line(sku: $0.sku, quantity: $0.quantity) }, quote: single.quote, costCents: single.costCents ?? 0)])
+                node: single.node, lines: request.shipmentLines, quote: single.quote, costCents: single.costCents ?? 0)])
             plan.rule = rules.strategy == .priority && rules.priority.contains(single.node)
                 ? "priority: \(single.node) is the first node in the priority list that has every line"
                 : "\(rules.strategy.rawValue): \(single.node) has every line at the lowest \(rules.strategy == .fastest ? "transit time" : "cost")"
@@ -191,7 +191,7 @@ public enum Router {
         candidate.costCents = entry.node.handlingCostCents
         plan.candidates = [candidate]
         if candidate.hasEveryLine {
-            plan.shipments = [PlannedShipment(node: store, lines: request.lines.map { Shipment.Line(sku: $0.sku, quantity: $0.quantity) }, quote: nil, costCents: entry.node.handlingCostCents)]
+            plan.shipments = [PlannedShipment(node: store, lines: request.shipmentLines, quote: nil, costCents: entry.node.handlingCostCents)]
             plan.rule = "pickup: the customer chose \(store)"
         } else {
             plan.backordered = request.lines.map { ($0.sku, $0.quantity) }

@@ -37,6 +37,9 @@ public struct RoutingRequest: Hashable, Sendable {
     /// BOPIS: the store the customer collects at (no carrier).
     public var pickupStore: String?
 
+    /// Every line whole, as one shipment's lines.
+    var shipmentLines: [Shipment.Line] { lines.map { Shipment.Line(sku: $0.sku, quantity: $0.quantity) } }
+
     public init(lines: [RoutingLine], destination: Coordinate, service: ServiceLevel = .standard, pickupStore: String? = nil) {
         self.lines = lines
         self.destination = destination
