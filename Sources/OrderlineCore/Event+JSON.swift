@@ -40,12 +40,12 @@ extension Event {
         case .carrierServiceSet(let service):
             object.add("service", service.json)
         case .orderPlaced(let order):
-            object.add("order", order.json)
+            object.addObject("order") { order.writeFields(into: &$0) }
         case .orderCancelled(let id, let at), .orderUnheld(let id, let at):
             object.add("id", id)
             object.add("at", at)
         case .orderEdited(let order):
-            object.add("order", order.json)
+            object.addObject("order") { order.writeFields(into: &$0) }
         case .orderHeld(let id, let hold, let at):
             object.add("id", id)
             object.add("hold", hold.json)

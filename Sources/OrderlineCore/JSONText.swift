@@ -68,7 +68,7 @@ public struct JSONObject: Sendable {
         bytes.append(UInt8(ascii: "\""))
         Self.appendEscaped(first, to: &bytes)
         Self.appendEscaped(second, to: &bytes)
-        Self.appendDecimal(Int64(number), to: &bytes)
+        bytes.appendDecimal(Int64(number))
         bytes.append(UInt8(ascii: "\""))
     }
 
@@ -79,7 +79,7 @@ public struct JSONObject: Sendable {
 
     public mutating func add(_ key: StaticString, _ value: Int64) {
         appendKey(key)
-        Self.appendDecimal(value, to: &bytes)
+        bytes.appendDecimal(value)
     }
 
     /// A key that is not a literal (a status's raw value): escaped like a value.
@@ -87,12 +87,12 @@ public struct JSONObject: Sendable {
         appendSeparator()
         Self.appendQuoted(key, to: &bytes)
         bytes.append(UInt8(ascii: ":"))
-        Self.appendDecimal(value, to: &bytes)
+        bytes.appendDecimal(value)
     }
 
     public mutating func add(_ key: StaticString, _ value: UInt64) {
         appendKey(key)
-        Self.appendDecimal(value, to: &bytes)
+        bytes.appendDecimal(value)
     }
 
     public mutating func add(_ key: StaticString, _ value: Bool) {
@@ -187,14 +187,6 @@ public struct JSONObject: Sendable {
         output.append(UInt8(ascii: "]"))
     }
 
-    private static func appendDecimal(_ value: Int64, to output: inout [UInt8]) {
-        if value < 0 { output.append(UInt8(ascii: "-")) }
-        appendDecimal(value.magnitude, to: &output)
-    }
-
-    private static func appendDecimal(_ value: UInt64, to output: inout [UInt8]) {
-        output.appendDecimal(value)
-    }
 
     /// A JSON string literal: quotes, backslashes and control characters escaped;
     /// everything else (UTF-8 included) copied as it is.

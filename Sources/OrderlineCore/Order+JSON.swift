@@ -1,11 +1,13 @@
 /// The JSON replies of orders, shipments and returns (PROTOCOL.md, Orders).
 extension Order {
     /// Room for a typical order's reply (a few lines, shipments and holds), so the
-    /// buffer of `ORDER.CREATE`'s reply grows once or not at all.
+    /// buffer of an order's reply grows once or not at all.
     static let replyBytesExpected = 2_048
 
+    /// The order as a reply (`ORDER.CREATE`, `ORDER.EDIT`, …); inside another object,
+    /// `writeFields` writes it in place.
     var json: JSONObject {
-        var object = JSONObject()
+        var object = JSONObject(capacity: Self.replyBytesExpected)
         writeFields(into: &object)
         return object
     }

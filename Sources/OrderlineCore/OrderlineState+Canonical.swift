@@ -107,7 +107,8 @@ extension OrderlineState {
     }
 
     /// Rebuilds a state from its canonical records (a snapshot's payload).
-    public static func decodeCanonical(_ bytes: [UInt8]) throws(DecodingError) -> OrderlineState {
+    /// `deferringOrderState`: see `restoreDerivedState(deferringOrders:)`.
+    public static func decodeCanonical(_ bytes: [UInt8], deferringOrderState: Bool = false) throws(DecodingError) -> OrderlineState {
         var state = OrderlineState()
         var reader = BinaryReader(bytes)
         var sawCounters = false
@@ -170,7 +171,7 @@ extension OrderlineState {
             _ = try reader.readBytes(Int(length))
         }
         guard sawCounters else { throw DecodingError("state has no counters record") }
-        state.restoreDerivedState()
+        state.restoreDerivedState(deferringOrders: deferringOrderState)
         return state
     }
 

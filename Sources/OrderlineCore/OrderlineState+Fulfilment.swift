@@ -105,8 +105,8 @@ extension OrderlineState {
             return String(text.unicodeScalars.filter { $0 != "^" && $0 != "~" }.map(Character.init))
         }
         let to = field(order.address.isEmpty ? order.destination?.description ?? "" : order.address)
-        // Appended into one buffer of the right size: three interpolations joined by
-        // `+` allocated a dozen times per label.
+        // Appended into one buffer of the right size, not three interpolations joined
+        // by `+`, which each grew their own.
         var label = ""
         label.reserveCapacity(200 + quote.carrier.utf8.count + quote.service.utf8.count + shipment.node.utf8.count + order.customer.utf8.count
             + to.utf8.count + order.id.utf8.count + tracking.utf8.count)

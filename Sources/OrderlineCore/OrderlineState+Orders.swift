@@ -14,12 +14,7 @@ extension OrderlineState {
         switch form {
         case .id: .bulk(order.id)
         case .status: .bulk(order.status.rawValue)
-        case .full:
-            .bulk({
-                var object = JSONObject(capacity: Order.replyBytesExpected)
-                order.writeFields(into: &object)
-                return object.json
-            }())
+        case .full: .bulk(order.json.json)
         }
     }
 
@@ -174,16 +169,15 @@ extension OrderlineState {
                 lines: routingLines,
                 destination: destination, service: order.service, pickupStore: order.pickupStore),
             stock: stock, rateCard: rateCard, rules: routingRules)
-        // Loops over the plan, not map/filter chains: those made a dozen temporary
-        // arrays per order.
+        // Loops over the plan, not map/filter chains, which built temporary arrays for
+        // every order.
         var planned = plan.shipments
         var backordered: [Order.Allocation] = []
         for unit in plan.backordered { backordered.append(Order.Allocation(sku: unit.sku, node: "", quantity: unit.quantity)) }
         // Shipments of one SKU from several nodes may not add up to more than network
         // ATP: what is over moves, from the last shipment back, to the backorder.
-        for orderLine in order.lines {
-            let sku = orderLine.sku
-            var over = -((inventory[sku]?.networkATP ?? 0) + networkCredit[sku, default: 0])
+        for (sku, _, promisable) in items {
+            var over = -promisable
             for shipment in planned {
                 for line in shipment.lines where line.sku == sku { over += line.quantity }
             }
@@ -201,17 +195,15 @@ extension OrderlineState {
         }
         var shipments: [Shipment] = []
         shipments.reserveCapacity(planned.count)
-        var transitDaysMax: Int?
         for entry in planned {
             var lines = entry.lines
             // Checked first: removing from the plan's shared array copies it.
             if lines.contains(where: { $0.quantity <= 0 }) { lines.removeAll { $0.quantity <= 0 } }
             guard !lines.isEmpty else { continue }
-            let transitDays = entry.quote?.transitDays ?? 1
-            transitDaysMax = max(transitDaysMax ?? transitDays, transitDays)
             shipments.append(Shipment(
                 number: shipments.count + 1, node: entry.node, lines: lines, isPickup: order.pickupStore != nil, carrier: entry.quote?.carrier,
-                service: entry.quote?.service, costCents: entry.costCents, transitDays: transitDays, createdAt: now, updatedAt: now))
+                service: entry.quote?.service, costCents: entry.costCents, transitDays: entry.quote?.transitDays ?? 1, createdAt: now,
+                updatedAt: now))
         }
         var routed = order
         routed.shipments = shipments
@@ -220,7 +212,7 @@ extension OrderlineState {
             let promised = routed.quantity(of: short.sku, in: routed.shipments)
             throw Rejection(.soldOut, "\(short.sku) available=\(promised) (backorders are off: ROUTING.SET backorder=yes)")
         }
-        let days = transitDaysMax ?? order.service.transitDaysMax
+        let days = shipments.lazy.map(\.transitDays).max() ?? order.service.transitDaysMax
         routed.promisedAt = now + Int64(days) * CalendarDate.secondsPerDay
         routed.routing = RoutingDecision(plan, strategy: routingRules.strategy)
         routed.status = routed.summarizedStatus()

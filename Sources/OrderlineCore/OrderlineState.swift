@@ -221,14 +221,11 @@ public struct OrderlineState: Sendable {
         new.forEachUnit(.allocated) { shift($0, $1, $2, .allocated, tightening: true) }
         new.forEachUnit(.consumed) { shift($0, $1, -$2, .onHand, tightening: true) }
         old?.forEachUnit(.restocked) { shift($0, $1, -$2, .onHand, tightening: true) }
+        // At home the SKUs' shards apply them (`ShardedState`); the whole state, here,
+        // as a shard would.
         guard scope != .home else { return }
-        // Only what was taken can leave a level committing more than it has on hand.
-        var overCommitted = false
-        func check(_ sku: String, _ node: String, _: Int64) { overCommitted = overCommitted || isOverCommitted(sku: sku, node: node) }
-        new.forEachUnit(.allocated, check)
-        new.forEachUnit(.consumed, check)
-        old?.forEachUnit(.restocked, check)
-        if overCommitted { oversellCount += 1 }
+        if apply(stockChanges: pendingStockChanges) { oversellCount += 1 }
+        pendingStockChanges.removeAll(keepingCapacity: true)
     }
 
     private func isOverCommitted(sku: String, node: String) -> Bool {
@@ -260,14 +257,9 @@ public struct OrderlineState: Sendable {
         for index in 0..<max(order.shipments.count, oldShipments.count) {
             let before = index < oldShipments.count ? oldShipments[index] : nil
             let after = index < order.shipments.count ? order.shipments[index] : nil
-            guard before?.node != after?.node || before?.status != after?.status || before?.createdAt != after?.createdAt else { continue }
-            // A step within the work queue (to picked, packed, shipped or ready for
-            // pickup) leaves the queue and the day's count as they were: no need to take
-            // the shipment out of its node's sorted queue and put it back.
-            if let before, let after, before.node == after.node, before.number == after.number, before.createdAt == after.createdAt,
-               before.status.isInWorkQueue == after.status.isInWorkQueue, (before.status == .cancelled) == (after.status == .cancelled) {
-                continue
-            }
+            // Most steps (to picked, packed, shipped, ready for pickup) leave it where it
+            // was: no need to take it out of its node's sorted queue and put it back.
+            if let before, let after, before.isTracked(like: after) { continue }
             if let before { trackShipment(before, of: order.id, by: -1) }
             if let after { trackShipment(after, of: order.id, by: 1) }
         }
@@ -293,15 +285,10 @@ public struct OrderlineState: Sendable {
         }
     }
 
-    /// Moves `delta` units of `sku` into `field` at `node` (out of it when negative):
-    /// at home, as a change for the SKU's shard.
+    /// Moves `delta` units of `sku` into `field` at `node` (out of it when negative), as
+    /// a change for whoever holds the SKU (`moveStock`).
     private mutating func shift(_ sku: String, _ node: String, _ delta: Int64, _ field: StockChange.Field, tightening: Bool) {
-        let change = StockChange(sku: sku, node: node, field: field, delta: delta, tightens: tightening)
-        if scope == .home {
-            pendingStockChanges.append(change)
-        } else {
-            apply(change)
-        }
+        pendingStockChanges.append(StockChange(sku: sku, node: node, field: field, delta: delta, tightens: tightening))
     }
 
     private mutating func apply(_ change: StockChange) {
@@ -394,8 +381,11 @@ public struct OrderlineState: Sendable {
         return true
     }
 
-    /// Rebuilds the derived expiry queue after the state was loaded from a snapshot.
-    mutating func restoreDerivedState() {
+    /// Rebuilds the derived state after the state was loaded from a snapshot. With
+    /// `deferringOrders`, the orders' part is left for `rebuildDerivedOrderState` (as
+    /// `deferDerivedOrderState` would): recovery replays the log after the snapshot
+    /// and rebuilds once at the end, not once here and again there.
+    mutating func restoreDerivedState(deferringOrders: Bool = false) {
         expiryQueue = ExpiryQueue()
         // In id order, as the table yields them: each second's bucket fills in order.
         heldReservationsByOwner = [:]
@@ -405,7 +395,12 @@ public struct OrderlineState: Sendable {
             if !reservation.owner.isEmpty { heldReservationsByOwner[reservation.owner, default: 0] += 1 }
             if let customer = reservation.customer { heldByCustomer[customer, default: []].insert(reservation.id) }
         }
-        rebuildDerivedOrderState()
+        if deferringOrders {
+            tracksOrders = false
+            ordersChangedUntracked = true
+        } else {
+            rebuildDerivedOrderState()
+        }
     }
 
     /// Recovery: stop moving orders' parts in the derived state event by event, until
@@ -489,8 +484,9 @@ public struct OrderlineState: Sendable {
         return lastEnded
     }
 
-    /// `.stock`: an order's stock changes for this shard's SKUs, in the order home made
-    /// them; whether a level they tightened now commits more than it has on hand.
+    /// `.stock` (and `.whole`, for its own orders): an order's stock changes for these
+    /// SKUs, in the order home made them; whether a level they tightened now commits
+    /// more than it has on hand (only what was taken can).
     mutating func apply(stockChanges: [StockChange]) -> Bool {
         for change in stockChanges { apply(change) }
         assert(stockChanges.allSatisfy { checkInvariants(sku: $0.sku) })

@@ -47,13 +47,12 @@ extension ShardedState {
     ) -> (lsn: LSN, problem: String)? {
         var work = [[ShardWork]](repeating: [], count: parts.count)
         var stockChanges: [(lsn: LSN, changes: [StockChange])] = []
-        var partTimeLast = parts.map(\.timeLast)
         var failure: (lsn: LSN, problem: String)?
 
         func give(_ shard: Int, _ index: Int) {
             work[shard].append(.event(index: index, checked: true))
-            if let time = run[index].event.stampedTime { partTimeLast[shard] = max(partTimeLast[shard], time) }
-            timeLast = max(timeLast, partTimeLast[shard])
+            // The state's time is at least every shard's: only the event's can raise it.
+            if let time = run[index].event.stampedTime { timeLast = max(timeLast, time) }
         }
 
         routing: for index in run.indices {

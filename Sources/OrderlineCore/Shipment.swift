@@ -52,6 +52,13 @@ public struct Shipment: Hashable, Sendable {
     public var arrivedAt: Timestamp?
 
     /// Takes a share of its node's capacity on `day` (the day it was made).
+    /// Whether the derived state (its node's work queue and daily count, which
+    /// `OrderlineState.trackShipment` keeps) holds this shipment as it holds `other`.
+    func isTracked(like other: Shipment) -> Bool {
+        node == other.node && number == other.number && createdAt == other.createdAt
+            && status.isInWorkQueue == other.status.isInWorkQueue && (status == .cancelled) == (other.status == .cancelled)
+    }
+
     func countsToward(day: Int64) -> Bool { status != .cancelled && CalendarDate.day(of: createdAt) == day }
 
     /// The next status each command leads to, from the statuses it may start from.
@@ -89,9 +96,8 @@ public struct ChildID: Hashable, Comparable, Sendable, CustomStringConvertible {
     /// Parses the text after the last `-S` (or `-R`): digits, at least 1.
     public init?(_ text: String, kind: Character) {
         let marker = UInt8(ascii: kind.unicodeScalars.first!)
-        var text = text
-        // Read in place: copying the id into an array was most of parsing a shipment step.
-        let parts: (order: String, number: Int)? = text.withUTF8 { bytes in
+        // Read in place: a step's id was copied into an array to be parsed.
+        let parts: (order: String, number: Int)? = text.withUTF8Bytes { bytes in
             guard let dash = bytes.indices.dropLast().last(where: { bytes[$0] == UInt8(ascii: "-") && bytes[$0 + 1] == marker }),
                   dash > 0, dash + 2 < bytes.count
             else { return nil }

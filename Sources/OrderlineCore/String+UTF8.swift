@@ -47,6 +47,12 @@ extension String {
 
 
 extension Array where Element == UInt8 {
+    /// `value` in decimal, with its sign.
+    mutating func appendDecimal(_ value: Int64) {
+        if value < 0 { append(UInt8(ascii: "-")) }
+        appendDecimal(value.magnitude)
+    }
+
     /// `value`'s decimal digits, most significant first, at least `minimumDigits` of
     /// them (zeros in front): written straight in, with no array of digits per number
     /// (an order's reply has dozens of numbers).

@@ -101,7 +101,9 @@ public enum Recovery {
         if !options.ignoreSnapshots {
             for snapshot in try directory.snapshots() where options.untilLSN.map({ snapshot.lsn <= $0 }) ?? true {
                 do {
-                    let whole = try SnapshotFile.decode(try FileReader.readAll(atPath: directory.file(snapshot.name)), name: snapshot.name)
+                    // The orders' derived state is built once, at the end.
+                    let whole = try SnapshotFile.decode(
+                        try FileReader.readAll(atPath: directory.file(snapshot.name)), name: snapshot.name, deferringOrderState: true)
                     report.state = State(recovered: whole, options: options)
                     report.snapshot = snapshot.name
                     break
@@ -145,9 +147,12 @@ public enum Recovery {
                     .corrupt,
                     "\(directory.file(segment)): the event at LSN \(failure.lsn) \(failure.problem); the log cannot be applied past LSN \(failure.lsn - 1)")
             }
-            for (lsn, event) in run {
+            // By index, and the event read only for `onEvent`: a copy of each would
+            // retain and release its payload.
+            for index in run.indices {
+                let lsn = run[index].lsn
                 if let failure, lsn >= failure.lsn { throw refuse(failure) }
-                try onEvent?(lsn, event)
+                if let onEvent { try onEvent(lsn, run[index].event) }
                 eventsReplayed += 1
                 if eventsReplayed % 1_000_000 == 0 {
                     progress?(Progress(bytesRead: report.bytesRead, bytesTotal: bytesTotal, eventsReplayed: eventsReplayed, lsn: lsn))
@@ -350,8 +355,8 @@ extension RecoverableState {
     }
 }
 
-/// Events recovery applies at a time: enough that a shard's share of a run is worth
-/// a thread, few enough to hold (a few hundred kilobytes).
+/// Events recovery applies at a time, so that each shard's share of a run goes to a
+/// thread of its own. The length was chosen, not tuned: no other was measured.
 private let runLength = 8_192
 
 extension OrderlineState: RecoverableState {

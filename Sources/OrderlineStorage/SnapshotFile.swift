@@ -54,7 +54,8 @@ public enum SnapshotFile {
     }
 
     /// Checks and decodes a snapshot; any damage is a `.corrupt` error naming the file.
-    public static func decode(_ bytes: [UInt8], name: String) throws(StorageError) -> OrderlineState {
+    /// `deferringOrderState`: see `OrderlineState.restoreDerivedState(deferringOrders:)`.
+    public static func decode(_ bytes: [UInt8], name: String, deferringOrderState: Bool = false) throws(StorageError) -> OrderlineState {
         func corrupt(_ why: String) -> StorageError { StorageError(.corrupt, "snapshot \(name): \(why)") }
         guard bytes.count >= headerBytes, Array(bytes[0..<8]) == magic else { throw corrupt("bad header") }
         var reader = BinaryReader(bytes, offset: 8, end: headerBytes)
@@ -75,7 +76,7 @@ public enum SnapshotFile {
             guard codec == Event.codecVersion else { throw corrupt("codec version \(codec) is unknown") }
             guard rawBytes <= 1 << 40 else { throw corrupt("raw size \(rawBytes) out of range") }
             let raw = try Zstd.decompress(bytes[headerBytes...], expectedBytes: Int(rawBytes))
-            let state = try OrderlineState.decodeCanonical(raw)
+            let state = try OrderlineState.decodeCanonical(raw, deferringOrderState: deferringOrderState)
             guard state.lsn == lsn else { throw corrupt("state is at LSN \(state.lsn), header says \(lsn)") }
             return state
         } catch let error as DecodingError {
